@@ -1,0 +1,67 @@
+// anycastd: announces the configured VIPs over BGP. Thin main: parse flags, load config,
+// build the object graph on the real loop, run until SIGTERM.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <asio/signal_set.hpp>
+#include <iostream>
+
+#include "bgp/speaker.hpp"
+#include "config/config.hpp"
+#include "runtime/asio/asio_transport.hpp"
+
+using namespace anycastd;
+
+int main(int argc, char** argv) {
+  CLI::App app{"anycastd: private anycast BGP speaker"};
+  std::string config_path, log_level = "info";
+  bool check = false, print = false;
+  app.add_option("-c,--config", config_path, "configuration file (YAML)")->required();
+  app.add_flag("--check-config", check, "validate the configuration and exit");
+  app.add_flag("--print", print, "with --check-config: print the configuration with defaults");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  auto cfg = config::load_file(config_path);
+  if (!cfg) {
+    std::cerr << cfg.error().to_string() << "\n";
+    return 2;
+  }
+  if (check) {
+    if (print) std::cout << config::print(*cfg);
+    return 0;
+  }
+
+  rt::AsioLoop loop;
+  rt::AsioTransport transport(loop);
+  bgp::Speaker speaker(loop, transport, cfg->bgp);
+  auto started = speaker.start();
+  if (!started) {
+    spdlog::error("{}", started.error());
+    return 1;
+  }
+  spdlog::info("anycastd started: AS{} router-id {}, {} peers, {} VIPs", cfg->bgp.local_as,
+               IpAddress::v4(cfg->bgp.router_id).to_string(), cfg->bgp.peers.size(),
+               cfg->bgp.vips.size());
+
+  asio::signal_set signals(loop.context(), SIGTERM, SIGINT);
+  TimerId guard = 0;
+  signals.async_wait([&](const std::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: withdrawing VIPs and closing sessions", sig);
+    // If a peer never drains its socket, do not hang: leave after 5 s regardless.
+    guard = loop.schedule(std::chrono::seconds(5), [&] { loop.stop(); });
+    speaker.shutdown([&] {
+      // Let the withdrawals and NOTIFICATIONs flush, then leave when no work remains.
+      loop.cancel(guard);
+      loop.schedule(std::chrono::milliseconds(200), [&] { loop.stop(); });
+    });
+  });
+  loop.run();
+  spdlog::info("anycastd stopped");
+  return 0;
+}

@@ -1,0 +1,105 @@
+#pragma once
+// RFC 4271 §8 session state machine as a pure function: (state, event) -> (state, actions).
+// It never touches a socket or a clock; the Session performs the actions it returns.
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "bgp/wire/codec.hpp"
+#include "runtime/time.hpp"
+
+namespace anycastd::bgp {
+
+enum class State { idle, connect, active, open_sent, open_confirm, established };
+const char* to_string(State s);
+
+enum class Timer { connect_retry, hold, keepalive, idle_hold };
+
+struct FsmConfig {
+  uint32_t local_as = 0;
+  uint32_t bgp_id = 0;
+  uint32_t peer_as = 0;
+  uint16_t hold_time = 90;  // what we offer; 0 disables keepalives if the peer agrees
+  bool passive = false;
+  Capabilities caps;        // what we advertise in OPEN
+  Duration connect_retry = std::chrono::seconds(5);
+  Duration idle_hold_min = std::chrono::seconds(1);  // first restart delay after an error
+  Duration idle_hold_max = std::chrono::seconds(120);
+  Duration open_hold = std::chrono::seconds(240);  // RFC 4271 §8: "large value" in OpenSent
+};
+
+struct FsmState {
+  State state = State::idle;
+  bool started = false;         // ManualStart seen and no ManualStop since
+  uint32_t failures = 0;        // consecutive failures, drives the backoff
+  uint64_t rng = 0x9E3779B97F4A7C15ull;  // jitter source, deterministic per seed
+  uint16_t hold_time = 0;       // negotiated
+  std::optional<Open> peer_open;
+  std::optional<TimePoint> established_at;
+};
+
+namespace ev {
+struct ManualStart {};
+struct ManualStop {
+  uint8_t subcode = err::kCeaseAdminShutdown;
+};
+struct TimerExpired {
+  Timer timer;
+};
+struct TcpConnected {};  // outbound connect succeeded or inbound connection accepted
+struct TcpFailed {
+  std::string reason;
+};
+struct Received {
+  Message message;
+};
+struct DecodeFailed {
+  WireError error;
+};
+}  // namespace ev
+using Event = std::variant<ev::ManualStart, ev::ManualStop, ev::TimerExpired, ev::TcpConnected,
+                           ev::TcpFailed, ev::Received, ev::DecodeFailed>;
+
+namespace act {
+struct Connect {};
+struct Send {
+  Message message;
+};
+struct ArmTimer {
+  Timer timer;
+  Duration after;
+};
+struct CancelTimer {
+  Timer timer;
+};
+struct CloseConnection {};
+struct SessionUp {};
+struct SessionDown {
+  std::string reason;
+};
+struct Deliver {  // an UPDATE or ROUTE-REFRESH for the routing layer
+  Message message;
+};
+}  // namespace act
+using Action = std::variant<act::Connect, act::Send, act::ArmTimer, act::CancelTimer,
+                            act::CloseConnection, act::SessionUp, act::SessionDown, act::Deliver>;
+
+struct Transition {
+  FsmState next;
+  std::vector<Action> actions;
+};
+
+Transition step(const FsmState& s, const FsmConfig& cfg, const Event& e, TimePoint now);
+
+// Builds the OPEN we send.
+Open make_open(const FsmConfig& cfg);
+
+// What both sides agreed on, once the peer's OPEN is known.
+CodecOptions negotiated_options(const FsmConfig& cfg, const Open& peer);
+
+// RFC 4271 §6.8: which of two colliding connections survives.
+enum class Keep { locally_initiated, remotely_initiated };
+Keep resolve_collision(uint32_t local_id, uint32_t remote_id);
+
+}  // namespace anycastd::bgp

@@ -1,0 +1,78 @@
+#pragma once
+// The BGP speaker: owns one session per configured peer (two while a connection
+// collision is being resolved), announces the VIPs that are up to every established peer,
+// and keeps what each peer announced.
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "bgp/session.hpp"
+#include "bgp/vip_routes.hpp"
+
+namespace anycastd::bgp {
+
+struct ReceivedRoute {
+  PathAttributes attrs;
+  IpAddress next_hop;
+};
+
+class Speaker : private SessionObserver {
+ public:
+  Speaker(Loop& loop, Transport& transport, SpeakerConfig cfg, uint64_t seed = 1);
+  ~Speaker() override;
+
+  // Opens the listener (if configured) and starts every session.
+  Result<bool, std::string> start();
+  // Withdraws every VIP from every established peer, closes each session with
+  // Cease/Administrative Shutdown, and calls done once the messages are queued.
+  void shutdown(std::function<void()> done);
+
+  // Announces or withdraws one configured VIP everywhere (health checks drive this).
+  void set_vip_up(const Prefix& vip, bool up);
+  bool vip_up(const Prefix& vip) const { return up_vips_.count(vip) > 0; }
+
+  State peer_state(size_t i) const;
+  const std::map<Prefix, ReceivedRoute>& received(size_t i) const { return peers_.at(i)->rib_in; }
+  size_t peer_count() const { return peers_.size(); }
+  const SpeakerConfig& config() const { return cfg_; }
+
+  // Called after a peer's UPDATE is applied; tests and the control API listen here.
+  std::function<void(size_t peer, const Update&)> on_update;
+  std::function<void(size_t peer, State)> on_peer_state;
+
+ private:
+  struct Peer {
+    PeerConfig cfg;
+    std::unique_ptr<Session> session;
+    std::unique_ptr<Session> candidate;  // inbound connection racing `session` (RFC 4271 §6.8)
+    std::map<Prefix, ReceivedRoute> rib_in;
+  };
+
+  void on_open_received(Session& s) override;
+  void on_up(Session& s) override;
+  void on_down(Session& s, const std::string& reason) override;
+  void on_message(Session& s, const Message& m) override;
+
+  void accept(std::unique_ptr<Stream> stream);
+  Peer* find(const Session& s);
+  size_t index_of(const Peer& p) const;
+  void announce(Peer& p, const std::vector<const VipConfig*>& vips, bool end_of_rib);
+  void withdraw(Peer& p, const std::vector<Prefix>& prefixes);
+  std::unique_ptr<Session> make_session(const PeerConfig& pc);
+  void bury(std::unique_ptr<Session> s);
+
+  Loop& loop_;
+  Transport& transport_;
+  SpeakerConfig cfg_;
+  uint64_t seed_;
+  FsmConfig base_fsm_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+  std::unique_ptr<Listener> listener_;
+  std::set<Prefix> up_vips_;
+  std::vector<std::unique_ptr<Session>> graveyard_;
+  bool shutting_down_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace anycastd::bgp

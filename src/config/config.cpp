@@ -1,0 +1,228 @@
+#include "config/config.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_reader.hpp"
+
+namespace anycastd::config {
+
+std::string ConfigError::to_string() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+  out += ": ";
+  if (!field.empty()) out += field + ": ";
+  return out + message;
+}
+
+namespace {
+
+std::optional<uint32_t> parse_u32(std::string_view s, uint64_t max) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || s.empty() || v > max) return std::nullopt;
+  return static_cast<uint32_t>(v);
+}
+
+uint32_t community(const YamlReader& r, const YAML::Node& n, const std::string& path) {
+  auto s = r.string(n, path);
+  // RFC 8326's well-known name, since drain will use it.
+  if (s == "graceful-shutdown") return 0xFFFF0000u;
+  auto colon = s.find(':');
+  auto hi = parse_u32(std::string_view(s).substr(0, colon), 0xFFFF);
+  auto lo = colon == std::string::npos ? std::nullopt
+                                       : parse_u32(std::string_view(s).substr(colon + 1), 0xFFFF);
+  if (!hi || !lo) r.fail(n, path, "'" + s + "' is not a community ASN:VALUE, each 0..65535");
+  return (*hi << 16) | *lo;
+}
+
+bgp::LargeCommunity large_community(const YamlReader& r, const YAML::Node& n,
+                                    const std::string& path) {
+  auto s = r.string(n, path);
+  std::optional<uint32_t> parts[3];
+  size_t start = 0;
+  for (int i = 0; i < 3; ++i) {
+    size_t end = i < 2 ? s.find(':', start) : s.size();
+    if (end == std::string::npos) break;
+    parts[i] = parse_u32(std::string_view(s).substr(start, end - start), 0xFFFFFFFFu);
+    start = end + 1;
+  }
+  if (!parts[0] || !parts[1] || !parts[2] || s.find(':', s.rfind(':') + 1) != std::string::npos)
+    r.fail(n, path, "'" + s + "' is not a large community GLOBAL:LOCAL1:LOCAL2");
+  return {*parts[0], *parts[1], *parts[2]};
+}
+
+bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::string& path) {
+  r.require_map(n, path);
+  r.only_keys(n, path,
+              {"address", "remote-as", "port", "passive", "hold-time", "local-address",
+               "next-hop-ipv4", "next-hop-ipv6", "connect-retry"});
+  bgp::PeerConfig p;
+  if (!n["address"]) r.fail(n, path, "missing required key 'address'");
+  if (!n["remote-as"]) r.fail(n, path, "missing required key 'remote-as'");
+  p.address = r.address(n["address"], path + ".address");
+  p.remote_as = r.asn(n["remote-as"], path + ".remote-as");
+  if (n["port"]) p.port = static_cast<uint16_t>(r.integer(n["port"], path + ".port", 1, 65535));
+  if (n["passive"]) p.passive = r.boolean(n["passive"], path + ".passive");
+  if (n["hold-time"]) {
+    auto h = r.integer(n["hold-time"], path + ".hold-time", 0, 65535);
+    if (h == 1 || h == 2) r.fail(n["hold-time"], path + ".hold-time", "must be 0 or at least 3 seconds (RFC 4271)");
+    p.hold_time = static_cast<uint16_t>(h);
+  }
+  if (n["local-address"]) {
+    p.local_address = r.address(n["local-address"], path + ".local-address");
+    if (p.local_address->family() != p.address.family())
+      r.fail(n["local-address"], path + ".local-address", "must be the same family as 'address'");
+  }
+  if (n["next-hop-ipv4"]) {
+    p.next_hop_v4 = r.address(n["next-hop-ipv4"], path + ".next-hop-ipv4");
+    if (!p.next_hop_v4->is_v4()) r.fail(n["next-hop-ipv4"], path + ".next-hop-ipv4", "must be an IPv4 address");
+  }
+  if (n["next-hop-ipv6"]) {
+    p.next_hop_v6 = r.address(n["next-hop-ipv6"], path + ".next-hop-ipv6");
+    if (!p.next_hop_v6->is_v6()) r.fail(n["next-hop-ipv6"], path + ".next-hop-ipv6", "must be an IPv6 address");
+  }
+  if (n["connect-retry"])
+    p.connect_retry = std::chrono::seconds(r.integer(n["connect-retry"], path + ".connect-retry", 1, 3600));
+  return p;
+}
+
+bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::string& path) {
+  r.require_map(n, path);
+  r.only_keys(n, path, {"prefix", "next-hop", "prepend", "communities", "large-communities", "med"});
+  bgp::VipConfig v;
+  if (!n["prefix"]) r.fail(n, path, "missing required key 'prefix'");
+  v.prefix = r.prefix(n["prefix"], path + ".prefix");
+  if (v.prefix.length() != v.prefix.address().byte_size() * 8)
+    r.fail(n["prefix"], path + ".prefix", "a VIP is a single address: use /32 or /128");
+  if (n["next-hop"]) {
+    auto s = r.string(n["next-hop"], path + ".next-hop");
+    if (s != "self") {
+      v.next_hop = r.address(n["next-hop"], path + ".next-hop");
+      if (v.next_hop->family() != v.prefix.family())
+        r.fail(n["next-hop"], path + ".next-hop", "must be 'self' or an address of the VIP's family");
+    }
+  }
+  if (n["prepend"]) v.prepend = static_cast<uint32_t>(r.integer(n["prepend"], path + ".prepend", 0, 32));
+  if (n["med"]) v.med = static_cast<uint32_t>(r.integer(n["med"], path + ".med", 0, 4294967295ull));
+  if (auto c = n["communities"]) {
+    if (!c.IsSequence()) r.fail(c, path + ".communities", "expected a list");
+    for (size_t i = 0; i < c.size(); ++i)
+      v.communities.push_back(community(r, c[i], path + ".communities[" + std::to_string(i) + "]"));
+  }
+  if (auto c = n["large-communities"]) {
+    if (!c.IsSequence()) r.fail(c, path + ".large-communities", "expected a list");
+    for (size_t i = 0; i < c.size(); ++i)
+      v.large_communities.push_back(
+          large_community(r, c[i], path + ".large-communities[" + std::to_string(i) + "]"));
+  }
+  return v;
+}
+
+Config read(const YamlReader& r, const YAML::Node& root) {
+  if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
+  r.require_map(root, "");
+  r.only_keys(root, "", {"router-id", "local-as", "listen", "peers", "vips"});
+  Config c;
+  if (!root["router-id"]) r.fail(root, "router-id", "missing required key 'router-id'");
+  if (!root["local-as"]) r.fail(root, "local-as", "missing required key 'local-as'");
+  auto rid = r.address(root["router-id"], "router-id");
+  if (!rid.is_v4() || rid.is_unspecified())
+    r.fail(root["router-id"], "router-id", "must be a non-zero IPv4 address");
+  c.bgp.router_id = rid.v4_value();
+  c.bgp.local_as = r.asn(root["local-as"], "local-as");
+  if (auto l = root["listen"]) {
+    r.require_map(l, "listen");
+    r.only_keys(l, "listen", {"address", "port"});
+    if (!l["address"]) r.fail(l, "listen", "missing required key 'address'");
+    c.bgp.listen_address = r.address(l["address"], "listen.address");
+    if (l["port"]) c.bgp.listen_port = static_cast<uint16_t>(r.integer(l["port"], "listen.port", 1, 65535));
+  }
+  if (auto peers = root["peers"]) {
+    if (!peers.IsSequence()) r.fail(peers, "peers", "expected a list of peers");
+    for (size_t i = 0; i < peers.size(); ++i) {
+      std::string path = "peers[" + std::to_string(i) + "]";
+      auto p = read_peer(r, peers[i], path);
+      for (const auto& q : c.bgp.peers)
+        if (q.address == p.address)
+          r.fail(peers[i]["address"], path + ".address",
+                 "duplicate peer " + p.address.to_string());
+      if (p.passive && !c.bgp.listen_address)
+        r.fail(peers[i]["passive"], path + ".passive", "a passive peer needs 'listen' to be set");
+      c.bgp.peers.push_back(p);
+    }
+  }
+  if (auto vips = root["vips"]) {
+    if (!vips.IsSequence()) r.fail(vips, "vips", "expected a list of VIPs");
+    for (size_t i = 0; i < vips.size(); ++i) {
+      std::string path = "vips[" + std::to_string(i) + "]";
+      auto v = read_vip(r, vips[i], path);
+      for (const auto& w : c.bgp.vips)
+        if (w.prefix == v.prefix)
+          r.fail(vips[i]["prefix"], path + ".prefix", "duplicate VIP " + v.prefix.to_string());
+      c.bgp.vips.push_back(v);
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+Result<Config, ConfigError> load_string(const std::string& text, const std::string& name) {
+  YamlReader r(name);
+  try {
+    return read(r, YAML::Load(text));
+  } catch (const ConfigFail& f) {
+    return Err(f.error);
+  } catch (const YAML::Exception& e) {
+    return Err(ConfigError{name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
+  }
+}
+
+Result<Config, ConfigError> load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Err(ConfigError{path, 0, 0, "", "cannot open file"});
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load_string(ss.str(), path);
+}
+
+std::string print(const Config& c) {
+  std::ostringstream o;
+  o << "router-id: " << IpAddress::v4(c.bgp.router_id).to_string() << "\n";
+  o << "local-as: " << c.bgp.local_as << "\n";
+  if (c.bgp.listen_address)
+    o << "listen:\n  address: " << c.bgp.listen_address->to_string()
+      << "\n  port: " << c.bgp.listen_port << "\n";
+  o << "peers:" << (c.bgp.peers.empty() ? " []" : "") << "\n";
+  for (const auto& p : c.bgp.peers) {
+    o << "  - address: " << p.address.to_string() << "\n"
+      << "    remote-as: " << p.remote_as << "\n"
+      << "    port: " << p.port << "\n"
+      << "    passive: " << (p.passive ? "true" : "false") << "\n"
+      << "    hold-time: " << p.hold_time << "\n"
+      << "    connect-retry: "
+      << std::chrono::duration_cast<std::chrono::seconds>(p.connect_retry).count() << "\n";
+    if (p.local_address) o << "    local-address: " << p.local_address->to_string() << "\n";
+    if (p.next_hop_v4) o << "    next-hop-ipv4: " << p.next_hop_v4->to_string() << "\n";
+    if (p.next_hop_v6) o << "    next-hop-ipv6: " << p.next_hop_v6->to_string() << "\n";
+  }
+  o << "vips:" << (c.bgp.vips.empty() ? " []" : "") << "\n";
+  for (const auto& v : c.bgp.vips) {
+    o << "  - prefix: " << v.prefix.to_string() << "\n"
+      << "    next-hop: " << (v.next_hop ? v.next_hop->to_string() : "self") << "\n"
+      << "    prepend: " << v.prepend << "\n";
+    if (v.med) o << "    med: " << *v.med << "\n";
+    o << "    communities: [";
+    for (size_t i = 0; i < v.communities.size(); ++i)
+      o << (i ? ", " : "") << '"' << bgp::community_to_string(v.communities[i]) << '"';
+    o << "]\n    large-communities: [";
+    for (size_t i = 0; i < v.large_communities.size(); ++i)
+      o << (i ? ", " : "") << '"' << bgp::large_community_to_string(v.large_communities[i]) << '"';
+    o << "]\n";
+  }
+  return o.str();
+}
+
+}  // namespace anycastd::config

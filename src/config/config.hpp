@@ -1,0 +1,30 @@
+#pragma once
+// anycastd's configuration file: loading, validation, and the canonical printed form.
+#include <string>
+
+#include "bgp/peer_config.hpp"
+#include "core/result.hpp"
+
+namespace anycastd::config {
+
+struct Config {
+  bgp::SpeakerConfig bgp;
+};
+
+// Names where the problem is, as editors and compilers do: file:line:column.
+struct ConfigError {
+  std::string file;
+  int line = 0;    // 1-based; 0 when the position is unknown
+  int column = 0;  // 1-based
+  std::string field;
+  std::string message;
+  std::string to_string() const;
+};
+
+Result<Config, ConfigError> load_file(const std::string& path);
+Result<Config, ConfigError> load_string(const std::string& text, const std::string& name);
+
+// Every setting, defaults included, as YAML that load_string reads back to the same Config.
+std::string print(const Config& c);
+
+}  // namespace anycastd::config

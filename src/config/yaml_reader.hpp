@@ -1,0 +1,40 @@
+#pragma once
+// Typed reads from a YAML tree that remember where each value came from, so a bad value
+// is reported at its own line and column, with its dotted field path.
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <set>
+
+#include "config/config.hpp"
+#include "core/ip.hpp"
+
+namespace anycastd::config {
+
+class ConfigFail {
+ public:
+  ConfigError error;
+};
+
+class YamlReader {
+ public:
+  explicit YamlReader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& field, const std::string& msg) const;
+  // Rejects keys outside `allowed`, naming the first unknown one.
+  void only_keys(const YAML::Node& map, const std::string& path,
+                 const std::set<std::string>& allowed) const;
+  const YAML::Node& require_map(const YAML::Node& n, const std::string& path) const;
+
+  uint64_t integer(const YAML::Node& n, const std::string& path, uint64_t min, uint64_t max) const;
+  bool boolean(const YAML::Node& n, const std::string& path) const;
+  std::string string(const YAML::Node& n, const std::string& path) const;
+  IpAddress address(const YAML::Node& n, const std::string& path) const;
+  Prefix prefix(const YAML::Node& n, const std::string& path) const;
+  uint32_t asn(const YAML::Node& n, const std::string& path) const;
+
+ private:
+  std::string file_;
+};
+
+}  // namespace anycastd::config

@@ -1,0 +1,37 @@
+#pragma once
+// A value or an error, without exceptions: the protocol cores never throw past their API.
+#include <utility>
+#include <variant>
+
+namespace anycastd {
+
+template <typename E>
+struct Err {
+  E error;
+};
+template <typename E>
+Err(E) -> Err<E>;
+
+template <typename T, typename E>
+class Result {
+ public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  template <typename F>
+  Result(Err<F> e) : v_(std::in_place_index<1>, std::move(e.error)) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  const E& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, E> v_;
+};
+
+}  // namespace anycastd

@@ -1,0 +1,215 @@
+#include "runtime/asio/asio_transport.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+#include <deque>
+
+namespace anycastd::rt {
+
+namespace {
+
+using asio::ip::tcp;
+
+asio::ip::address to_asio(const IpAddress& a) {
+  if (a.is_v4()) return asio::ip::address_v4(a.v4_value());
+  asio::ip::address_v6::bytes_type b;
+  std::copy(a.raw().begin(), a.raw().end(), b.begin());
+  return asio::ip::address_v6(b);
+}
+
+Endpoint from_asio(const tcp::endpoint& e) {
+  auto a = e.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  IpAddress ip;
+  if (a.is_v4()) {
+    ip = IpAddress::v4(a.to_v4().to_uint());
+  } else {
+    std::array<uint8_t, 16> raw;
+    auto b = a.to_v6().to_bytes();
+    std::copy(b.begin(), b.end(), raw.begin());
+    ip = IpAddress::v6(raw);
+  }
+  return {ip, e.port()};
+}
+
+// Shared with in-flight handlers so a closed stream's callbacks find it and return.
+struct StreamState : std::enable_shared_from_this<StreamState> {
+  explicit StreamState(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  Stream::Handler* handler = nullptr;
+  bool closed = false;
+  bool writing = false;
+  bool close_after_write = false;
+  std::deque<Bytes> queue;
+  std::array<std::byte, 65536> buf;
+  Endpoint local_ep, remote_ep;
+
+  void read() {
+    socket.async_read_some(asio::buffer(buf), [self = shared_from_this()](
+                                                  const std::error_code& ec, size_t n) {
+      if (self->closed) return;
+      if (ec) return self->fail(ec == asio::error::eof ? "connection closed by peer" : ec.message());
+      self->handler->on_data(ByteView(self->buf.data(), n));
+      if (!self->closed) self->read();
+    });
+  }
+  void flush() {
+    if (writing || queue.empty()) return;
+    writing = true;
+    asio::async_write(socket, asio::buffer(queue.front()),
+                      [self = shared_from_this()](const std::error_code& ec, size_t) {
+                        self->writing = false;
+                        if (!self->queue.empty()) self->queue.pop_front();
+                        if (ec) {
+                          if (!self->closed) self->fail(ec.message());
+                          return;
+                        }
+                        if (!self->queue.empty()) return self->flush();
+                        if (self->close_after_write) self->shutdown();
+                      });
+  }
+  void fail(const std::string& reason) {
+    closed = true;
+    std::error_code ignored;
+    socket.close(ignored);
+    auto* h = handler;
+    handler = nullptr;
+    if (h) h->on_closed(reason);
+  }
+  void shutdown() {
+    std::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+};
+
+class AsioStream : public Stream {
+ public:
+  explicit AsioStream(tcp::socket s) : st_(std::make_shared<StreamState>(std::move(s))) {
+    std::error_code ec;
+    st_->socket.set_option(tcp::no_delay(true), ec);
+    auto l = st_->socket.local_endpoint(ec);
+    if (!ec) st_->local_ep = from_asio(l);
+    auto r = st_->socket.remote_endpoint(ec);
+    if (!ec) st_->remote_ep = from_asio(r);
+  }
+  ~AsioStream() override { close(); }
+  void start(Handler* h) override {
+    st_->handler = h;
+    st_->read();
+  }
+  void write(Bytes data) override {
+    if (st_->closed) return;
+    st_->queue.push_back(std::move(data));
+    st_->flush();
+  }
+  void close() override {
+    if (st_->closed) return;
+    st_->closed = true;
+    st_->handler = nullptr;
+    // Let a queued NOTIFICATION reach the peer before the FIN.
+    if (st_->writing || !st_->queue.empty()) {
+      st_->close_after_write = true;
+    } else {
+      st_->shutdown();
+    }
+  }
+  Endpoint local() const override { return st_->local_ep; }
+  Endpoint remote() const override { return st_->remote_ep; }
+
+ private:
+  std::shared_ptr<StreamState> st_;
+};
+
+class AsioListener : public Listener {
+ public:
+  AsioListener(asio::io_context& io, AcceptCallback cb) : acceptor_(io), cb_(std::move(cb)) {}
+  ~AsioListener() override {
+    *alive_ = false;
+    std::error_code ignored;
+    acceptor_.close(ignored);
+  }
+  std::string open(const Endpoint& at) {
+    std::error_code ec;
+    tcp::endpoint ep(to_asio(at.address), at.port);
+    acceptor_.open(ep.protocol(), ec);
+    if (ec) return ec.message();
+    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    int one = 1;
+    // Bind before the address exists on an interface (a VIP alias added later).
+    ::setsockopt(acceptor_.native_handle(), at.address.is_v4() ? IPPROTO_IP : IPPROTO_IPV6,
+                 at.address.is_v4() ? IP_FREEBIND : IPV6_FREEBIND, &one, sizeof one);
+    acceptor_.bind(ep, ec);
+    if (ec) return "bind " + at.to_string() + ": " + ec.message();
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return ec.message();
+    local_ = from_asio(acceptor_.local_endpoint(ec));
+    accept();
+    return {};
+  }
+  Endpoint local() const override { return local_; }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([this, alive = alive_](const std::error_code& ec, tcp::socket s) {
+      if (!*alive) return;
+      if (!ec) cb_(std::make_unique<AsioStream>(std::move(s)));
+      if (acceptor_.is_open()) accept();
+    });
+  }
+  tcp::acceptor acceptor_;
+  AcceptCallback cb_;
+  Endpoint local_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace
+
+std::shared_ptr<void> AsioTransport::connect(std::optional<IpAddress> local, Endpoint remote,
+                                             ConnectCallback cb) {
+  auto sock = std::make_shared<tcp::socket>(loop_.context());
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> weak = token;
+  tcp::endpoint rep(to_asio(remote.address), remote.port);
+  std::error_code ec;
+  sock->open(rep.protocol(), ec);
+  if (!ec && local) {
+    sock->set_option(tcp::socket::reuse_address(true), ec);
+    sock->bind(tcp::endpoint(to_asio(*local), 0), ec);
+  }
+  if (ec) {
+    loop_.post([weak, cb, msg = ec.message()] {
+      if (!weak.expired()) cb(Err(msg));
+    });
+    return token;
+  }
+  sock->async_connect(rep, [sock, weak, cb = std::move(cb)](const std::error_code& ec) {
+    if (weak.expired()) {
+      std::error_code ignored;
+      sock->close(ignored);
+      return;
+    }
+    if (ec) return cb(Err(ec.message()));
+    cb(std::unique_ptr<Stream>(std::make_unique<AsioStream>(std::move(*sock))));
+  });
+  // Dropping the token abandons the attempt: closing the socket completes the handler.
+  return std::shared_ptr<void>(token.get(), [token, sock](void*) mutable {
+    std::error_code ignored;
+    token.reset();
+    sock->close(ignored);
+  });
+}
+
+Result<std::unique_ptr<Listener>, std::string> AsioTransport::listen(Endpoint at, AcceptCallback cb) {
+  auto l = std::make_unique<AsioListener>(loop_.context(), std::move(cb));
+  auto err = l->open(at);
+  if (!err.empty()) return Err(err);
+  return std::unique_ptr<Listener>(std::move(l));
+}
+
+}  // namespace anycastd::rt

@@ -1,0 +1,170 @@
+#include "runtime/sim/sim_network.hpp"
+
+namespace anycastd::sim {
+
+struct SimNetwork::Pipe {
+  SimNetwork* net;
+  Endpoint ends[2];
+  Stream::Handler* handler[2] = {nullptr, nullptr};
+  bool closed[2] = {false, false};  // side i closed itself or saw the close
+  Bytes inbox[2];                   // data that arrived before start()
+  std::optional<std::string> pending_close[2];
+
+  void deliver(int to, Bytes data) {
+    if (closed[to]) return;
+    if (!handler[to]) {
+      inbox[to].insert(inbox[to].end(), data.begin(), data.end());
+      return;
+    }
+    handler[to]->on_data(data);
+  }
+  void hang_up(int to, const std::string& reason) {
+    if (closed[to]) return;
+    if (!handler[to]) {
+      pending_close[to] = reason;
+      return;
+    }
+    closed[to] = true;
+    auto* h = handler[to];
+    handler[to] = nullptr;
+    h->on_closed(reason);
+  }
+};
+
+namespace {
+
+class SimStream : public Stream {
+ public:
+  SimStream(std::shared_ptr<SimNetwork::Pipe> pipe, int side) : pipe_(std::move(pipe)), side_(side) {}
+  ~SimStream() override { close(); }
+
+  void start(Handler* h) override {
+    auto& p = *pipe_;
+    p.handler[side_] = h;
+    // Deliver what arrived early on the loop, never re-entrantly from start().
+    pipe_->net->loop().post([pipe = pipe_, side = side_] {
+      Bytes early = std::move(pipe->inbox[side]);
+      pipe->inbox[side].clear();
+      if (!early.empty()) pipe->deliver(side, std::move(early));
+      if (pipe->pending_close[side]) pipe->hang_up(side, *pipe->pending_close[side]);
+    });
+  }
+  void write(Bytes data) override {
+    if (pipe_->closed[side_]) return;
+    int to = 1 - side_;
+    pipe_->net->loop().schedule(pipe_->net->latency(),
+                                [pipe = pipe_, to, d = std::move(data)]() mutable {
+                                  pipe->deliver(to, std::move(d));
+                                });
+  }
+  void close() override {
+    if (pipe_->closed[side_]) return;
+    pipe_->closed[side_] = true;
+    pipe_->handler[side_] = nullptr;
+    int to = 1 - side_;
+    pipe_->net->loop().schedule(pipe_->net->latency(), [pipe = pipe_, to] {
+      pipe->hang_up(to, "connection closed by peer");
+    });
+  }
+  Endpoint local() const override { return pipe_->ends[side_]; }
+  Endpoint remote() const override { return pipe_->ends[1 - side_]; }
+
+ private:
+  std::shared_ptr<SimNetwork::Pipe> pipe_;
+  int side_;
+};
+
+class HostTransport : public Transport {
+ public:
+  HostTransport(SimNetwork& net, IpAddress local) : net_(net), local_(local) {}
+  std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
+                                ConnectCallback cb) override {
+    return net_.connect(local ? local : local_, remote, std::move(cb));
+  }
+  Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) override {
+    return net_.listen(at, std::move(cb));
+  }
+
+ private:
+  SimNetwork& net_;
+  IpAddress local_;
+};
+
+}  // namespace
+
+class SimListener : public Listener {
+ public:
+  SimListener(SimNetwork& net, Endpoint at) : net_(net), at_(at) {}
+  ~SimListener() override { net_.listeners_.erase({at_.address, at_.port}); }
+  Endpoint local() const override { return at_; }
+
+ private:
+  SimNetwork& net_;
+  Endpoint at_;
+};
+
+std::shared_ptr<void> SimNetwork::connect(std::optional<IpAddress> local, Endpoint remote,
+                                          ConnectCallback cb) {
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<void> weak = token;
+  Endpoint from{local.value_or(IpAddress::v4(0x7F000001)), next_port_++};
+  loop_.schedule(latency_ * 2, [this, weak, from, remote, cb = std::move(cb)] {
+    if (weak.expired()) return;
+    auto it = listeners_.find({remote.address, remote.port});
+    if (it == listeners_.end()) it = listeners_.find({IpAddress{}, remote.port});
+    if (it == listeners_.end() || blocked(from.address, remote.address)) {
+      cb(Err(std::string("connection refused")));
+      return;
+    }
+    auto pipe = std::make_shared<Pipe>();
+    pipe->net = this;
+    pipe->ends[0] = from;
+    pipe->ends[1] = remote;
+    pipes_.insert(pipe);
+    auto accept = it->second;
+    accept(std::make_unique<SimStream>(pipe, 1));
+    cb(std::unique_ptr<Stream>(std::make_unique<SimStream>(pipe, 0)));
+  });
+  return token;
+}
+
+Result<std::unique_ptr<Listener>, std::string> SimNetwork::listen(Endpoint at, AcceptCallback cb) {
+  auto key = std::make_pair(at.address, at.port);
+  if (listeners_.count(key)) return Err(std::string("address in use: " + at.to_string()));
+  listeners_[key] = std::move(cb);
+  return std::unique_ptr<Listener>(std::make_unique<SimListener>(*this, at));
+}
+
+std::unique_ptr<Transport> SimNetwork::host(IpAddress local) {
+  return std::make_unique<HostTransport>(*this, local);
+}
+
+bool SimNetwork::blocked(const IpAddress& a, const IpAddress& b) const {
+  return partitions_.count({a, b}) || partitions_.count({b, a});
+}
+
+void SimNetwork::partition(IpAddress a, IpAddress b) {
+  partitions_.insert({a, b});
+  for (auto it = pipes_.begin(); it != pipes_.end();) {
+    auto& p = **it;
+    bool hit = (p.ends[0].address == a && p.ends[1].address == b) ||
+               (p.ends[0].address == b && p.ends[1].address == a);
+    if (hit) {
+      auto pipe = *it;
+      loop_.post([pipe] {
+        pipe->hang_up(0, "network partition");
+        pipe->hang_up(1, "network partition");
+      });
+      it = pipes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void SimNetwork::heal(IpAddress a, IpAddress b) {
+  partitions_.erase({a, b});
+  partitions_.erase({b, a});
+}
+
+}  // namespace anycastd::sim

@@ -1,0 +1,44 @@
+#pragma once
+// In-memory TCP-like links on a SimLoop: ordered, reliable byte streams with configurable
+// one-way latency, and partitions that drop connections between two addresses.
+#include <map>
+#include <set>
+
+#include "runtime/sim/sim_loop.hpp"
+#include "runtime/transport.hpp"
+
+namespace anycastd::sim {
+
+class SimNetwork : public Transport {
+ public:
+  explicit SimNetwork(SimLoop& loop, Duration latency = std::chrono::milliseconds(1))
+      : loop_(loop), latency_(latency) {}
+
+  std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
+                                ConnectCallback cb) override;
+  Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) override;
+
+  // A transport bound to one host address: connections it opens come from `local`.
+  std::unique_ptr<Transport> host(IpAddress local);
+
+  // Cuts every open connection between a and b and refuses new ones until healed.
+  void partition(IpAddress a, IpAddress b);
+  void heal(IpAddress a, IpAddress b);
+
+  SimLoop& loop() { return loop_; }
+  Duration latency() const { return latency_; }
+
+  struct Pipe;  // shared state of one connection
+ private:
+  friend class SimListener;
+  bool blocked(const IpAddress& a, const IpAddress& b) const;
+
+  SimLoop& loop_;
+  Duration latency_;
+  uint16_t next_port_ = 40000;
+  std::map<std::pair<IpAddress, uint16_t>, AcceptCallback> listeners_;
+  std::set<std::pair<IpAddress, IpAddress>> partitions_;
+  std::set<std::shared_ptr<Pipe>> pipes_;
+};
+
+}  // namespace anycastd::sim

@@ -1,1 +1,176 @@
+// Two speakers on the simulated network: whole sessions, deterministic, no sockets.
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include "bgp/speaker.hpp"
+#include "bgp/wire/test_util.hpp"
+#include "runtime/sim/sim_network.hpp"
+
+using namespace anycastd;
+using namespace anycastd::bgp;
+using namespace anycastd::bgp::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Pair : ::testing::Test {
+  sim::SimLoop loop;
+  sim::SimNetwork net{loop, 1ms};
+  std::unique_ptr<Transport> ta = net.host(A("198.18.0.1"));
+  std::unique_ptr<Transport> tb = net.host(A("198.18.0.2"));
+
+  void SetUp() override { spdlog::set_level(spdlog::level::off); }
+
+  SpeakerConfig nva(bool passive = false, uint32_t id = 0xC6120001) {
+    SpeakerConfig c;
+    c.local_as = 65010;
+    c.router_id = id;
+    c.listen_address = A("198.18.0.1");
+    PeerConfig p;
+    p.address = A("198.18.0.2");
+    p.remote_as = 65515;
+    p.hold_time = 9;
+    p.passive = passive;
+    p.next_hop_v6 = A("2001:2::1");
+    c.peers = {p};
+    c.vips = {{P("9.9.9.9/32"), std::nullopt, 2, {(65010u << 16) | 100}, {{65010, 1, 2}}, 50},
+              {P("2001:2::9/128"), std::nullopt, 0, {}, {}, std::nullopt}};
+    return c;
+  }
+  SpeakerConfig route_server(bool passive = true, uint32_t id = 0xC6120002) {
+    SpeakerConfig c;
+    c.local_as = 65515;
+    c.router_id = id;
+    c.listen_address = A("198.18.0.2");
+    PeerConfig p;
+    p.address = A("198.18.0.1");
+    p.remote_as = 65010;
+    p.hold_time = 9;
+    p.passive = passive;
+    c.peers = {p};
+    return c;
+  }
+};
+
+}  // namespace
+
+TEST_F(Pair, RouteServerReceivesVipsWithExactAttributes) {
+  Speaker rs(loop, *tb, route_server());
+  Speaker a(loop, *ta, nva());
+  ASSERT_TRUE(rs.start().ok());
+  ASSERT_TRUE(a.start().ok());
+  loop.run_for(1s);
+  ASSERT_EQ(a.peer_state(0), State::established);
+  ASSERT_EQ(rs.peer_state(0), State::established);
+  const auto& got = rs.received(0);
+  ASSERT_EQ(got.size(), 2u);
+  const auto& r4 = got.at(P("9.9.9.9/32"));
+  EXPECT_EQ(r4.attrs.as_path->to_string(), "65010 65010 65010");
+  EXPECT_EQ(r4.next_hop, A("198.18.0.1"));
+  EXPECT_EQ(r4.attrs.med, 50u);
+  EXPECT_EQ(r4.attrs.communities, std::vector<uint32_t>{(65010u << 16) | 100});
+  EXPECT_EQ(r4.attrs.large_communities, (std::vector<LargeCommunity>{{65010, 1, 2}}));
+  const auto& r6 = got.at(P("2001:2::9/128"));
+  EXPECT_EQ(r6.attrs.as_path->to_string(), "65010");
+  EXPECT_EQ(r6.next_hop, A("2001:2::1"));
+}
+
+TEST_F(Pair, ShutdownWithdrawsBeforeClosing) {
+  Speaker rs(loop, *tb, route_server());
+  Speaker a(loop, *ta, nva());
+  rs.start();
+  a.start();
+  loop.run_for(1s);
+  ASSERT_EQ(rs.received(0).size(), 2u);
+  std::vector<Prefix> withdrawn;
+  rs.on_update = [&](size_t, const Update& u) {
+    for (const auto& p : u.withdrawn_all()) withdrawn.push_back(p);
+  };
+  bool done = false;
+  a.shutdown([&] { done = true; });
+  loop.run_for(100ms);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(withdrawn.size(), 2u) << "VIPs must be withdrawn explicitly, not just dropped";
+  EXPECT_TRUE(rs.received(0).empty());
+  EXPECT_NE(rs.peer_state(0), State::established);
+}
+
+TEST_F(Pair, VipWithdrawAndReannounce) {
+  Speaker rs(loop, *tb, route_server());
+  Speaker a(loop, *ta, nva());
+  rs.start();
+  a.start();
+  loop.run_for(1s);
+  a.set_vip_up(P("9.9.9.9/32"), false);
+  loop.run_for(10ms);
+  EXPECT_EQ(rs.received(0).count(P("9.9.9.9/32")), 0u);
+  EXPECT_EQ(rs.received(0).count(P("2001:2::9/128")), 1u);
+  a.set_vip_up(P("9.9.9.9/32"), true);
+  loop.run_for(10ms);
+  EXPECT_EQ(rs.received(0).count(P("9.9.9.9/32")), 1u);
+  EXPECT_EQ(rs.peer_state(0), State::established) << "no session reset for a VIP change";
+}
+
+TEST_F(Pair, BothActiveCollisionLeavesOneSessionAndKeepsHigherIdsConnection) {
+  Speaker rs(loop, *tb, route_server(false));
+  Speaker a(loop, *ta, nva(false));
+  rs.start();
+  a.start();
+  loop.run_for(30s);
+  EXPECT_EQ(a.peer_state(0), State::established);
+  EXPECT_EQ(rs.peer_state(0), State::established);
+  EXPECT_EQ(rs.received(0).size(), 2u);
+}
+
+TEST_F(Pair, HoldTimerDetectsSilentPeerAndSessionRecoversAfterHeal) {
+  Speaker rs(loop, *tb, route_server());
+  Speaker a(loop, *ta, nva());
+  rs.start();
+  a.start();
+  loop.run_for(1s);
+  ASSERT_EQ(rs.received(0).size(), 2u);
+  net.partition(A("198.18.0.1"), A("198.18.0.2"));
+  loop.run_for(100ms);
+  EXPECT_TRUE(rs.received(0).empty()) << "routes of a lost session must go";
+  net.heal(A("198.18.0.1"), A("198.18.0.2"));
+  loop.run_for(60s);
+  EXPECT_EQ(a.peer_state(0), State::established);
+  EXPECT_EQ(rs.received(0).size(), 2u);
+}
+
+TEST_F(Pair, WrongRemoteAsNeverEstablishesAndBacksOff) {
+  auto cfg = route_server();
+  cfg.peers[0].remote_as = 65020;
+  Speaker rs(loop, *tb, cfg);
+  Speaker a(loop, *ta, nva());
+  int attempts = 0;
+  rs.start();
+  a.start();
+  a.on_peer_state = [&](size_t, State) { ++attempts; };
+  loop.run_for(60s);
+  EXPECT_NE(a.peer_state(0), State::established);
+  // With 1,2,4,8,16,32 s backoff, a minute holds only a handful of attempts, not dozens.
+  EXPECT_LE(attempts, 8);
+}
+
+TEST_F(Pair, SameRunIsDeterministic) {
+  auto run = [&] {
+    sim::SimLoop l;
+    sim::SimNetwork n{l, 1ms};
+    auto x = n.host(A("198.18.0.1"));
+    auto y = n.host(A("198.18.0.2"));
+    Speaker rs(l, *y, route_server(false));
+    Speaker a(l, *x, nva(false));
+    rs.start();
+    a.start();
+    TimePoint up{};
+    a.on_peer_state = [&](size_t, State s) {
+      if (s == State::established && up == TimePoint{}) up = l.now();
+    };
+    l.run_for(30s);
+    return up;
+  };
+  auto first = run();
+  EXPECT_NE(first, TimePoint{});
+  EXPECT_EQ(first, run());
+}

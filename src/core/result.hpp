@@ -7,6 +7,7 @@ namespace anycastd {
 
 template <typename E>
 struct Err {
+  explicit Err(E e) : error(std::move(e)) {}
   E error;
 };
 template <typename E>

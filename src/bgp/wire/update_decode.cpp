@@ -202,6 +202,10 @@ void parse_attribute(uint8_t flags, uint8_t type, ByteReader v, Ctx& c) {
       // RFC 6793 §6: a malformed AS4_PATH is discarded; from a 4-octet peer it is ignored.
       if (c.opts.four_octet_as) return;
       auto p = flags_ok(flags, true, true) ? parse_as_path(v, 4) : std::nullopt;
+      // Confederation segments have no place in AS4_PATH (RFC 6793 §6).
+      if (p)
+        for (const auto& s : p->segments)
+          if (s.type == kAsConfedSequence || s.type == kAsConfedSet) p.reset();
       if (!p) return c.malformed(Action::discard, "AS4_PATH");
       c.as4_path = std::move(p);
       return;

@@ -222,3 +222,17 @@ TEST(OpenErrors, TruncatedCapabilityIsAnOpenError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, err::kOpen);
 }
+
+// Found by fuzz_decode: an AS4_PATH with a confederation segment was merged into the path.
+TEST(Codec, As4PathWithConfederationSegmentIsDiscarded) {
+  CodecOptions two{false, false};
+  Bytes attrs = raw({0x40, 1, 1, 0, 0x40, 2, 4, 2, 1, 0x5B, 0xA0, 0x40, 3, 4, 198, 18, 0, 1,
+                     0xC0, 17, 6, 3, 1, 0xFA, 0x56, 0xEA, 0x02});
+  auto r = decode(update_with_body(body_with_attrs(attrs)), two);
+  ASSERT_TRUE(r.ok());
+  const auto& u = std::get<Update>(r.value());
+  EXPECT_EQ(u.attrs.as_path->to_string(), "23456");
+  EXPECT_FALSE(u.treat_as_withdraw);
+  ASSERT_EQ(u.diagnostics.size(), 1u);
+  EXPECT_EQ(u.diagnostics[0], "AS4_PATH: attribute discarded");
+}

@@ -1,0 +1,48 @@
+# Thin wrappers over CMake/CTest. `make demo` and `make test` are the whole set-up on a
+# fresh Debian 12 machine (as root, or with sudo).
+JOBS ?= 2
+BUILD := build
+ASAN := build-asan
+FUZZ := build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build asan fuzz test unit demo bench format clean
+
+all: build
+
+deps:
+	./scripts/install-deps all
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS) --target unit_tests
+
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+
+# Everything CI runs: unit + interop (+ e2e/lab as they land) on the release build, the
+# unit tests again under ASan+UBSan, and a bounded fuzz run.
+test: build asan fuzz
+	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure
+	ctest --test-dir $(ASAN) -L unit -j $(JOBS) --output-on-failure
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir $(FUZZ) -L fuzz --output-on-failure
+
+unit: build
+	ctest --test-dir $(BUILD) -L unit -j $(JOBS) --output-on-failure
+
+demo: build
+	./scripts/demo
+
+bench: build
+	./build/bench/bench_codec --benchmark_min_time=0.5
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

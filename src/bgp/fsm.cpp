@@ -62,6 +62,7 @@ Duration backoff(const FsmConfig& cfg, uint32_t failures) {
 struct Builder {
   FsmState s;
   const FsmConfig& cfg;
+  TimePoint now;
   std::vector<Action> out;
 
   void send(Message m) { out.push_back(act::Send{std::move(m)}); }
@@ -88,6 +89,7 @@ struct Builder {
   void fail(const std::string& reason, std::optional<Notification> notify = std::nullopt) {
     if (notify) send(*notify);
     bool was_up = s.state == State::established;
+    if (was_up && s.established_at && now - *s.established_at >= cfg.stable_after) s.failures = 0;
     cancel_all();
     out.push_back(act::CloseConnection{});
     if (was_up || s.state >= State::open_sent) out.push_back(act::SessionDown{reason});
@@ -144,7 +146,7 @@ struct Builder {
 }  // namespace
 
 Transition step(const FsmState& state, const FsmConfig& cfg, const Event& e, TimePoint now) {
-  Builder b{state, cfg, {}};
+  Builder b{state, cfg, now, {}};
   auto& s = b.s;
 
   if (std::holds_alternative<ev::ManualStart>(e)) {
@@ -233,7 +235,6 @@ Transition step(const FsmState& state, const FsmConfig& cfg, const Event& e, Tim
           if (!up) {
             s.state = State::established;
             s.established_at = now;
-            s.failures = 0;
             b.out.push_back(act::SessionUp{});
           }
         } else if (up && (std::holds_alternative<Update>(m) ||

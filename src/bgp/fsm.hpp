@@ -27,6 +27,9 @@ struct FsmConfig {
   Duration idle_hold_min = std::chrono::seconds(1);  // first restart delay after an error
   Duration idle_hold_max = std::chrono::seconds(120);
   Duration open_hold = std::chrono::seconds(240);  // RFC 4271 §8: "large value" in OpenSent
+  // A session must stay up this long before its failures are forgiven; otherwise a peer
+  // that accepts the OPEN and rejects the first UPDATE would flap at full speed.
+  Duration stable_after = std::chrono::seconds(60);
 };
 
 struct FsmState {

@@ -83,7 +83,7 @@ def sh(cmd, **kw):
 
 
 class Anycastd:
-    def __init__(self, work, addr, port, peer_addr, peer_port, passive, extra_peer=""):
+    def __init__(self, work, addr, port, peer_addr, peer_port, passive, next_hop_v4=None):
         self.work, self.log = work, os.path.join(work, f"anycastd-{int(passive)}.log")
         cfg = f"""router-id: 198.18.{addr.split('.')[2]}.1
 local-as: {NVA_AS}
@@ -97,7 +97,7 @@ peers:
     connect-retry: 1
     local-address: {addr}
     next-hop-ipv6: "2001:2::1"
-{extra_peer}vips:
+{f"    next-hop-ipv4: {next_hop_v4}" + chr(10) if next_hop_v4 else ""}vips:
   - prefix: {VIP4}
     prepend: 3
     med: 50
@@ -139,7 +139,8 @@ def run_scenario(peer, net):
             mode = "anycastd passive, peer active" if nva_passive else "anycastd active, peer passive"
             print(f"== {peer.name}: {mode}", flush=True)
             peer.start(work, them, peer_port, nva, nva_port, peer_passive=not nva_passive)
-            a = Anycastd(work, nva, nva_port, them, peer_port, nva_passive)
+            a = Anycastd(work, nva, nva_port, them, peer_port, nva_passive,
+                         getattr(peer, "next_hop_v4", None))
             wait_until(a.established, 30, "anycastd session established")
             direction = "inbound" if nva_passive else "outbound"
             check(f"{direction})" in a.text(), f"session is {direction} from anycastd's side")

@@ -219,9 +219,17 @@ TEST(Fsm, RestartDelayGrowsExponentiallyWithJitterUpToTheMaximum) {
     EXPECT_GE(delays[i], base * 3 / 4) << i;
     EXPECT_LE(delays[i], base) << i;
   }
-  // And a successful session resets the backoff.
+  // A session that dies right after coming up keeps backing off (found against FRR, which
+  // resets the session on the first UPDATE it dislikes)...
   d(ev::TcpConnected{})(ev::Received{peer_open()})(ev::Received{Keepalive{}});
-  EXPECT_EQ(d.s.failures, 0u);
+  d(ev::Received{Notification{err::kUpdate, err::kInvalidNextHop, {}}});
+  EXPECT_EQ(armed(d.last, Timer::idle_hold)->after > 90s, true);
+  // ...while one that stayed up past stable_after starts again from the base delay.
+  d(ev::TimerExpired{Timer::idle_hold});
+  d(ev::TcpConnected{})(ev::Received{peer_open()})(ev::Received{Keepalive{}});
+  d.now += 61s;
+  d(ev::Received{Notification{err::kCease, err::kCeaseAdminReset, {}}});
+  EXPECT_LE(armed(d.last, Timer::idle_hold)->after, 1s);
 }
 
 TEST(Fsm, ConnectFailureWaitsInActiveThenRetries) {

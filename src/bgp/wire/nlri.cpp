@@ -16,7 +16,7 @@ namespace detail {
 bool decode_prefixes(ByteReader r, Family family, std::vector<Prefix>& out) {
   const unsigned max_bits = family == Family::v4 ? 32 : 128;
   while (!r.empty()) {
-    uint8_t len;
+    uint8_t len = 0;
     r.u8(len);
     if (len > max_bits) return false;
     ByteView bits;

@@ -12,7 +12,7 @@ bool decode_capability(uint8_t code, ByteReader v, Capabilities& caps) {
   switch (code) {
     case cap::kMultiprotocol: {
       AfiSafi f;
-      uint8_t reserved;
+      uint8_t reserved = 0;
       if (v.remaining() != 4 || !v.u16(f.afi) || !v.u8(reserved) || !v.u8(f.safi)) return false;
       caps.multiprotocol.push_back(f);
       return true;
@@ -21,20 +21,20 @@ bool decode_capability(uint8_t code, ByteReader v, Capabilities& caps) {
     case cap::kEnhancedRouteRefresh: caps.enhanced_route_refresh = true; return v.empty();
     case cap::kExtendedMessage: caps.extended_message = true; return v.empty();
     case cap::kFourOctetAs: {
-      uint32_t asn;
+      uint32_t asn = 0;
       if (v.remaining() != 4 || !v.u32(asn)) return false;
       caps.four_octet_as = asn;
       return true;
     }
     case cap::kGracefulRestart: {
       GracefulRestart gr;
-      uint16_t flags_time;
+      uint16_t flags_time = 0;
       if (!v.u16(flags_time) || v.remaining() % 4 != 0) return false;
       gr.restarting = flags_time & 0x8000;
       gr.time = flags_time & 0x0FFF;
       while (!v.empty()) {
         GracefulRestart::Family f;
-        uint8_t flags;
+        uint8_t flags = 0;
         v.u16(f.afi_safi.afi);
         v.u8(f.afi_safi.safi);
         v.u8(flags);
@@ -78,7 +78,7 @@ Result<Open, WireError> decode_open(ByteReader body) {
   if (!body.sub(opt_len, params) || !body.empty())
     return Err(error(err::kOpen, 0, "optional parameters length does not match message"));
   while (!params.empty()) {
-    uint8_t type, len;
+    uint8_t type = 0, len = 0;
     ByteReader value;
     if (!params.u8(type) || !params.u8(len) || !params.sub(len, value))
       return Err(error(err::kOpen, 0, "truncated optional parameter"));
@@ -86,7 +86,7 @@ Result<Open, WireError> decode_open(ByteReader body) {
       return Err(error(err::kOpen, err::kUnsupportedOptionalParameter,
                        "unsupported optional parameter " + std::to_string(type)));
     while (!value.empty()) {
-      uint8_t code, clen;
+      uint8_t code = 0, clen = 0;
       ByteReader cv;
       if (!value.u8(code) || !value.u8(clen) || !value.sub(clen, cv))
         return Err(error(err::kOpen, 0, "truncated capability"));

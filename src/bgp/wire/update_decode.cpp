@@ -35,7 +35,7 @@ bool flags_ok(uint8_t flags, bool optional, bool transitive) {
 std::optional<AsPath> parse_as_path(ByteReader v, size_t asn_size) {
   AsPath p;
   while (!v.empty()) {
-    uint8_t type, count;
+    uint8_t type = 0, count = 0;
     if (!v.u8(type) || !v.u8(count)) return std::nullopt;
     if (type < kAsSet || type > kAsConfedSet || count == 0) return std::nullopt;
     AsSegment s{type, {}};
@@ -71,7 +71,7 @@ std::optional<Aggregator> parse_aggregator(ByteReader v, size_t asn_size) {
 // cannot be located, so nothing can be withdrawn precisely.
 bool parse_mp_reach(ByteReader v, Ctx& c) {
   MpReach m;
-  uint8_t nh_len, reserved;
+  uint8_t nh_len = 0, reserved = 0;
   if (!v.u16(m.afi_safi.afi) || !v.u8(m.afi_safi.safi) || !v.u8(nh_len)) return false;
   ByteReader nh;
   if (!v.sub(nh_len, nh) || !v.u8(reserved)) return false;
@@ -170,7 +170,7 @@ void parse_attribute(uint8_t flags, uint8_t type, ByteReader v, Ctx& c) {
       if (!flags_ok(flags, true, true) || v.empty() || v.remaining() % 4 != 0)
         return c.malformed(Action::treat_as_withdraw, "COMMUNITIES");
       while (!v.empty()) {
-        uint32_t x;
+        uint32_t x = 0;
         v.u32(x);
         a.communities.push_back(x);
       }

@@ -6,12 +6,18 @@ namespace anycastd::bgp {
 
 const char* to_string(State s) {
   switch (s) {
-    case State::idle: return "Idle";
-    case State::connect: return "Connect";
-    case State::active: return "Active";
-    case State::open_sent: return "OpenSent";
-    case State::open_confirm: return "OpenConfirm";
-    case State::established: return "Established";
+    case State::idle:
+      return "Idle";
+    case State::connect:
+      return "Connect";
+    case State::active:
+      return "Active";
+    case State::open_sent:
+      return "OpenSent";
+    case State::open_confirm:
+      return "OpenConfirm";
+    case State::established:
+      return "Established";
   }
   return "?";
 }
@@ -70,7 +76,8 @@ struct Builder {
   void cancel(Timer t) { out.push_back(act::CancelTimer{t}); }
 
   void cancel_all() {
-    for (auto t : {Timer::connect_retry, Timer::hold, Timer::keepalive, Timer::idle_hold}) cancel(t);
+    for (auto t : {Timer::connect_retry, Timer::hold, Timer::keepalive, Timer::idle_hold})
+      cancel(t);
   }
 
   // Begins a connection attempt (active) or waits for one (passive).
@@ -116,7 +123,8 @@ struct Builder {
       Bytes d;
       ByteWriter(d).u16(o.my_as);
       return bad(err::kBadPeerAs,
-                 "peer AS " + std::to_string(o.asn()) + ", expected " + std::to_string(cfg.peer_as), d);
+                 "peer AS " + std::to_string(o.asn()) + ", expected " + std::to_string(cfg.peer_as),
+                 d);
     }
     if (o.bgp_id == 0 || (o.bgp_id == cfg.bgp_id && o.asn() == cfg.local_as))
       return bad(err::kBadBgpId, "bad BGP identifier");
@@ -158,12 +166,12 @@ Transition step(const FsmState& state, const FsmConfig& cfg, const Event& e, Tim
   }
   if (auto* stop = std::get_if<ev::ManualStop>(&e)) {
     s.started = false;
-    if (s.state >= State::open_sent)
-      b.send(Notification{err::kCease, stop->subcode, {}});
+    if (s.state >= State::open_sent) b.send(Notification{err::kCease, stop->subcode, {}});
     bool up = s.state == State::established;
     b.cancel_all();
     b.out.push_back(act::CloseConnection{});
-    if (up || s.state >= State::open_sent) b.out.push_back(act::SessionDown{"administratively stopped"});
+    if (up || s.state >= State::open_sent)
+      b.out.push_back(act::SessionDown{"administratively stopped"});
     s.state = State::idle;
     s.peer_open.reset();
     s.established_at.reset();
@@ -176,7 +184,8 @@ Transition step(const FsmState& state, const FsmConfig& cfg, const Event& e, Tim
 
   switch (s.state) {
     case State::idle:
-      if (auto* t = std::get_if<ev::TimerExpired>(&e); t && t->timer == Timer::idle_hold && s.started)
+      if (auto* t = std::get_if<ev::TimerExpired>(&e);
+          t && t->timer == Timer::idle_hold && s.started)
         b.begin();
       // An inbound connection while Idle is refused: the Session closes it.
       break;
@@ -237,8 +246,8 @@ Transition step(const FsmState& state, const FsmConfig& cfg, const Event& e, Tim
             s.established_at = now;
             b.out.push_back(act::SessionUp{});
           }
-        } else if (up && (std::holds_alternative<Update>(m) ||
-                          std::holds_alternative<RouteRefresh>(m))) {
+        } else if (up &&
+                   (std::holds_alternative<Update>(m) || std::holds_alternative<RouteRefresh>(m))) {
           b.restart_hold();
           b.out.push_back(act::Deliver{m});
         } else {

@@ -22,7 +22,7 @@ struct FsmConfig {
   uint32_t peer_as = 0;
   uint16_t hold_time = 90;  // what we offer; 0 disables keepalives if the peer agrees
   bool passive = false;
-  Capabilities caps;        // what we advertise in OPEN
+  Capabilities caps;  // what we advertise in OPEN
   Duration connect_retry = std::chrono::seconds(5);
   Duration idle_hold_min = std::chrono::seconds(1);  // first restart delay after an error
   Duration idle_hold_max = std::chrono::seconds(120);
@@ -34,10 +34,10 @@ struct FsmConfig {
 
 struct FsmState {
   State state = State::idle;
-  bool started = false;         // ManualStart seen and no ManualStop since
-  uint32_t failures = 0;        // consecutive failures, drives the backoff
+  bool started = false;                  // ManualStart seen and no ManualStop since
+  uint32_t failures = 0;                 // consecutive failures, drives the backoff
   uint64_t rng = 0x9E3779B97F4A7C15ull;  // jitter source, deterministic per seed
-  uint16_t hold_time = 0;       // negotiated
+  uint16_t hold_time = 0;                // negotiated
   std::optional<Open> peer_open;
   std::optional<TimePoint> established_at;
 };

@@ -16,8 +16,12 @@ Session::~Session() {
   if (stream_) stream_->close();
 }
 
-void Session::start() { handle(ev::ManualStart{}); }
-void Session::stop(uint8_t subcode) { handle(ev::ManualStop{subcode}); }
+void Session::start() {
+  handle(ev::ManualStart{});
+}
+void Session::stop(uint8_t subcode) {
+  handle(ev::ManualStop{subcode});
+}
 
 bool Session::accept(std::unique_ptr<Stream>& stream) {
   if (!fsm_.started || (fsm_.state != State::connect && fsm_.state != State::active)) return false;
@@ -52,7 +56,8 @@ void Session::handle(const Event& e) {
     State before = fsm_.state;
     auto t = step(fsm_, cfg_, next, loop_.now());
     fsm_ = std::move(t.next);
-    if (fsm_.peer_open && before == State::open_sent) codec_ = negotiated_options(cfg_, *fsm_.peer_open);
+    if (fsm_.peer_open && before == State::open_sent)
+      codec_ = negotiated_options(cfg_, *fsm_.peer_open);
     for (const auto& a : t.actions) perform(a);
     if (before != fsm_.state) {
       spdlog::debug("peer {}: {} -> {}", peer_.name(), to_string(before), to_string(fsm_.state));
@@ -109,8 +114,7 @@ void Session::connect() {
   outbound_ = true;
   Endpoint remote{peer_.address, peer_.port};
   connecting_ = transport_.connect(
-      peer_.local_address, remote,
-      [this](Result<std::unique_ptr<Stream>, std::string> r) {
+      peer_.local_address, remote, [this](Result<std::unique_ptr<Stream>, std::string> r) {
         connecting_.reset();
         if (!r) {
           last_error_ = "connect: " + r.error();

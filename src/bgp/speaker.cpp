@@ -69,7 +69,8 @@ std::unique_ptr<Session> Speaker::make_session(const PeerConfig& pc) {
   f.hold_time = pc.hold_time;
   f.passive = pc.passive;
   f.connect_retry = pc.connect_retry;
-  return std::make_unique<Session>(loop_, transport_, pc, f, static_cast<SessionObserver&>(*this), seed_);
+  return std::make_unique<Session>(loop_, transport_, pc, f, static_cast<SessionObserver&>(*this),
+                                   seed_);
 }
 
 Result<bool, std::string> Speaker::start() {
@@ -189,7 +190,8 @@ void Speaker::on_message(Session& s, const Message& m) {
   }
   auto withdrawn = u->withdrawn_all();
   for (const auto& pfx : withdrawn) {
-    if (p->rib_in.erase(pfx)) spdlog::debug("peer {}: withdrawn {}", p->cfg.name(), pfx.to_string());
+    if (p->rib_in.erase(pfx))
+      spdlog::debug("peer {}: withdrawn {}", p->cfg.name(), pfx.to_string());
   }
   size_t added = 0;
   if (!u->treat_as_withdraw) {

@@ -67,7 +67,8 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
   if (n["passive"]) p.passive = r.boolean(n["passive"], path + ".passive");
   if (n["hold-time"]) {
     auto h = r.integer(n["hold-time"], path + ".hold-time", 0, 65535);
-    if (h == 1 || h == 2) r.fail(n["hold-time"], path + ".hold-time", "must be 0 or at least 3 seconds (RFC 4271)");
+    if (h == 1 || h == 2)
+      r.fail(n["hold-time"], path + ".hold-time", "must be 0 or at least 3 seconds (RFC 4271)");
     p.hold_time = static_cast<uint16_t>(h);
   }
   if (n["local-address"]) {
@@ -77,20 +78,24 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
   }
   if (n["next-hop-ipv4"]) {
     p.next_hop_v4 = r.address(n["next-hop-ipv4"], path + ".next-hop-ipv4");
-    if (!p.next_hop_v4->is_v4()) r.fail(n["next-hop-ipv4"], path + ".next-hop-ipv4", "must be an IPv4 address");
+    if (!p.next_hop_v4->is_v4())
+      r.fail(n["next-hop-ipv4"], path + ".next-hop-ipv4", "must be an IPv4 address");
   }
   if (n["next-hop-ipv6"]) {
     p.next_hop_v6 = r.address(n["next-hop-ipv6"], path + ".next-hop-ipv6");
-    if (!p.next_hop_v6->is_v6()) r.fail(n["next-hop-ipv6"], path + ".next-hop-ipv6", "must be an IPv6 address");
+    if (!p.next_hop_v6->is_v6())
+      r.fail(n["next-hop-ipv6"], path + ".next-hop-ipv6", "must be an IPv6 address");
   }
   if (n["connect-retry"])
-    p.connect_retry = std::chrono::seconds(r.integer(n["connect-retry"], path + ".connect-retry", 1, 3600));
+    p.connect_retry =
+        std::chrono::seconds(r.integer(n["connect-retry"], path + ".connect-retry", 1, 3600));
   return p;
 }
 
 bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::string& path) {
   r.require_map(n, path);
-  r.only_keys(n, path, {"prefix", "next-hop", "prepend", "communities", "large-communities", "med"});
+  r.only_keys(n, path,
+              {"prefix", "next-hop", "prepend", "communities", "large-communities", "med"});
   bgp::VipConfig v;
   if (!n["prefix"]) r.fail(n, path, "missing required key 'prefix'");
   v.prefix = r.prefix(n["prefix"], path + ".prefix");
@@ -101,10 +106,12 @@ bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::str
     if (s != "self") {
       v.next_hop = r.address(n["next-hop"], path + ".next-hop");
       if (v.next_hop->family() != v.prefix.family())
-        r.fail(n["next-hop"], path + ".next-hop", "must be 'self' or an address of the VIP's family");
+        r.fail(n["next-hop"], path + ".next-hop",
+               "must be 'self' or an address of the VIP's family");
     }
   }
-  if (n["prepend"]) v.prepend = static_cast<uint32_t>(r.integer(n["prepend"], path + ".prepend", 0, 32));
+  if (n["prepend"])
+    v.prepend = static_cast<uint32_t>(r.integer(n["prepend"], path + ".prepend", 0, 32));
   if (n["med"]) v.med = static_cast<uint32_t>(r.integer(n["med"], path + ".med", 0, 4294967295ull));
   if (auto c = n["communities"]) {
     if (!c.IsSequence()) r.fail(c, path + ".communities", "expected a list");
@@ -137,7 +144,8 @@ Config read(const YamlReader& r, const YAML::Node& root) {
     r.only_keys(l, "listen", {"address", "port"});
     if (!l["address"]) r.fail(l, "listen", "missing required key 'address'");
     c.bgp.listen_address = r.address(l["address"], "listen.address");
-    if (l["port"]) c.bgp.listen_port = static_cast<uint16_t>(r.integer(l["port"], "listen.port", 1, 65535));
+    if (l["port"])
+      c.bgp.listen_port = static_cast<uint16_t>(r.integer(l["port"], "listen.port", 1, 65535));
   }
   if (auto peers = root["peers"]) {
     if (!peers.IsSequence()) r.fail(peers, "peers", "expected a list of peers");
@@ -146,8 +154,7 @@ Config read(const YamlReader& r, const YAML::Node& root) {
       auto p = read_peer(r, peers[i], path);
       for (const auto& q : c.bgp.peers)
         if (q.address == p.address)
-          r.fail(peers[i]["address"], path + ".address",
-                 "duplicate peer " + p.address.to_string());
+          r.fail(peers[i]["address"], path + ".address", "duplicate peer " + p.address.to_string());
       if (p.passive && !c.bgp.listen_address)
         r.fail(peers[i]["passive"], path + ".passive", "a passive peer needs 'listen' to be set");
       c.bgp.peers.push_back(p);

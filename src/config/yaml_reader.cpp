@@ -4,7 +4,8 @@
 
 namespace anycastd::config {
 
-void YamlReader::fail(const YAML::Node& at, const std::string& field, const std::string& msg) const {
+void YamlReader::fail(const YAML::Node& at, const std::string& field,
+                      const std::string& msg) const {
   ConfigError e{file_, 0, 0, field, msg};
   if (at.IsDefined() && at.Mark().line >= 0) {
     e.line = at.Mark().line + 1;
@@ -44,7 +45,9 @@ uint64_t YamlReader::integer(const YAML::Node& n, const std::string& path, uint6
   if (ec != std::errc{} || p != s.data() + s.size())
     fail(n, path, "'" + s + "' is not a whole number");
   if (v < min || v > max)
-    fail(n, path, std::to_string(v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
+    fail(
+        n, path,
+        std::to_string(v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
   return v;
 }
 

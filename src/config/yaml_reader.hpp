@@ -20,7 +20,8 @@ class YamlReader {
  public:
   explicit YamlReader(std::string file) : file_(std::move(file)) {}
 
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& field, const std::string& msg) const;
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& field,
+                         const std::string& msg) const;
   // Rejects keys outside `allowed`, naming the first unknown one.
   void only_keys(const YAML::Node& map, const std::string& path,
                  const std::set<std::string>& allowed) const;

@@ -88,6 +88,8 @@ std::optional<Prefix> Prefix::parse(std::string_view text) {
   return pfx;
 }
 
-std::string Prefix::to_string() const { return addr_.to_string() + "/" + std::to_string(length_); }
+std::string Prefix::to_string() const {
+  return addr_.to_string() + "/" + std::to_string(length_);
+}
 
 }  // namespace anycastd

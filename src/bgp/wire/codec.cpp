@@ -10,11 +10,16 @@ namespace {
 
 size_t min_length(uint8_t type) {
   switch (static_cast<MessageType>(type)) {
-    case MessageType::open: return 29;
-    case MessageType::update: return 23;
-    case MessageType::notification: return 21;
-    case MessageType::keepalive: return 19;
-    case MessageType::route_refresh: return 23;
+    case MessageType::open:
+      return 29;
+    case MessageType::update:
+      return 23;
+    case MessageType::notification:
+      return 21;
+    case MessageType::keepalive:
+      return 19;
+    case MessageType::route_refresh:
+      return 23;
   }
   return 0;
 }
@@ -40,16 +45,16 @@ Result<std::optional<size_t>, WireError> frame_length(ByteView buffered, const C
   r.u8(type);
   size_t min = min_length(type);
   if (min == 0)
-    return Err(error(err::kHeader, err::kBadMessageType, "unknown message type " + std::to_string(type),
-                     Bytes{std::byte{type}}));
+    return Err(error(err::kHeader, err::kBadMessageType,
+                     "unknown message type " + std::to_string(type), Bytes{std::byte{type}}));
   // RFC 8654: OPEN and KEEPALIVE stay within 4096 even when extended messages are agreed.
   size_t max = (type == 1 || type == 4) ? kMaxMessage : opts.max_message();
   bool exact = type == 4 || type == 5;
   if (length < min || length > max || (exact && length != min)) {
-    return Err(error(err::kHeader, err::kBadMessageLength,
-                     "bad length " + std::to_string(length) + " for message type " +
-                         std::to_string(type),
-                     u16_data(length)));
+    return Err(
+        error(err::kHeader, err::kBadMessageLength,
+              "bad length " + std::to_string(length) + " for message type " + std::to_string(type),
+              u16_data(length)));
   }
   return std::optional<size_t>{length};
 }
@@ -81,7 +86,8 @@ Result<Message, WireError> decode(ByteView message, const CodecOptions& opts) {
       n.data.assign(rest.begin(), rest.end());
       return Message{std::move(n)};
     }
-    case MessageType::keepalive: return Message{Keepalive{}};
+    case MessageType::keepalive:
+      return Message{Keepalive{}};
     case MessageType::route_refresh: {
       RouteRefresh rr;
       body.u16(rr.afi_safi.afi);

@@ -6,12 +6,18 @@
 namespace anycastd::bgp {
 
 inline constexpr size_t kHeaderSize = 19;
-inline constexpr size_t kMaxMessage = 4096;          // RFC 4271 §4.1
+inline constexpr size_t kMaxMessage = 4096;           // RFC 4271 §4.1
 inline constexpr size_t kMaxExtendedMessage = 65535;  // RFC 8654
 inline constexpr uint16_t kAsTrans = 23456;           // RFC 6793
 inline constexpr uint16_t kBgpPort = 179;
 
-enum class MessageType : uint8_t { open = 1, update = 2, notification = 3, keepalive = 4, route_refresh = 5 };
+enum class MessageType : uint8_t {
+  open = 1,
+  update = 2,
+  notification = 3,
+  keepalive = 4,
+  route_refresh = 5
+};
 
 enum Afi : uint16_t { kAfiIpv4 = 1, kAfiIpv6 = 2 };
 enum Safi : uint8_t { kSafiUnicast = 1 };
@@ -37,7 +43,12 @@ inline constexpr uint8_t kAs4Aggregator = 18;
 inline constexpr uint8_t kLargeCommunities = 32;
 }  // namespace attr
 
-enum AsSegmentType : uint8_t { kAsSet = 1, kAsSequence = 2, kAsConfedSequence = 3, kAsConfedSet = 4 };
+enum AsSegmentType : uint8_t {
+  kAsSet = 1,
+  kAsSequence = 2,
+  kAsConfedSequence = 3,
+  kAsConfedSet = 4
+};
 enum Origin : uint8_t { kOriginIgp = 0, kOriginEgp = 1, kOriginIncomplete = 2 };
 
 namespace cap {

@@ -72,8 +72,7 @@ std::vector<Prefix> Update::announced() const {
 
 std::vector<Prefix> Update::withdrawn_all() const {
   std::vector<Prefix> out = withdrawn;
-  if (mp_unreach)
-    out.insert(out.end(), mp_unreach->withdrawn.begin(), mp_unreach->withdrawn.end());
+  if (mp_unreach) out.insert(out.end(), mp_unreach->withdrawn.begin(), mp_unreach->withdrawn.end());
   if (treat_as_withdraw) {
     auto a = announced();
     out.insert(out.end(), a.begin(), a.end());
@@ -90,9 +89,14 @@ std::string large_community_to_string(const LargeCommunity& c) {
 }
 
 std::string Notification::to_string() const {
-  static const char* codes[] = {"Unknown",  "Message Header Error", "OPEN Message Error",
-                                "UPDATE Message Error", "Hold Timer Expired",
-                                "Finite State Machine Error", "Cease", "ROUTE-REFRESH Message Error"};
+  static const char* codes[] = {"Unknown",
+                                "Message Header Error",
+                                "OPEN Message Error",
+                                "UPDATE Message Error",
+                                "Hold Timer Expired",
+                                "Finite State Machine Error",
+                                "Cease",
+                                "ROUTE-REFRESH Message Error"};
   static const char* cease[] = {"",
                                 "Maximum Number of Prefixes Reached",
                                 "Administrative Shutdown",

@@ -3,7 +3,9 @@
 
 namespace anycastd::bgp {
 
-size_t encoded_prefix_size(const Prefix& p) { return 1 + (p.length() + 7) / 8; }
+size_t encoded_prefix_size(const Prefix& p) {
+  return 1 + (p.length() + 7) / 8;
+}
 
 void encode_prefix(ByteWriter& w, const Prefix& p) {
   w.u8(p.length());

@@ -17,9 +17,15 @@ bool decode_capability(uint8_t code, ByteReader v, Capabilities& caps) {
       caps.multiprotocol.push_back(f);
       return true;
     }
-    case cap::kRouteRefresh: caps.route_refresh = true; return v.empty();
-    case cap::kEnhancedRouteRefresh: caps.enhanced_route_refresh = true; return v.empty();
-    case cap::kExtendedMessage: caps.extended_message = true; return v.empty();
+    case cap::kRouteRefresh:
+      caps.route_refresh = true;
+      return v.empty();
+    case cap::kEnhancedRouteRefresh:
+      caps.enhanced_route_refresh = true;
+      return v.empty();
+    case cap::kExtendedMessage:
+      caps.extended_message = true;
+      return v.empty();
     case cap::kFourOctetAs: {
       uint32_t asn = 0;
       if (v.remaining() != 4 || !v.u32(asn)) return false;

@@ -5,7 +5,7 @@ namespace anycastd::bgp {
 namespace {
 
 constexpr size_t kUpdateFixed = kHeaderSize + 2 + 2;  // header, withdrawn len, attr len
-constexpr size_t kMpAttrHeader = 4;                    // flags, type, extended length
+constexpr size_t kMpAttrHeader = 4;                   // flags, type, extended length
 
 // Splits prefixes into runs whose encoded size fits `room` bytes each.
 template <typename Emit>

@@ -193,9 +193,9 @@ void parse_attribute(uint8_t flags, uint8_t type, ByteReader v, Ctx& c) {
       bool ok = flags_ok(flags, true, false) &&
                 (type == attr::kMpReach ? parse_mp_reach(v, c) : parse_mp_unreach(v, c));
       if (!ok)
-        c.reset = error(err::kUpdate, err::kOptionalAttribute,
-                        type == attr::kMpReach ? "malformed MP_REACH_NLRI"
-                                               : "malformed MP_UNREACH_NLRI");
+        c.reset =
+            error(err::kUpdate, err::kOptionalAttribute,
+                  type == attr::kMpReach ? "malformed MP_REACH_NLRI" : "malformed MP_UNREACH_NLRI");
       return;
     }
     case attr::kAs4Path: {
@@ -290,8 +290,9 @@ Result<Update, WireError> decode_update(ByteReader body, const CodecOptions& opt
     uint8_t flags = 0, type = 0;
     uint16_t len = 0;
     uint8_t len8 = 0;
-    bool hdr = ar.u8(flags) && ar.u8(type) &&
-               ((flags & attr::kExtendedLength) ? ar.u16(len) : (ar.u8(len8) && (len = len8, true)));
+    bool hdr =
+        ar.u8(flags) && ar.u8(type) &&
+        ((flags & attr::kExtendedLength) ? ar.u16(len) : (ar.u8(len8) && (len = len8, true)));
     ByteReader v;
     if (!hdr || !ar.sub(len, v)) {
       // RFC 7606 §4: the attribute list overruns its length, but the NLRI field is still

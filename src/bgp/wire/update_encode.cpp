@@ -86,7 +86,8 @@ Bytes encode_attributes(const PathAttributes& a, const std::optional<MpReach>& m
     put_attr(w, kWellKnown, attr::kLocalPref, v);
   }
   if (a.atomic_aggregate) put_attr(w, kWellKnown, attr::kAtomicAggregate, {});
-  if (a.aggregator) put_attr(w, kOptTrans, attr::kAggregator, aggregator_value(*a.aggregator, four));
+  if (a.aggregator)
+    put_attr(w, kOptTrans, attr::kAggregator, aggregator_value(*a.aggregator, four));
   if (!a.communities.empty()) {
     Bytes v;
     ByteWriter vw(v);
@@ -116,7 +117,8 @@ Bytes encode_attributes(const PathAttributes& a, const std::optional<MpReach>& m
     for (const auto& p : mp_unreach->withdrawn) encode_prefix(vw, p);
     put_attr(w, attr::kOptional, attr::kMpUnreach, v);
   }
-  if (as4 && a.as_path) put_attr(w, kOptTrans, attr::kAs4Path, as_path_value(*a.as_path, true, true));
+  if (as4 && a.as_path)
+    put_attr(w, kOptTrans, attr::kAs4Path, as_path_value(*a.as_path, true, true));
   if (as4 && a.aggregator && a.aggregator->asn > 0xFFFF)
     put_attr(w, kOptTrans, attr::kAs4Aggregator, aggregator_value(*a.aggregator, true));
   if (!a.large_communities.empty()) {

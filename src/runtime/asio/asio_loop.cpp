@@ -3,8 +3,8 @@
 namespace anycastd::rt {
 
 TimePoint AsioLoop::now() const {
-  return TimePoint(std::chrono::duration_cast<Duration>(
-      std::chrono::steady_clock::now().time_since_epoch()));
+  return TimePoint(
+      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch()));
 }
 
 TimerId AsioLoop::schedule(Duration d, std::function<void()> fn) {

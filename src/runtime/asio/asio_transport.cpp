@@ -50,13 +50,14 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   Endpoint local_ep, remote_ep;
 
   void read() {
-    socket.async_read_some(asio::buffer(buf), [self = shared_from_this()](
-                                                  const std::error_code& ec, size_t n) {
-      if (self->closed) return;
-      if (ec) return self->fail(ec == asio::error::eof ? "connection closed by peer" : ec.message());
-      self->handler->on_data(ByteView(self->buf.data(), n));
-      if (!self->closed) self->read();
-    });
+    socket.async_read_some(
+        asio::buffer(buf), [self = shared_from_this()](const std::error_code& ec, size_t n) {
+          if (self->closed) return;
+          if (ec)
+            return self->fail(ec == asio::error::eof ? "connection closed by peer" : ec.message());
+          self->handler->on_data(ByteView(self->buf.data(), n));
+          if (!self->closed) self->read();
+        });
   }
   void flush() {
     if (writing || queue.empty()) return;
@@ -205,7 +206,8 @@ std::shared_ptr<void> AsioTransport::connect(std::optional<IpAddress> local, End
   });
 }
 
-Result<std::unique_ptr<Listener>, std::string> AsioTransport::listen(Endpoint at, AcceptCallback cb) {
+Result<std::unique_ptr<Listener>, std::string> AsioTransport::listen(Endpoint at,
+                                                                     AcceptCallback cb) {
   auto l = std::make_unique<AsioListener>(loop_.context(), std::move(cb));
   auto err = l->open(at);
   if (!err.empty()) return Err(err);

@@ -35,7 +35,8 @@ namespace {
 
 class SimStream : public Stream {
  public:
-  SimStream(std::shared_ptr<SimNetwork::Pipe> pipe, int side) : pipe_(std::move(pipe)), side_(side) {}
+  SimStream(std::shared_ptr<SimNetwork::Pipe> pipe, int side)
+      : pipe_(std::move(pipe)), side_(side) {}
   ~SimStream() override { close(); }
 
   void start(Handler* h) override {
@@ -52,10 +53,9 @@ class SimStream : public Stream {
   void write(Bytes data) override {
     if (pipe_->closed[side_]) return;
     int to = 1 - side_;
-    pipe_->net->loop().schedule(pipe_->net->latency(),
-                                [pipe = pipe_, to, d = std::move(data)]() mutable {
-                                  pipe->deliver(to, std::move(d));
-                                });
+    pipe_->net->loop().schedule(
+        pipe_->net->latency(),
+        [pipe = pipe_, to, d = std::move(data)]() mutable { pipe->deliver(to, std::move(d)); });
   }
   void close() override {
     if (pipe_->closed[side_]) return;

@@ -76,17 +76,18 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"unknown_key", "router-id: 1.2.3.4\nlocal-as: 1\nlocla-pref: 3\n", 3, 1,
                 "locla-pref", "unknown key"},
-        BadCase{"bad_address",
-                "router-id: 1.2.3.4\nlocal-as: 1\npeers:\n  - address: 10.0.0.300\n    remote-as: 2\n",
-                4, 14, "peers[0].address", "not an IPv4 or IPv6 address"},
+        BadCase{
+            "bad_address",
+            "router-id: 1.2.3.4\nlocal-as: 1\npeers:\n  - address: 10.0.0.300\n    remote-as: 2\n",
+            4, 14, "peers[0].address", "not an IPv4 or IPv6 address"},
         BadCase{"asn_range", "router-id: 1.2.3.4\nlocal-as: 4294967296\n", 2, 11, "local-as",
                 "out of range"},
         BadCase{"duplicate_peer",
                 "router-id: 1.2.3.4\nlocal-as: 1\npeers:\n  - {address: 10.0.0.1, remote-as: 2}\n"
                 "  - {address: 10.0.0.1, remote-as: 3}\n",
                 5, 15, "peers[1].address", "duplicate peer"},
-        BadCase{"vip_not_host", "router-id: 1.2.3.4\nlocal-as: 1\nvips:\n  - prefix: 9.9.9.0/24\n", 4,
-                13, "vips[0].prefix", "/32 or /128"},
+        BadCase{"vip_not_host", "router-id: 1.2.3.4\nlocal-as: 1\nvips:\n  - prefix: 9.9.9.0/24\n",
+                4, 13, "vips[0].prefix", "/32 or /128"},
         BadCase{"hold_time_2",
                 "router-id: 1.2.3.4\nlocal-as: 1\npeers:\n  - {address: 10.0.0.1, remote-as: 2, "
                 "hold-time: 2}\n",

@@ -72,7 +72,8 @@ TEST(Codec, Ipv6UpdateUsesMpReachAndRoundTrips) {
   Update u;
   u.attrs.origin = kOriginIgp;
   u.attrs.as_path = AsPath{{{kAsSequence, {65010}}}};
-  u.mp_reach = MpReach{{kAfiIpv6, kSafiUnicast}, A("2001:2::1"), A("fe80::1"), {P("2001:2::9/128")}};
+  u.mp_reach =
+      MpReach{{kAfiIpv6, kSafiUnicast}, A("2001:2::1"), A("fe80::1"), {P("2001:2::9/128")}};
   u.mp_unreach = MpUnreach{{kAfiIpv6, kSafiUnicast}, {P("2001:2:0:1::/64")}};
   auto back = std::get<Update>(roundtrip(u));
   EXPECT_EQ(back, u);
@@ -112,8 +113,8 @@ TEST(Codec, FourOctetPathTowardTwoOctetPeerUsesAsTransAndAs4Path) {
 TEST(Codec, As4PathIgnoredWhenLongerThanAsPath) {
   CodecOptions two{false, false};
   // AS_PATH [23456] but AS4_PATH [1 2]: inconsistent, keep AS_PATH (RFC 6793 §4.2.3).
-  Bytes attrs = raw({0x40, 1, 1, 0, 0x40, 2, 4, 2, 1, 0x5B, 0xA0, 0x40, 3, 4, 198, 18, 0, 1,
-                     0xC0, 17, 10, 2, 2, 0, 0, 0, 1, 0, 0, 0, 2});
+  Bytes attrs = raw({0x40, 1, 1,    0,  0x40, 2, 4, 2, 1, 0x5B, 0xA0, 0x40, 3, 4, 198, 18,
+                     0,    1, 0xC0, 17, 10,   2, 2, 0, 0, 0,    1,    0,    0, 0, 2});
   auto r = decode(update_with_body(body_with_attrs(attrs)), two);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(std::get<Update>(r.value()).attrs.as_path->to_string(), "23456");
@@ -196,7 +197,8 @@ TEST(Framing, MessageOver4096IsRejectedUnlessExtendedMessagesAgreed) {
   u.attrs.origin = kOriginIgp;
   u.attrs.as_path = AsPath{};
   u.attrs.next_hop = A("198.18.0.1");
-  for (uint32_t i = 0; i < 2000; ++i) u.nlri.push_back(Prefix(IpAddress::v4(0x0A000000 + (i << 8)), 24));
+  for (uint32_t i = 0; i < 2000; ++i)
+    u.nlri.push_back(Prefix(IpAddress::v4(0x0A000000 + (i << 8)), 24));
   auto big = encode(u, {true, true});
   ASSERT_GT(big.size(), 4096u);
   EXPECT_EQ(decode(big, {true, false}).error().subcode, err::kBadMessageLength);
@@ -226,8 +228,8 @@ TEST(OpenErrors, TruncatedCapabilityIsAnOpenError) {
 // Found by fuzz_decode: an AS4_PATH with a confederation segment was merged into the path.
 TEST(Codec, As4PathWithConfederationSegmentIsDiscarded) {
   CodecOptions two{false, false};
-  Bytes attrs = raw({0x40, 1, 1, 0, 0x40, 2, 4, 2, 1, 0x5B, 0xA0, 0x40, 3, 4, 198, 18, 0, 1,
-                     0xC0, 17, 6, 3, 1, 0xFA, 0x56, 0xEA, 0x02});
+  Bytes attrs = raw({0x40, 1,  1, 0, 0x40, 2,  4, 2, 1, 0x5B, 0xA0, 0x40, 3,   4,
+                     198,  18, 0, 1, 0xC0, 17, 6, 3, 1, 0xFA, 0x56, 0xEA, 0x02});
   auto r = decode(update_with_body(body_with_attrs(attrs)), two);
   ASSERT_TRUE(r.ok());
   const auto& u = std::get<Update>(r.value());

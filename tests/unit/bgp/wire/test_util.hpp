@@ -5,8 +5,12 @@
 
 namespace anycastd::bgp::test {
 
-inline Prefix P(const std::string& s) { return *Prefix::parse(s); }
-inline IpAddress A(const std::string& s) { return *IpAddress::parse(s); }
+inline Prefix P(const std::string& s) {
+  return *Prefix::parse(s);
+}
+inline IpAddress A(const std::string& s) {
+  return *IpAddress::parse(s);
+}
 
 // Wraps an UPDATE body in a header.
 inline Bytes update_with_body(const Bytes& body) {

@@ -30,7 +30,9 @@ Bytes with(uint8_t type, const Bytes& bad) {
   return cat(cat(origin, path), nh);
 }
 
-Bytes plus(const Bytes& extra) { return cat(mandatory_attrs(), extra); }
+Bytes plus(const Bytes& extra) {
+  return cat(mandatory_attrs(), extra);
+}
 
 std::vector<Case> cases() {
   return {
@@ -43,10 +45,12 @@ std::vector<Case> cases() {
       {"as_path_zero_count", with(2, raw({0x40, 2, 2, 2, 0})), Expect::treat_as_withdraw},
       {"as_path_bad_segment_type", with(2, raw({0x40, 2, 6, 9, 1, 0, 0, 0xFD, 0xF2})),
        Expect::treat_as_withdraw},
-      {"next_hop_length_5", with(3, raw({0x40, 3, 5, 198, 18, 0, 1, 0})), Expect::treat_as_withdraw},
+      {"next_hop_length_5", with(3, raw({0x40, 3, 5, 198, 18, 0, 1, 0})),
+       Expect::treat_as_withdraw},
       {"missing_origin", raw({0x40, 2, 6, 2, 1, 0, 0, 0xFD, 0xF2, 0x40, 3, 4, 198, 18, 0, 1}),
        Expect::treat_as_withdraw},
-      {"missing_as_path", raw({0x40, 1, 1, 0, 0x40, 3, 4, 198, 18, 0, 1}), Expect::treat_as_withdraw},
+      {"missing_as_path", raw({0x40, 1, 1, 0, 0x40, 3, 4, 198, 18, 0, 1}),
+       Expect::treat_as_withdraw},
       {"missing_next_hop", raw({0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0xFD, 0xF2}),
        Expect::treat_as_withdraw},
       {"med_length_3", plus(raw({0x80, 4, 3, 0, 0, 1})), Expect::treat_as_withdraw},
@@ -62,12 +66,10 @@ std::vector<Case> cases() {
       {"attribute_overruns_list", plus(raw({0x80, 4, 9, 0, 0, 0, 1})), Expect::treat_as_withdraw},
       {"unrecognized_well_known", plus(raw({0x40, 99, 1, 0})), Expect::reset,
        err::kUnrecognizedWellKnown},
-      {"mp_reach_bad_next_hop_length",
-       plus(raw({0x80, 14, 10, 0, 2, 1, 5, 1, 2, 3, 4, 5, 0})), Expect::reset,
-       err::kOptionalAttribute},
-      {"mp_reach_prefix_too_long",
-       plus(raw({0x80, 14, 22, 0, 2, 1, 16, 0x20, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
-                 129})),
+      {"mp_reach_bad_next_hop_length", plus(raw({0x80, 14, 10, 0, 2, 1, 5, 1, 2, 3, 4, 5, 0})),
+       Expect::reset, err::kOptionalAttribute},
+      {"mp_reach_prefix_too_long", plus(raw({0x80, 14, 22, 0, 2, 1, 16, 0x20, 1, 0, 2, 0,  0,
+                                             0,    0,  0,  0, 0, 0, 0,  0,    0, 1, 0, 129})),
        Expect::reset, err::kOptionalAttribute},
       {"mp_unreach_repeated", plus(raw({0x80, 15, 3, 0, 2, 1, 0x80, 15, 3, 0, 2, 1})),
        Expect::reset, err::kMalformedAttributeList},

@@ -111,7 +111,7 @@ TEST_F(Pair, VipWithdrawAndReannounce) {
   EXPECT_EQ(rs.peer_state(0), State::established) << "no session reset for a VIP change";
 }
 
-TEST_F(Pair, BothActiveCollisionLeavesOneSessionAndKeepsHigherIdsConnection) {
+TEST_F(Pair, BothActiveCollisionSettlesOnOneEstablishedSession) {
   Speaker rs(loop, *tb, route_server(false));
   Speaker a(loop, *ta, nva(false));
   rs.start();

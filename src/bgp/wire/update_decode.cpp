@@ -258,15 +258,9 @@ void merge_as4(Ctx& c) {
       merged.segments.push_back(s);
     }
   }
-  for (const auto& s : c.as4_path->segments) {
-    if (!merged.segments.empty() && merged.segments.back().type == kAsSequence &&
-        s.type == kAsSequence && merged.segments.back().asns.size() + s.asns.size() <= 255) {
-      auto& b = merged.segments.back().asns;
-      b.insert(b.end(), s.asns.begin(), s.asns.end());
-    } else {
-      merged.segments.push_back(s);
-    }
-  }
+  // Segments are appended as they are, not joined: joining changes the bytes a re-encode
+  // produces, so the same UPDATE would not decode to the same path twice (fuzz_decode).
+  for (const auto& s : c.as4_path->segments) merged.segments.push_back(s);
   a.as_path = std::move(merged);
 }
 

@@ -238,3 +238,21 @@ TEST(Codec, As4PathWithConfederationSegmentIsDiscarded) {
   ASSERT_EQ(u.diagnostics.size(), 1u);
   EXPECT_EQ(u.diagnostics[0], "AS4_PATH: attribute discarded");
 }
+
+// Found by fuzz_decode: the AS4 merge joined adjacent SEQUENCE segments, so re-encoding a
+// decoded path and decoding it again gave a different segment list.
+TEST(Codec, As4MergeKeepsSegmentsSoRoundTripsAreStable) {
+  CodecOptions two{false, false};
+  Update u;
+  u.attrs.origin = kOriginIgp;
+  u.attrs.as_path =
+      AsPath{{{kAsSequence, {0, 64784, 65449}}, {kAsSequence, {5381}}, {kAsSet, {3307849944u}}}};
+  u.attrs.next_hop = A("198.18.0.1");
+  u.nlri = {P("198.18.9.9/32")};
+  auto once = decode(encode(u, two), two);
+  ASSERT_TRUE(once.ok());
+  auto twice = decode(encode(once.value(), two), two);
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(std::get<Update>(once.value()).attrs.as_path, u.attrs.as_path);
+  EXPECT_EQ(std::get<Update>(twice.value()).attrs.as_path, u.attrs.as_path);
+}

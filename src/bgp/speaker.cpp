@@ -198,7 +198,9 @@ void Speaker::on_message(Session& s, const Message& m) {
     auto add = [&](const Prefix& pfx, const IpAddress& nh) {
       ReceivedRoute r{u->attrs, nh};
       r.attrs.next_hop.reset();
-      spdlog::debug("peer {}: received {}", p->cfg.name(), describe(pfx, r));
+      // describe() builds a string per prefix: only pay for it when it will be printed.
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug("peer {}: received {}", p->cfg.name(), describe(pfx, r));
       p->rib_in[pfx] = std::move(r);
       ++added;
     };

@@ -1,0 +1,331 @@
+#include "rib/rib.hpp"
+
+#include <algorithm>
+
+namespace anycastd::rib {
+
+namespace {
+
+constexpr uint32_t kDefaultLocalPref = 100;
+
+size_t own_as_count(const bgp::PathAttributes& a, uint32_t asn) {
+  if (!a.as_path) return 0;
+  size_t n = 0;
+  for (const auto& seg : a.as_path->segments)
+    n += std::count(seg.asns.begin(), seg.asns.end(), asn);
+  return n;
+}
+
+}  // namespace
+
+const Path* Entry::best() const {
+  for (const auto& p : paths)
+    if (p.best) return &p;
+  return nullptr;
+}
+
+size_t Outbound::size() const {
+  size_t n = withdraw.size();
+  for (const auto& [a, v] : announce) n += v.size();
+  return n;
+}
+
+Rib::Rib(RibConfig cfg) : cfg_(std::move(cfg)) {
+  PeerState local;
+  local.neighbour.local = true;
+  local.neighbour.asn = cfg_.local_as;
+  local.neighbour.router_id = cfg_.router_id;
+  peers_.push_back(std::move(local));
+}
+
+PeerId Rib::add_peer(PeerSettings s) {
+  PeerState st;
+  st.neighbour.address = s.address;
+  st.neighbour.asn = s.asn;
+  st.neighbour.ibgp = s.asn == cfg_.local_as;
+  st.settings = std::move(s);
+  peers_.push_back(std::move(st));
+  return static_cast<PeerId>(peers_.size() - 1);
+}
+
+void Rib::set_policies(PeerId id, const policy::Policy* import, const policy::Policy* export_) {
+  peers_.at(id).settings.import = import;
+  peers_.at(id).settings.export_ = export_;
+}
+
+void Rib::peer_up(PeerId id, uint32_t router_id, std::optional<IpAddress> self_v4,
+                  std::optional<IpAddress> self_v6, bool v4, bool v6) {
+  auto& p = peers_.at(id);
+  if (!p.up) ++peers_up_;
+  p.up = true;
+  p.neighbour.router_id = router_id;
+  p.self_v4 = self_v4;
+  p.self_v6 = self_v6;
+  p.v4 = v4;
+  p.v6 = v6;
+  p.out.clear();
+  p.full_export = true;
+  p.cursor = log_base_ + log_.size();
+}
+
+void Rib::peer_down(PeerId id) {
+  auto& p = peers_.at(id);
+  if (p.up) --peers_up_;
+  p.up = false;
+  p.out.clear();
+  p.full_export = false;
+  p.warned = false;
+  if (p.accepted == 0) return;
+  // Every entry is visited to find this peer's paths, but only those are recomputed.
+  std::vector<Prefix> gone;
+  for (auto& [prefix, e] : loc_)
+    if (std::any_of(e.paths.begin(), e.paths.end(), [&](const Path& x) { return x.peer == id; }))
+      gone.push_back(prefix);
+  for (const auto& prefix : gone) remove(id, prefix);
+  p.accepted = 0;
+  trim_log();
+}
+
+Accepted Rib::announce(PeerId from, const Prefix& prefix, bgp::PathAttributes attrs) {
+  auto& p = peers_.at(from);
+  if (own_as_count(attrs, cfg_.local_as) > p.settings.allow_own_as) {
+    remove(from, prefix);
+    return Accepted::rejected_loop;
+  }
+  const policy::Policy* import = p.settings.import;
+  if (!import && !p.neighbour.ibgp) {
+    remove(from, prefix);
+    return Accepted::rejected_by_policy;
+  }
+  if (import) {
+    policy::Context ctx{cfg_.local_as, p.settings.address, std::nullopt, p.settings.address};
+    if (!policy::evaluate(*import, prefix, attrs, ctx)) {
+      remove(from, prefix);
+      return Accepted::rejected_by_policy;
+    }
+  }
+  put(from, prefix, store_.intern(std::move(attrs)));
+  const auto& s = p.settings;
+  if (s.max_prefix) {
+    if (p.accepted > s.max_prefix) return Accepted::limit_exceeded;
+    if (!p.warned && p.accepted * 100 >= uint64_t{s.max_prefix} * s.max_prefix_warning) {
+      p.warned = true;
+      return Accepted::warning_threshold;
+    }
+  }
+  return Accepted::yes;
+}
+
+void Rib::withdraw(PeerId from, const Prefix& prefix) {
+  remove(from, prefix);
+}
+
+void Rib::originate(const Prefix& prefix, bgp::PathAttributes attrs) {
+  put(kLocal, prefix, store_.intern(std::move(attrs)));
+}
+
+void Rib::retract(const Prefix& prefix) {
+  remove(kLocal, prefix);
+}
+
+void Rib::put(PeerId from, const Prefix& prefix, Attrs attrs) {
+  Entry& e = loc_[prefix];
+  auto it =
+      std::find_if(e.paths.begin(), e.paths.end(), [&](const Path& x) { return x.peer == from; });
+  if (it != e.paths.end() && it->attrs == attrs) return;  // a re-announcement with nothing new
+  Before before = snapshot(e);
+  if (it != e.paths.end()) {
+    it->attrs = std::move(attrs);
+    it->arrival = ++arrivals_;
+  } else {
+    e.paths.push_back(Path{from, std::move(attrs), 0, ++arrivals_});
+    ++peers_[from].accepted;
+  }
+  recompute(prefix, e, before);
+}
+
+bool Rib::remove(PeerId from, const Prefix& prefix) {
+  auto eit = loc_.find(prefix);
+  if (eit == loc_.end()) return false;
+  Entry& e = eit->second;
+  auto it =
+      std::find_if(e.paths.begin(), e.paths.end(), [&](const Path& x) { return x.peer == from; });
+  if (it == e.paths.end()) return false;
+  Before before = snapshot(e);
+  e.paths.erase(it);
+  --peers_[from].accepted;
+  if (e.paths.empty()) {
+    loc_.erase(eit);
+    changed(prefix, nullptr);
+    return true;
+  }
+  recompute(prefix, e, before);
+  return true;
+}
+
+Rib::Before Rib::snapshot(const Entry& e) {
+  Before b;
+  for (const auto& x : e.paths) {
+    if (x.best) {
+      b.peer = x.peer;
+      b.attrs = x.attrs;  // owned, so a freed set cannot come back at the same address
+    }
+    if (x.multipath) b.multipath.push_back(x.peer);
+  }
+  return b;
+}
+
+void Rib::recompute(const Prefix& prefix, Entry& e, const Before& before) {
+  size_t best = 0;
+  for (size_t i = 1; i < e.paths.size(); ++i) {
+    const auto& a = e.paths[i];
+    const auto& b = e.paths[best];
+    if (compare(a, peers_[a.peer].neighbour, b, peers_[b.peer].neighbour, cfg_.decision).order < 0)
+      best = i;
+  }
+  size_t kept = 0;
+  const Path& bp = e.paths[best];
+  std::vector<PeerId> new_multi;
+  for (size_t i = 0; i < e.paths.size(); ++i) {
+    auto& x = e.paths[i];
+    x.best = i == best;
+    x.multipath = false;
+    if (cfg_.decision.multipath > 1 && (i == best || kept + 1 < cfg_.decision.multipath)) {
+      bool equal = i == best || compare(x, peers_[x.peer].neighbour, bp, peers_[bp.peer].neighbour,
+                                        cfg_.decision, true)
+                                        .order == 0;
+      if (equal) {
+        x.multipath = true;
+        if (i != best) ++kept;
+      }
+    }
+    if (x.multipath) new_multi.push_back(x.peer);
+  }
+  if (bp.peer != before.peer || bp.attrs != before.attrs || new_multi != before.multipath)
+    changed(prefix, &e);
+}
+
+void Rib::changed(const Prefix& prefix, const Entry* e) {
+  if (peers_up_ > 0) log_.push_back(prefix);
+  if (on_change) on_change(prefix, e);
+}
+
+const Entry* Rib::find(const Prefix& p) const {
+  auto it = loc_.find(p);
+  return it == loc_.end() ? nullptr : &it->second;
+}
+
+Attrs Rib::export_for(PeerId to, const Prefix& prefix) const {
+  auto it = loc_.find(prefix);
+  if (it == loc_.end()) return nullptr;
+  return export_path(peers_.at(to), to, prefix, it->second);
+}
+
+Attrs Rib::export_path(const PeerState& to, PeerId to_id, const Prefix& prefix,
+                       const Entry& e) const {
+  const Path* best = e.best();
+  if (!best || best->peer == to_id) return nullptr;
+  const bool v6 = prefix.family() == Family::v6;
+  if (v6 ? !to.v6 : !to.v4) return nullptr;
+  const PeerState& from = peers_[best->peer];
+  const bool local = best->peer == kLocal;
+  const bool to_ibgp = to.neighbour.ibgp;
+  // RFC 4456 §8: an iBGP route goes to another iBGP peer only through a reflector, and
+  // only from a client or to a client.
+  if (!local && from.neighbour.ibgp && to_ibgp && !from.settings.route_reflector_client &&
+      !to.settings.route_reflector_client)
+    return nullptr;
+
+  bgp::PathAttributes a = *best->attrs;
+  const std::optional<IpAddress>& self = v6 ? to.self_v6 : to.self_v4;
+  const policy::Policy* pol = to.settings.export_;
+  if (pol) {
+    policy::Context ctx{cfg_.local_as, to.settings.address, self, from.settings.address};
+    if (!policy::evaluate(*pol, prefix, a, ctx)) return nullptr;
+  } else if (!local && !to_ibgp) {
+    return nullptr;  // RFC 8212: no export policy, nothing learned goes to an eBGP peer
+  }
+  // What the export policy wrote is final; the eBGP rules below only fill in the rest.
+  const bool policy_next_hop = pol && a.next_hop != best->attrs->next_hop;
+  const bool policy_med = pol && a.med != best->attrs->med;
+
+  if (to_ibgp) {
+    a.local_pref = a.local_pref.value_or(kDefaultLocalPref);
+    if (!a.next_hop) a.next_hop = self;
+  } else {
+    a.local_pref.reset();
+    if (!to.settings.route_server_client) {
+      a.as_path = a.as_path.value_or(bgp::AsPath{});
+      a.as_path->prepend(cfg_.local_as);
+      // A MED learned from one AS means nothing to the next (RFC 4271 §5.1.4); a VIP's
+      // own MED is ours to send.
+      if (!local && !policy_med) a.med.reset();
+      if (!policy_next_hop && (!local || !a.next_hop)) a.next_hop = self;
+    } else if (!a.next_hop) {
+      a.next_hop = self;
+    }
+  }
+  if (!a.next_hop || a.next_hop->family() != prefix.family()) return nullptr;
+  return store_.intern(std::move(a));
+}
+
+Outbound Rib::take_outbound(PeerId to) {
+  Outbound out;
+  auto& p = peers_.at(to);
+  if (!p.up) return out;
+  std::unordered_map<const bgp::PathAttributes*, size_t> group;
+  auto consider = [&](const Prefix& prefix, const Entry* e) {
+    Attrs want = e ? export_path(p, to, prefix, *e) : nullptr;
+    auto sent = p.out.find(prefix);
+    if (want) {
+      if (sent != p.out.end() && sent->second == want) return;
+      auto [g, fresh] = group.try_emplace(want.get(), out.announce.size());
+      if (fresh) out.announce.push_back({want, {}});
+      out.announce[g->second].second.push_back(prefix);
+      if (sent != p.out.end()) {
+        sent->second = std::move(want);
+      } else {
+        p.out.emplace(prefix, std::move(want));
+      }
+    } else if (sent != p.out.end()) {
+      p.out.erase(sent);
+      out.withdraw.push_back(prefix);
+    }
+  };
+  if (p.full_export) {
+    for (const auto& [prefix, e] : loc_) consider(prefix, &e);
+    p.full_export = false;
+  } else {
+    for (uint64_t i = p.cursor; i < log_base_ + log_.size(); ++i) {
+      const Prefix& prefix = log_[i - log_base_];
+      consider(prefix, find(prefix));
+    }
+  }
+  p.cursor = log_base_ + log_.size();
+  trim_log();
+  return out;
+}
+
+bool Rib::outbound_pending(PeerId to) const {
+  const auto& p = peers_.at(to);
+  return p.up && (p.full_export || p.cursor < log_base_ + log_.size());
+}
+
+void Rib::trim_log() {
+  uint64_t end = log_base_ + log_.size();
+  uint64_t low = end;
+  for (const auto& p : peers_)
+    if (p.up && !p.full_export) low = std::min(low, p.cursor);
+  if (low == end) {
+    log_base_ = end;
+    log_.clear();
+    return;
+  }
+  // Drop the consumed front only when it is most of the log, so trimming stays amortised.
+  if (low - log_base_ > log_.size() / 2) {
+    log_.erase(log_.begin(), log_.begin() + static_cast<ptrdiff_t>(low - log_base_));
+    log_base_ = low;
+  }
+}
+
+}  // namespace anycastd::rib

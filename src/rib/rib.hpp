@@ -1,0 +1,145 @@
+#pragma once
+// Adj-RIB-In, Loc-RIB and Adj-RIB-Out for IPv4 and IPv6 unicast, with import and export
+// policies. Sans-I/O: the speaker feeds it received routes and asks it, per peer, what to
+// send; the RIB never touches a socket or a clock.
+//
+// Memory: accepted routes live once, as candidate paths in their Loc-RIB entry (that is
+// the post-policy Adj-RIB-In); routes an import policy rejects are not kept, as in BIRD
+// without `import table`. Attribute sets are interned.
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "core/hash.hpp"
+#include "policy/policy.hpp"
+#include "rib/decision.hpp"
+
+namespace anycastd::rib {
+
+struct PeerSettings {
+  IpAddress address;
+  uint32_t asn = 0;
+  // nullptr: the RFC 8212 default, which accepts nothing from and exports nothing to an
+  // eBGP peer (locally originated routes excepted) and everything on iBGP.
+  const policy::Policy* import = nullptr;
+  const policy::Policy* export_ = nullptr;
+  uint32_t allow_own_as = 0;            // occurrences of our ASN tolerated in a received path
+  bool route_reflector_client = false;  // RFC 4456
+  bool route_server_client = false;     // RFC 7947: transparent, no own ASN, next hop kept
+  uint32_t max_prefix = 0;              // accepted routes; 0 = no limit
+  uint8_t max_prefix_warning = 80;      // percent of max_prefix that logs a warning
+};
+
+struct RibConfig {
+  uint32_t local_as = 0;
+  uint32_t router_id = 0;
+  DecisionConfig decision;
+};
+
+struct Entry {
+  std::vector<Path> paths;  // at most one per peer; flags mark best and multipath
+  const Path* best() const;
+};
+
+enum class Accepted { yes, rejected_by_policy, rejected_loop, warning_threshold, limit_exceeded };
+
+// What one peer should be sent: announcements grouped by attribute set (each group packs
+// into as few UPDATEs as the message size allows) and withdrawals.
+struct Outbound {
+  std::vector<std::pair<Attrs, std::vector<Prefix>>> announce;
+  std::vector<Prefix> withdraw;
+  bool empty() const { return announce.empty() && withdraw.empty(); }
+  size_t size() const;
+};
+
+class Rib {
+ public:
+  explicit Rib(RibConfig cfg);
+
+  PeerId add_peer(PeerSettings s);  // ids start at 1; kLocal is the RIB itself
+  const PeerSettings& peer(PeerId id) const { return peers_.at(id).settings; }
+  void set_policies(PeerId id, const policy::Policy* import, const policy::Policy* export_);
+
+  // The session came up: `router_id` is the peer's BGP identifier, `self_*` the next hops
+  // that stand for us on that session (none: routes of that family are not sent), and
+  // `v4`/`v6` the families it carries. Its whole table is then pending for export.
+  void peer_up(PeerId id, uint32_t router_id, std::optional<IpAddress> self_v4,
+               std::optional<IpAddress> self_v6, bool v4, bool v6);
+  // The session went down: its routes leave the Loc-RIB, its Adj-RIB-Out is forgotten.
+  void peer_down(PeerId id);
+  bool is_up(PeerId id) const { return peers_.at(id).up; }
+
+  // A received route; attrs.next_hop holds its next hop whatever the family.
+  Accepted announce(PeerId from, const Prefix& prefix, bgp::PathAttributes attrs);
+  void withdraw(PeerId from, const Prefix& prefix);
+  // Locally originated routes (VIPs, a gateway's VNet prefix). An unset next hop means
+  // "self" toward every peer.
+  void originate(const Prefix& prefix, bgp::PathAttributes attrs);
+  void retract(const Prefix& prefix);
+
+  // Everything peer `to` has not been sent yet, and records it as sent.
+  Outbound take_outbound(PeerId to);
+  bool outbound_pending(PeerId to) const;
+
+  // Called whenever a prefix's best or multipath set changes (the FIB listens); best is
+  // nullptr when the prefix is gone.
+  std::function<void(const Prefix&, const Entry*)> on_change;
+
+  const Entry* find(const Prefix& p) const;
+  const std::unordered_map<Prefix, Entry>& loc_rib() const { return loc_; }
+  const std::unordered_map<Prefix, Attrs>& adj_rib_out(PeerId id) const {
+    return peers_.at(id).out;
+  }
+  size_t accepted_from(PeerId id) const { return peers_.at(id).accepted; }
+  const Neighbour& neighbour(PeerId id) const { return peers_.at(id).neighbour; }
+  size_t peer_count() const { return peers_.size() - 1; }
+  const AttrStore& attr_store() const { return store_; }
+  const RibConfig& config() const { return cfg_; }
+
+  // The attributes `to` would be sent for `prefix`, or nullptr (exposed for tests and
+  // `show routes ... exported`).
+  Attrs export_for(PeerId to, const Prefix& prefix) const;
+
+ private:
+  struct PeerState {
+    PeerSettings settings;
+    Neighbour neighbour;
+    bool up = false;
+    bool v4 = false, v6 = false;
+    std::optional<IpAddress> self_v4, self_v6;
+    size_t accepted = 0;
+    bool warned = false;
+    bool full_export = false;
+    uint64_t cursor = 0;  // position in the change log already exported
+    std::unordered_map<Prefix, Attrs> out;
+  };
+
+  void put(PeerId from, const Prefix& prefix, Attrs attrs);
+  bool remove(PeerId from, const Prefix& prefix);
+  // The best path and multipath set of an entry before a change, to tell whether the
+  // change is visible to anyone.
+  struct Before {
+    PeerId peer = kLocal;
+    Attrs attrs;
+    std::vector<PeerId> multipath;
+  };
+  static Before snapshot(const Entry& e);
+  void recompute(const Prefix& prefix, Entry& e, const Before& before);
+  void changed(const Prefix& prefix, const Entry* e);
+  Attrs export_path(const PeerState& to, PeerId to_id, const Prefix& prefix, const Entry& e) const;
+  void trim_log();
+
+  RibConfig cfg_;
+  // Received and exported attribute sets alike; export runs in const lookups too.
+  mutable AttrStore store_;
+  std::vector<PeerState> peers_;
+  std::unordered_map<Prefix, Entry> loc_;
+  uint64_t arrivals_ = 0;
+  // Prefixes whose best changed, in order; each up peer exports from its cursor on.
+  std::vector<Prefix> log_;
+  uint64_t log_base_ = 0;
+  size_t peers_up_ = 0;
+};
+
+}  // namespace anycastd::rib

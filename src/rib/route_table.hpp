@@ -1,0 +1,17 @@
+#pragma once
+// Loc-RIB rendered as `az network express-route list-route-tables -o table` prints it, so
+// the lab's MSEE tables can be compared line by line with the seeds'.
+#include <string>
+#include <vector>
+
+#include "rib/rib.hpp"
+
+namespace anycastd::rib {
+
+// Paths of one entry, most preferred first.
+std::vector<const Path*> ranked(const Rib& rib, const Entry& e);
+
+// Every prefix in address order, each path a row, `*` after the chosen next hop.
+std::string az_route_table(const Rib& rib);
+
+}  // namespace anycastd::rib

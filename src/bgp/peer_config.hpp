@@ -4,7 +4,11 @@
 #include <string>
 #include <vector>
 
+#include <map>
+
 #include "bgp/wire/message.hpp"
+#include "policy/policy.hpp"
+#include "rib/decision.hpp"
 #include "runtime/time.hpp"
 
 namespace anycastd::bgp {
@@ -21,6 +25,20 @@ struct PeerConfig {
   std::optional<IpAddress> next_hop_v4;
   std::optional<IpAddress> next_hop_v6;
   Duration connect_retry = std::chrono::seconds(5);
+  // Policy names from SpeakerConfig::policies; empty means the RFC 8212 default (nothing
+  // learned is accepted from or exported to an eBGP peer; VIPs are always exported).
+  std::string import_policy, export_policy;
+  uint32_t allow_own_as = 0;
+  bool route_reflector_client = false;
+  bool route_server_client = false;
+  struct MaxPrefix {
+    uint32_t limit = 0;  // 0: none
+    uint8_t warning_percent = 80;
+    bool restart = true;  // false: warn only
+    Duration restart_after = std::chrono::seconds(60);
+  } max_prefix;
+  // Minimum time between UPDATE batches to this peer; 0 sends every change at once.
+  Duration mrai{0};
   std::string name() const { return address.to_string() + " AS" + std::to_string(remote_as); }
 };
 
@@ -40,6 +58,8 @@ struct SpeakerConfig {
   uint16_t listen_port = kBgpPort;
   std::vector<PeerConfig> peers;
   std::vector<VipConfig> vips;
+  rib::DecisionConfig decision;
+  std::map<std::string, policy::Policy> policies;
 };
 
 }  // namespace anycastd::bgp

@@ -45,7 +45,11 @@ std::string describe(const Prefix& p, const ReceivedRoute& r) {
 }  // namespace
 
 Speaker::Speaker(Loop& loop, Transport& transport, SpeakerConfig cfg, uint64_t seed)
-    : loop_(loop), transport_(transport), cfg_(std::move(cfg)), seed_(seed) {
+    : loop_(loop),
+      transport_(transport),
+      cfg_(std::move(cfg)),
+      seed_(seed),
+      rib_(rib::RibConfig{cfg_.local_as, cfg_.router_id, cfg_.decision}) {
   base_fsm_.local_as = cfg_.local_as;
   base_fsm_.bgp_id = cfg_.router_id;
   base_fsm_.caps.multiprotocol = {kV4, kV6};
@@ -53,10 +57,25 @@ Speaker::Speaker(Loop& loop, Transport& transport, SpeakerConfig cfg, uint64_t s
   // Graceful-restart aware but preserving nothing: a dead NVA's VIP must go at once, not
   // linger for a restart time.
   base_fsm_.caps.graceful_restart = GracefulRestart{false, 0, {}};
-  for (const auto& v : cfg_.vips) up_vips_.insert(v.prefix);
+  for (const auto& v : cfg_.vips) {
+    up_vips_.insert(v.prefix);
+    rib_.originate(v.prefix, vip_attributes(v, cfg_.local_as));
+  }
+  auto policy = [&](const std::string& name) -> const policy::Policy* {
+    auto it = cfg_.policies.find(name);
+    return it == cfg_.policies.end() ? nullptr : &it->second;
+  };
   for (const auto& pc : cfg_.peers) {
     auto p = std::make_unique<Peer>();
     p->cfg = pc;
+    rib::PeerSettings s{pc.address, pc.remote_as, policy(pc.import_policy),
+                        policy(pc.export_policy)};
+    s.allow_own_as = pc.allow_own_as;
+    s.route_reflector_client = pc.route_reflector_client;
+    s.route_server_client = pc.route_server_client;
+    s.max_prefix = pc.max_prefix.limit;
+    s.max_prefix_warning = pc.max_prefix.warning_percent;
+    p->id = rib_.add_peer(s);
     peers_.push_back(std::move(p));
   }
 }
@@ -145,10 +164,14 @@ void Speaker::on_up(Session& s) {
   }
   if (on_peer_state) on_peer_state(index_of(*p), State::established);
   if (shutting_down_) return;
-  std::vector<const VipConfig*> vips;
-  for (const auto& v : cfg_.vips)
-    if (up_vips_.count(v.prefix)) vips.push_back(&v);
-  announce(*p, vips, true);
+  auto local = p->session->local_endpoint();
+  auto self = self_next_hops(p->cfg, local ? local->address : IpAddress{});
+  rib_.peer_up(p->id, p->session->fsm().peer_open->bgp_id, self.v4, self.v6,
+               carries(*p->session, kV4), carries(*p->session, kV6));
+  flush_now(*p);
+  Session& ses = *p->session;
+  for (auto fam : {kV4, kV6})
+    if (carries(ses, fam)) ses.send_encoded(bgp::end_of_rib(fam, ses.codec()));
 }
 
 void Speaker::on_down(Session& s, const std::string&) {
@@ -158,9 +181,11 @@ void Speaker::on_down(Session& s, const std::string&) {
     bury(std::move(p->candidate));
     return;
   }
-  if (!p->rib_in.empty()) {
-    spdlog::info("peer {}: dropped {} received routes", p->cfg.name(), p->rib_in.size());
-    p->rib_in.clear();
+  if (rib_.is_up(p->id)) {
+    if (size_t n = rib_.accepted_from(p->id))
+      spdlog::info("peer {}: dropped {} received routes", p->cfg.name(), n);
+    rib_.peer_down(p->id);
+    flush_all();
   }
   if (on_peer_state) on_peer_state(index_of(*p), s.state());
   // A promoted inbound candidate is passive; an active peer needs its own session back.
@@ -175,10 +200,8 @@ void Speaker::on_message(Session& s, const Message& m) {
   Peer* p = find(s);
   if (!p) return;
   if (std::holds_alternative<RouteRefresh>(m)) {
-    std::vector<const VipConfig*> vips;
-    for (const auto& v : cfg_.vips)
-      if (up_vips_.count(v.prefix)) vips.push_back(&v);
-    announce(*p, vips, false);
+    rib_.refresh(p->id);
+    flush_now(*p);
     return;
   }
   const auto* u = std::get_if<Update>(&m);
@@ -188,21 +211,24 @@ void Speaker::on_message(Session& s, const Message& m) {
     spdlog::info("peer {}: End-of-RIB for {} unicast", p->cfg.name(),
                  eor->afi == kAfiIpv6 ? "IPv6" : "IPv4");
   }
-  auto withdrawn = u->withdrawn_all();
-  for (const auto& pfx : withdrawn) {
-    if (p->rib_in.erase(pfx))
-      spdlog::debug("peer {}: withdrawn {}", p->cfg.name(), pfx.to_string());
+  const bool debug = spdlog::should_log(spdlog::level::debug);
+  for (const auto& pfx : u->withdrawn_all()) {
+    rib_.withdraw(p->id, pfx);
+    if (debug) spdlog::debug("peer {}: withdrawn {}", p->cfg.name(), pfx.to_string());
   }
-  size_t added = 0;
+  rib::Accepted worst = rib::Accepted::yes;
   if (!u->treat_as_withdraw) {
     auto add = [&](const Prefix& pfx, const IpAddress& nh) {
-      ReceivedRoute r{u->attrs, nh};
-      r.attrs.next_hop.reset();
+      PathAttributes attrs = u->attrs;
+      attrs.next_hop = nh;
       // describe() builds a string per prefix: only pay for it when it will be printed.
-      if (spdlog::should_log(spdlog::level::debug))
-        spdlog::debug("peer {}: received {}", p->cfg.name(), describe(pfx, r));
-      p->rib_in[pfx] = std::move(r);
-      ++added;
+      if (debug)
+        spdlog::debug("peer {}: received {}", p->cfg.name(), describe(pfx, {u->attrs, nh}));
+      auto a = rib_.announce(p->id, pfx, std::move(attrs));
+      if (debug && (a == rib::Accepted::rejected_by_policy || a == rib::Accepted::rejected_loop))
+        spdlog::debug("peer {}: rejected {} ({})", p->cfg.name(), pfx.to_string(),
+                      a == rib::Accepted::rejected_loop ? "own AS in path" : "import policy");
+      if (a == rib::Accepted::warning_threshold || a == rib::Accepted::limit_exceeded) worst = a;
     };
     for (const auto& pfx : u->nlri)
       if (u->attrs.next_hop) add(pfx, *u->attrs.next_hop);
@@ -210,62 +236,110 @@ void Speaker::on_message(Session& s, const Message& m) {
       for (const auto& pfx : u->mp_reach->nlri) add(pfx, u->mp_reach->next_hop);
   }
   if (on_update) on_update(index_of(*p), *u);
+  if (worst != rib::Accepted::yes) on_limit(*p, worst);
+  flush_all();
 }
 
-void Speaker::announce(Peer& p, const std::vector<const VipConfig*>& vips, bool end_of_rib) {
-  Session& s = *p.session;
-  if (s.state() != State::established) return;
-  auto local = s.local_endpoint();
-  IpAddress self = local ? local->address : IpAddress{};
-  struct Group {
-    VipAdvert advert;
-    std::vector<Prefix> prefixes;
-  };
-  std::vector<Group> groups;
-  for (const auto* v : vips) {
-    AfiSafi fam = v->prefix.family() == Family::v6 ? kV6 : kV4;
-    if (!carries(s, fam)) continue;
-    auto adv = vip_advert(*v, cfg_.local_as, p.cfg, self);
-    if (!adv) {
-      spdlog::warn("peer {}: VIP {} not announced: no {} next hop", p.cfg.name(),
-                   v->prefix.to_string(), fam == kV6 ? "IPv6" : "IPv4");
-      continue;
-    }
-    auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-      return g.advert.next_hop == adv->next_hop && g.advert.attrs == adv->attrs;
-    });
-    if (g == groups.end()) {
-      groups.push_back({*adv, {}});
-      g = groups.end() - 1;
-    }
-    g->prefixes.push_back(v->prefix);
+void Speaker::on_limit(Peer& p, rib::Accepted a) {
+  const auto& mp = p.cfg.max_prefix;
+  if (a == rib::Accepted::warning_threshold) {
+    spdlog::warn("peer {}: {} routes accepted, {}% of the max-prefix limit {}", p.cfg.name(),
+                 rib_.accepted_from(p.id), mp.warning_percent, mp.limit);
+    return;
   }
-  for (const auto& g : groups) {
-    for (auto& msg : pack_announce(g.advert.attrs, g.advert.next_hop, g.prefixes, s.codec()))
-      s.send_encoded(std::move(msg));
-    for (const auto& pfx : g.prefixes)
-      spdlog::info("peer {}: announced {} path [{}] next-hop {}", p.cfg.name(), pfx.to_string(),
-                   g.advert.attrs.as_path->to_string(), g.advert.next_hop.to_string());
+  if (!mp.restart) {
+    spdlog::warn("peer {}: {} routes accepted, over the max-prefix limit {} (warn only)",
+                 p.cfg.name(), rib_.accepted_from(p.id), mp.limit);
+    return;
   }
-  if (end_of_rib) {
-    for (auto fam : {kV4, kV6})
-      if (carries(s, fam)) s.send_encoded(bgp::end_of_rib(fam, s.codec()));
-  }
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(mp.restart_after).count();
+  spdlog::error("peer {}: over the max-prefix limit {}: closing the session, restart in {}s",
+                p.cfg.name(), mp.limit, secs);
+  p.session->stop(err::kCeaseMaxPrefixes);
+  loop_.cancel(p.max_prefix_restart);
+  p.max_prefix_restart =
+      loop_.schedule(mp.restart_after, [this, &p, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.expired() || shutting_down_) return;
+        p.max_prefix_restart = 0;
+        if (p.session && p.session->state() != State::idle) return;
+        bury(std::move(p.session));
+        p.session = make_session(p.cfg);
+        p.session->start();
+      });
 }
 
-void Speaker::withdraw(Peer& p, const std::vector<Prefix>& prefixes) {
+bool Speaker::is_vip(const Prefix& p) const {
+  return std::any_of(cfg_.vips.begin(), cfg_.vips.end(),
+                     [&](const VipConfig& v) { return v.prefix == p; });
+}
+
+void Speaker::flush_all() {
+  for (auto& p : peers_) flush(*p);
+}
+
+void Speaker::flush(Peer& p) {
+  if (!p.session || p.session->state() != State::established || !rib_.outbound_pending(p.id))
+    return;
+  if (p.cfg.mrai == Duration::zero() || loop_.now() - p.last_flush >= p.cfg.mrai) {
+    flush_now(p);
+    return;
+  }
+  if (p.flush_scheduled) return;
+  p.flush_scheduled = true;
+  loop_.schedule(p.last_flush + p.cfg.mrai - loop_.now(),
+                 [this, &p, alive = std::weak_ptr<bool>(alive_)] {
+                   if (alive.expired()) return;
+                   p.flush_scheduled = false;
+                   flush_now(p);
+                 });
+}
+
+void Speaker::flush_now(Peer& p) {
+  if (!p.session || p.session->state() != State::established) return;
   Session& s = *p.session;
-  if (s.state() != State::established) return;
+  auto out = rib_.take_outbound(p.id);
+  p.last_flush = loop_.now();
+  if (out.empty()) return;
   std::vector<Prefix> v4, v6;
-  for (const auto& pfx : prefixes) {
-    if (pfx.family() == Family::v4 && carries(s, kV4)) v4.push_back(pfx);
-    if (pfx.family() == Family::v6 && carries(s, kV6)) v6.push_back(pfx);
-  }
+  for (const auto& pfx : out.withdraw) (pfx.family() == Family::v6 ? v6 : v4).push_back(pfx);
   for (auto* list : {&v4, &v6}) {
     for (auto& msg : pack_withdraw(*list, s.codec())) s.send_encoded(std::move(msg));
-    for (const auto& pfx : *list)
-      spdlog::info("peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
+    for (const auto& pfx : *list) {
+      if (is_vip(pfx)) {
+        spdlog::info("peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
+      } else {
+        spdlog::debug("peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
+      }
+    }
   }
+  for (const auto& [attrs, prefixes] : out.announce) {
+    PathAttributes a = *attrs;
+    IpAddress nh = *a.next_hop;
+    a.next_hop.reset();
+    for (auto& msg : pack_announce(a, nh, prefixes, s.codec())) s.send_encoded(std::move(msg));
+    for (const auto& pfx : prefixes) {
+      auto level = is_vip(pfx) ? spdlog::level::info : spdlog::level::debug;
+      if (spdlog::should_log(level))
+        spdlog::log(level, "peer {}: announced {} path [{}] next-hop {}", p.cfg.name(),
+                    pfx.to_string(), a.as_path ? a.as_path->to_string() : "", nh.to_string());
+    }
+  }
+  if (out.size() > 100)
+    spdlog::info("peer {}: sent {} announcements and {} withdrawals", p.cfg.name(),
+                 out.size() - out.withdraw.size(), out.withdraw.size());
+}
+
+std::map<Prefix, ReceivedRoute> Speaker::received(size_t i) const {
+  std::map<Prefix, ReceivedRoute> out;
+  rib::PeerId id = peers_.at(i)->id;
+  for (const auto& [prefix, e] : rib_.loc_rib())
+    for (const auto& path : e.paths)
+      if (path.peer == id) {
+        ReceivedRoute r{*path.attrs, *path.attrs->next_hop};
+        r.attrs.next_hop.reset();
+        out.emplace(prefix, std::move(r));
+      }
+  return out;
 }
 
 void Speaker::set_vip_up(const Prefix& vip, bool up) {
@@ -274,25 +348,24 @@ void Speaker::set_vip_up(const Prefix& vip, bool up) {
   if (it == cfg_.vips.end() || up == vip_up(vip)) return;
   if (up) {
     up_vips_.insert(vip);
+    rib_.originate(vip, vip_attributes(*it, cfg_.local_as));
   } else {
     up_vips_.erase(vip);
+    rib_.retract(vip);
   }
-  for (auto& p : peers_) {
-    if (up) {
-      announce(*p, {&*it}, false);
-    } else {
-      withdraw(*p, {vip});
-    }
-  }
+  // A VIP change is the one thing that must not wait for an MRAI.
+  for (auto& p : peers_) flush_now(*p);
 }
 
 void Speaker::shutdown(std::function<void()> done) {
   shutting_down_ = true;
   listener_.reset();
-  std::vector<Prefix> all(up_vips_.begin(), up_vips_.end());
+  for (const auto& v : cfg_.vips) rib_.retract(v.prefix);
+  up_vips_.clear();
   for (auto& p : peers_) {
+    loop_.cancel(p->max_prefix_restart);
     if (!p->session) continue;
-    withdraw(*p, all);
+    flush_now(*p);
     p->session->stop(err::kCeaseAdminShutdown);
     if (p->candidate) p->candidate->stop(err::kCeaseAdminShutdown);
   }

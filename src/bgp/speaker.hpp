@@ -1,7 +1,8 @@
 #pragma once
 // The BGP speaker: owns one session per configured peer (two while a connection
-// collision is being resolved), announces the VIPs that are up to every established peer,
-// and keeps what each peer announced.
+// collision is being resolved) and the RIB. VIPs that are up are locally originated
+// routes; received routes pass import policy into the RIB; each peer is sent what the
+// RIB's export says changed.
 #include <functional>
 #include <map>
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "bgp/session.hpp"
 #include "bgp/vip_routes.hpp"
+#include "rib/rib.hpp"
 
 namespace anycastd::bgp {
 
@@ -33,7 +35,9 @@ class Speaker : private SessionObserver {
   bool vip_up(const Prefix& vip) const { return up_vips_.count(vip) > 0; }
 
   State peer_state(size_t i) const;
-  const std::map<Prefix, ReceivedRoute>& received(size_t i) const { return peers_.at(i)->rib_in; }
+  // Routes from peer i that passed its import policy (its post-policy Adj-RIB-In).
+  std::map<Prefix, ReceivedRoute> received(size_t i) const;
+  const rib::Rib& rib() const { return rib_; }
   size_t peer_count() const { return peers_.size(); }
   const SpeakerConfig& config() const { return cfg_; }
 
@@ -46,7 +50,10 @@ class Speaker : private SessionObserver {
     PeerConfig cfg;
     std::unique_ptr<Session> session;
     std::unique_ptr<Session> candidate;  // inbound connection racing `session` (RFC 4271 §6.8)
-    std::map<Prefix, ReceivedRoute> rib_in;
+    rib::PeerId id = 0;
+    bool flush_scheduled = false;
+    TimePoint last_flush{};
+    TimerId max_prefix_restart = 0;
   };
 
   void on_open_received(Session& s) override;
@@ -57,8 +64,12 @@ class Speaker : private SessionObserver {
   void accept(std::unique_ptr<Stream> stream);
   Peer* find(const Session& s);
   size_t index_of(const Peer& p) const;
-  void announce(Peer& p, const std::vector<const VipConfig*>& vips, bool end_of_rib);
-  void withdraw(Peer& p, const std::vector<Prefix>& prefixes);
+  // Sends peer p what the RIB has for it, now or after its MRAI.
+  void flush(Peer& p);
+  void flush_now(Peer& p);
+  void flush_all();
+  void on_limit(Peer& p, rib::Accepted a);
+  bool is_vip(const Prefix& p) const;
   std::unique_ptr<Session> make_session(const PeerConfig& pc);
   void bury(std::unique_ptr<Session> s);
 
@@ -67,6 +78,7 @@ class Speaker : private SessionObserver {
   SpeakerConfig cfg_;
   uint64_t seed_;
   FsmConfig base_fsm_;
+  rib::Rib rib_;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::unique_ptr<Listener> listener_;
   std::set<Prefix> up_vips_;

@@ -1,29 +1,22 @@
 #pragma once
-// How a configured VIP looks on the wire toward one peer: next hop, AS path with prepends,
-// communities, MED. Pure, so it is unit-tested without sessions.
-#include <map>
-
+// How configured VIPs enter the RIB, and which next hops stand for "self" on a session.
+// Pure, so both are unit-tested without sessions.
 #include "bgp/peer_config.hpp"
 
 namespace anycastd::bgp {
 
-struct VipAdvert {
-  PathAttributes attrs;
-  IpAddress next_hop;
+// The locally originated route for a VIP: ORIGIN IGP, the configured prepends (the RIB
+// adds our own ASN once more toward eBGP peers), MED, communities, and the next hop when
+// one is fixed (unset means self).
+PathAttributes vip_attributes(const VipConfig& vip, uint32_t local_as);
+
+struct SelfNextHops {
+  std::optional<IpAddress> v4, v6;
 };
 
-// `local` is the session's own address, used for next-hop self. nullopt when the VIP
-// cannot be sent to this peer (no usable next hop of the VIP's family).
-std::optional<VipAdvert> vip_advert(const VipConfig& vip, uint32_t local_as, const PeerConfig& peer,
-                                    const IpAddress& local);
-
-// Groups adverts that share attributes and next hop, so each group packs into as few
-// UPDATEs as possible.
-struct AdvertGroupKey {
-  Family family;
-  IpAddress next_hop;
-  size_t attrs_index;
-  auto operator<=>(const AdvertGroupKey&) const = default;
-};
+// `local` is the session's own address. The peer's configured next hops win; an IPv6
+// route over an IPv4 session gets the IPv4-mapped form of our address, as BIRD and FRR
+// send, so the peer can still resolve it.
+SelfNextHops self_next_hops(const PeerConfig& peer, const IpAddress& local);
 
 }  // namespace anycastd::bgp

@@ -306,6 +306,13 @@ Outbound Rib::take_outbound(PeerId to) {
   return out;
 }
 
+void Rib::refresh(PeerId to) {
+  auto& p = peers_.at(to);
+  if (!p.up) return;
+  p.out.clear();
+  p.full_export = true;
+}
+
 bool Rib::outbound_pending(PeerId to) const {
   const auto& p = peers_.at(to);
   return p.up && (p.full_export || p.cursor < log_base_ + log_.size());

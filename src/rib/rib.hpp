@@ -81,6 +81,8 @@ class Rib {
   // Everything peer `to` has not been sent yet, and records it as sent.
   Outbound take_outbound(PeerId to);
   bool outbound_pending(PeerId to) const;
+  // Route refresh (RFC 2918): the peer's whole table is pending again.
+  void refresh(PeerId to);
 
   // Called whenever a prefix's best or multipath set changes (the FIB listens); best is
   // nullptr when the prefix is gone.

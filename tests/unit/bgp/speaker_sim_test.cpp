@@ -47,6 +47,9 @@ struct Pair : ::testing::Test {
     p.remote_as = 65010;
     p.hold_time = 9;
     p.passive = passive;
+    // RFC 8212: without an import policy nothing from an eBGP peer is accepted.
+    c.policies["accept"] = policy::accept_all();
+    p.import_policy = "accept";
     c.peers = {p};
     return c;
   }

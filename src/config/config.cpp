@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/communities.hpp"
+#include "config/policy_config.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace anycastd::config {
@@ -18,46 +20,13 @@ std::string ConfigError::to_string() const {
 
 namespace {
 
-std::optional<uint32_t> parse_u32(std::string_view s, uint64_t max) {
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size() || s.empty() || v > max) return std::nullopt;
-  return static_cast<uint32_t>(v);
-}
-
-uint32_t community(const YamlReader& r, const YAML::Node& n, const std::string& path) {
-  auto s = r.string(n, path);
-  // RFC 8326's well-known name, since drain will use it.
-  if (s == "graceful-shutdown") return 0xFFFF0000u;
-  auto colon = s.find(':');
-  auto hi = parse_u32(std::string_view(s).substr(0, colon), 0xFFFF);
-  auto lo = colon == std::string::npos ? std::nullopt
-                                       : parse_u32(std::string_view(s).substr(colon + 1), 0xFFFF);
-  if (!hi || !lo) r.fail(n, path, "'" + s + "' is not a community ASN:VALUE, each 0..65535");
-  return (*hi << 16) | *lo;
-}
-
-bgp::LargeCommunity large_community(const YamlReader& r, const YAML::Node& n,
-                                    const std::string& path) {
-  auto s = r.string(n, path);
-  std::optional<uint32_t> parts[3];
-  size_t start = 0;
-  for (int i = 0; i < 3; ++i) {
-    size_t end = i < 2 ? s.find(':', start) : s.size();
-    if (end == std::string::npos) break;
-    parts[i] = parse_u32(std::string_view(s).substr(start, end - start), 0xFFFFFFFFu);
-    start = end + 1;
-  }
-  if (!parts[0] || !parts[1] || !parts[2] || s.find(':', s.rfind(':') + 1) != std::string::npos)
-    r.fail(n, path, "'" + s + "' is not a large community GLOBAL:LOCAL1:LOCAL2");
-  return {*parts[0], *parts[1], *parts[2]};
-}
-
 bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::string& path) {
   r.require_map(n, path);
-  r.only_keys(n, path,
-              {"address", "remote-as", "port", "passive", "hold-time", "local-address",
-               "next-hop-ipv4", "next-hop-ipv6", "connect-retry"});
+  r.only_keys(
+      n, path,
+      {"address", "remote-as", "port", "passive", "hold-time", "local-address", "next-hop-ipv4",
+       "next-hop-ipv6", "connect-retry", "import", "export", "allow-own-as",
+       "route-reflector-client", "route-server-client", "max-prefix", "mrai"});
   bgp::PeerConfig p;
   if (!n["address"]) r.fail(n, path, "missing required key 'address'");
   if (!n["remote-as"]) r.fail(n, path, "missing required key 'remote-as'");
@@ -89,6 +58,41 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
   if (n["connect-retry"])
     p.connect_retry =
         std::chrono::seconds(r.integer(n["connect-retry"], path + ".connect-retry", 1, 3600));
+  if (n["import"]) p.import_policy = r.string(n["import"], path + ".import");
+  if (n["export"]) p.export_policy = r.string(n["export"], path + ".export");
+  if (n["allow-own-as"])
+    p.allow_own_as =
+        static_cast<uint32_t>(r.integer(n["allow-own-as"], path + ".allow-own-as", 0, 10));
+  if (n["route-reflector-client"])
+    p.route_reflector_client =
+        r.boolean(n["route-reflector-client"], path + ".route-reflector-client");
+  if (n["route-server-client"])
+    p.route_server_client = r.boolean(n["route-server-client"], path + ".route-server-client");
+  if (auto m = n["max-prefix"]) {
+    std::string mp = path + ".max-prefix";
+    if (m.IsScalar()) {
+      p.max_prefix.limit = static_cast<uint32_t>(r.integer(m, mp, 1, 100000000));
+    } else {
+      r.require_map(m, mp);
+      r.only_keys(m, mp, {"limit", "warning-percent", "action", "restart-after"});
+      if (!m["limit"]) r.fail(m, mp, "missing required key 'limit'");
+      p.max_prefix.limit =
+          static_cast<uint32_t>(r.integer(m["limit"], mp + ".limit", 1, 100000000));
+      if (m["warning-percent"])
+        p.max_prefix.warning_percent =
+            static_cast<uint8_t>(r.integer(m["warning-percent"], mp + ".warning-percent", 1, 100));
+      if (m["action"]) {
+        auto a = r.string(m["action"], mp + ".action");
+        if (a != "warn" && a != "restart")
+          r.fail(m["action"], mp + ".action", "expected 'warn' or 'restart'");
+        p.max_prefix.restart = a == "restart";
+      }
+      if (m["restart-after"])
+        p.max_prefix.restart_after =
+            std::chrono::seconds(r.integer(m["restart-after"], mp + ".restart-after", 1, 86400));
+    }
+  }
+  if (n["mrai"]) p.mrai = std::chrono::seconds(r.integer(n["mrai"], path + ".mrai", 0, 600));
   return p;
 }
 
@@ -130,7 +134,8 @@ bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::str
 Config read(const YamlReader& r, const YAML::Node& root) {
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
   r.require_map(root, "");
-  r.only_keys(root, "", {"router-id", "local-as", "listen", "peers", "vips"});
+  r.only_keys(root, "",
+              {"router-id", "local-as", "listen", "peers", "vips", "policies", "decision"});
   Config c;
   if (!root["router-id"]) r.fail(root, "router-id", "missing required key 'router-id'");
   if (!root["local-as"]) r.fail(root, "local-as", "missing required key 'local-as'");
@@ -147,6 +152,10 @@ Config read(const YamlReader& r, const YAML::Node& root) {
     if (l["port"])
       c.bgp.listen_port = static_cast<uint16_t>(r.integer(l["port"], "listen.port", 1, 65535));
   }
+  if (auto pol = root["policies"]) c.bgp.policies = read_policies(r, pol);
+  c.bgp.policies.emplace(kAcceptPolicy, policy::accept_all(kAcceptPolicy));
+  c.bgp.policies.emplace(kRejectPolicy, policy::reject_all(kRejectPolicy));
+  if (auto d = root["decision"]) c.bgp.decision = read_decision(r, d);
   if (auto peers = root["peers"]) {
     if (!peers.IsSequence()) r.fail(peers, "peers", "expected a list of peers");
     for (size_t i = 0; i < peers.size(); ++i) {
@@ -155,6 +164,12 @@ Config read(const YamlReader& r, const YAML::Node& root) {
       for (const auto& q : c.bgp.peers)
         if (q.address == p.address)
           r.fail(peers[i]["address"], path + ".address", "duplicate peer " + p.address.to_string());
+      for (const auto& [key, name] :
+           {std::pair{"import", &p.import_policy}, std::pair{"export", &p.export_policy}})
+        if (!name->empty() && !c.bgp.policies.count(*name))
+          r.fail(
+              peers[i][key], path + "." + key,
+              "no policy named '" + *name + "' (define it under 'policies', or use accept/reject)");
       if (p.passive && !c.bgp.listen_address)
         r.fail(peers[i]["passive"], path + ".passive", "a passive peer needs 'listen' to be set");
       c.bgp.peers.push_back(p);
@@ -214,7 +229,21 @@ std::string print(const Config& c) {
     if (p.local_address) o << "    local-address: " << p.local_address->to_string() << "\n";
     if (p.next_hop_v4) o << "    next-hop-ipv4: " << p.next_hop_v4->to_string() << "\n";
     if (p.next_hop_v6) o << "    next-hop-ipv6: " << p.next_hop_v6->to_string() << "\n";
+    if (!p.import_policy.empty()) o << "    import: " << p.import_policy << "\n";
+    if (!p.export_policy.empty()) o << "    export: " << p.export_policy << "\n";
+    o << "    allow-own-as: " << p.allow_own_as << "\n"
+      << "    route-reflector-client: " << (p.route_reflector_client ? "true" : "false") << "\n"
+      << "    route-server-client: " << (p.route_server_client ? "true" : "false") << "\n"
+      << "    mrai: " << std::chrono::duration_cast<std::chrono::seconds>(p.mrai).count() << "\n";
+    if (p.max_prefix.limit)
+      o << "    max-prefix:\n      limit: " << p.max_prefix.limit
+        << "\n      warning-percent: " << int{p.max_prefix.warning_percent}
+        << "\n      action: " << (p.max_prefix.restart ? "restart" : "warn")
+        << "\n      restart-after: "
+        << std::chrono::duration_cast<std::chrono::seconds>(p.max_prefix.restart_after).count()
+        << "\n";
   }
+  o << print_decision(c.bgp.decision) << print_policies(c.bgp.policies);
   o << "vips:" << (c.bgp.vips.empty() ? " []" : "") << "\n";
   for (const auto& v : c.bgp.vips) {
     o << "  - prefix: " << v.prefix.to_string() << "\n"

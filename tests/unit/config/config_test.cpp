@@ -25,6 +25,42 @@ vips:
     med: 10
 )";
 
+// Seed 003's transit NVA: learns spoke prefixes from its route server, passes them to the
+// other region's NVA with 65515 removed.
+const char* kTransit = R"(router-id: 198.18.1.1
+local-as: 65001
+decision:
+  tie-break: [lowest-next-hop]
+  multipath: 2
+policies:
+  to-remote:
+    - name: strip-route-server
+      match:
+        prefix: ["10.1.0.0/16 le 24"]
+        as-path-contains: [65515]
+      then:
+        remove-as: 65515
+        prepend: 1
+        prepend-as: {asn: 11111, count: 2}
+        add-communities: ["65001:1"]
+        med: 5
+        next-hop: self
+        action: accept
+    - then: reject
+peers:
+  - address: 198.18.1.4
+    remote-as: 65515
+    import: accept
+    export: reject
+    max-prefix: {limit: 4000, warning-percent: 90, action: restart, restart-after: 30}
+  - address: 198.18.9.2
+    remote-as: 65002
+    import: accept
+    export: to-remote
+    allow-own-as: 1
+    mrai: 1
+)";
+
 ConfigError error_of(const std::string& text) {
   auto r = load_string(text, "nva.yaml");
   EXPECT_FALSE(r.ok());
@@ -50,6 +86,35 @@ TEST(Config, PrintedFormReadsBackToTheSameConfig) {
   auto b = load_string(printed, "printed.yaml");
   ASSERT_TRUE(b.ok()) << b.error().to_string() << "\n" << printed;
   EXPECT_EQ(print(*b), printed);
+}
+
+TEST(Config, PoliciesDecisionAndPeerOptionsLoad) {
+  auto r = load_string(kTransit, "transit.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const auto& b = r->bgp;
+  EXPECT_EQ(b.decision.tie_breaks, std::vector<rib::TieBreak>{rib::TieBreak::lowest_next_hop});
+  EXPECT_EQ(b.decision.multipath, 2u);
+  const auto& pol = b.policies.at("to-remote");
+  ASSERT_EQ(pol.terms.size(), 2u);
+  const auto& t = pol.terms[0];
+  EXPECT_EQ(t.name, "strip-route-server");
+  EXPECT_TRUE(t.match.prefixes[0].matches(*Prefix::parse("10.1.2.0/24")));
+  EXPECT_FALSE(t.match.prefixes[0].matches(*Prefix::parse("10.1.2.0/25")));
+  EXPECT_EQ(t.actions.remove_asns, std::vector<uint32_t>{65515});
+  ASSERT_EQ(t.actions.prepend.size(), 2u);
+  EXPECT_EQ(t.actions.prepend[1].asn, 11111u);
+  EXPECT_EQ(t.actions.prepend[1].count, 2u);
+  EXPECT_TRUE(t.actions.next_hop_self);
+  EXPECT_EQ(pol.terms[1].actions.verdict, policy::Actions::Verdict::reject);
+  EXPECT_EQ(b.peers[0].max_prefix.limit, 4000u);
+  EXPECT_EQ(b.peers[0].max_prefix.restart_after, std::chrono::seconds(30));
+  EXPECT_EQ(b.peers[1].export_policy, "to-remote");
+  EXPECT_EQ(b.peers[1].allow_own_as, 1u);
+  EXPECT_EQ(b.peers[1].mrai, std::chrono::seconds(1));
+  auto printed = print(*r);
+  auto again = load_string(printed, "printed.yaml");
+  ASSERT_TRUE(again.ok()) << again.error().to_string() << "\n" << printed;
+  EXPECT_EQ(print(*again), printed);
 }
 
 struct BadCase {
@@ -96,6 +161,20 @@ INSTANTIATE_TEST_SUITE_P(
                 "router-id: 1.2.3.4\nlocal-as: 1\nvips:\n  - prefix: 9.9.9.9/32\n    communities: "
                 "[\"65536:1\"]\n",
                 5, 19, "vips[0].communities[0]", "not a community"},
+        BadCase{"unknown_policy",
+                "router-id: 1.2.3.4\nlocal-as: 1\npeers:\n  - {address: 10.0.0.1, remote-as: 2, "
+                "import: from-rs}\n",
+                4, 47, "peers[0].import", "no policy named 'from-rs'"},
+        BadCase{"bad_tie_break",
+                "router-id: 1.2.3.4\nlocal-as: 1\ndecision: {tie-break: [newest]}\n", 3, 24,
+                "decision.tie-break[0]", "lowest-next-hop"},
+        BadCase{"bad_prefix_range",
+                "router-id: 1.2.3.4\nlocal-as: 1\npolicies:\n  p:\n    - match: {prefix: "
+                "[\"10.0.0.0/16 le 8\"]}\n      then: accept\n",
+                5, 24, "policies.p[0].match.prefix[0]", "between 16 and 32"},
+        BadCase{"bad_action",
+                "router-id: 1.2.3.4\nlocal-as: 1\npolicies:\n  p:\n    - then: {action: drop}\n", 5,
+                22, "policies.p[0].then.action", "'accept' or 'reject'"},
         BadCase{"yaml_syntax", "router-id: [1.2.3.4\nlocal-as: 1\n", 2, 9, "", ""}),
     [](const auto& info) { return std::string(info.param.name); });
 

@@ -274,8 +274,35 @@ Outbound Rib::take_outbound(PeerId to) {
   auto& p = peers_.at(to);
   if (!p.up) return out;
   std::unordered_map<const bgp::PathAttributes*, size_t> group;
+  // Export depends on the prefix only through its family, unless a policy term matches
+  // prefixes: then routes sharing a source attribute set share the exported one, and a
+  // full table costs one policy run per attribute set instead of one per prefix.
+  const bool per_prefix =
+      p.settings.export_ &&
+      std::any_of(p.settings.export_->terms.begin(), p.settings.export_->terms.end(),
+                  [](const policy::Term& t) { return !t.match.prefixes.empty(); });
+  struct Key {
+    const bgp::PathAttributes* attrs;
+    PeerId from;
+    bool v6;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return hash_mix(hash_mix(reinterpret_cast<uintptr_t>(k.attrs), k.from), k.v6);
+    }
+  };
+  std::unordered_map<Key, Attrs, KeyHash> memo;
+  auto exported = [&](const Prefix& prefix, const Entry& e) -> Attrs {
+    const Path* best = e.best();
+    if (per_prefix || !best) return export_path(p, to, prefix, e);
+    Key k{best->attrs.get(), best->peer, prefix.family() == Family::v6};
+    auto it = memo.find(k);
+    if (it != memo.end()) return it->second;
+    return memo.emplace(k, export_path(p, to, prefix, e)).first->second;
+  };
   auto consider = [&](const Prefix& prefix, const Entry* e) {
-    Attrs want = e ? export_path(p, to, prefix, *e) : nullptr;
+    Attrs want = e ? exported(prefix, *e) : nullptr;
     auto sent = p.out.find(prefix);
     if (want) {
       if (sent != p.out.end() && sent->second == want) return;

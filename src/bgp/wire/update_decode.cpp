@@ -1,6 +1,7 @@
 // UPDATE decoding with RFC 7606 revised error handling: each malformed attribute gets the
 // RFC's action (treat-as-withdraw, attribute discard, or session reset), so one bad route
 // does not take down a session carrying thousands of good ones.
+#include <algorithm>
 #include <set>
 
 #include "bgp/wire/codec_internal.hpp"
@@ -203,9 +204,10 @@ void parse_attribute(uint8_t flags, uint8_t type, ByteReader v, Ctx& c) {
       if (c.opts.four_octet_as) return;
       auto p = flags_ok(flags, true, true) ? parse_as_path(v, 4) : std::nullopt;
       // Confederation segments have no place in AS4_PATH (RFC 6793 §6).
-      if (p)
-        for (const auto& s : p->segments)
-          if (s.type == kAsConfedSequence || s.type == kAsConfedSet) p.reset();
+      if (p && std::any_of(p->segments.begin(), p->segments.end(), [](const AsSegment& s) {
+            return s.type == kAsConfedSequence || s.type == kAsConfedSet;
+          }))
+        p.reset();
       if (!p) return c.malformed(Action::discard, "AS4_PATH");
       c.as4_path = std::move(p);
       return;

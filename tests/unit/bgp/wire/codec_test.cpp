@@ -239,6 +239,22 @@ TEST(Codec, As4PathWithConfederationSegmentIsDiscarded) {
   EXPECT_EQ(u.diagnostics[0], "AS4_PATH: attribute discarded");
 }
 
+// Found by a long fuzz_decode run (heap-use-after-free under ASan): the discard freed the
+// segment list while still iterating over it, so a confederation segment followed by any
+// other segment read freed memory.
+TEST(Codec, As4PathWithConfederationSegmentFirstIsDiscardedSafely) {
+  CodecOptions two{false, false};
+  Bytes attrs =
+      raw({0x40, 1,    1,  0,  0x40, 2, 4,    2,    1,    0x5B, 0xA0, 0x40, 3, 4, 198,  18,  0,
+           1,    0xC0, 17, 12, 3,    1, 0xFA, 0x56, 0xEA, 0x02, 2,    1,    0, 0, 0xFD, 0xE8});
+  auto r = decode(update_with_body(body_with_attrs(attrs)), two);
+  ASSERT_TRUE(r.ok());
+  const auto& u = std::get<Update>(r.value());
+  EXPECT_EQ(u.attrs.as_path->to_string(), "23456");
+  ASSERT_EQ(u.diagnostics.size(), 1u);
+  EXPECT_EQ(u.diagnostics[0], "AS4_PATH: attribute discarded");
+}
+
 // Found by fuzz_decode: the AS4 merge joined adjacent SEQUENCE segments, so re-encoding a
 // decoded path and decoding it again gave a different segment list.
 TEST(Codec, As4MergeKeepsSegmentsSoRoundTripsAreStable) {

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   }
   double ingest = since(t);
   long rss_in = rss_kib();
+  size_t interned = r.attr_store().size();
   t = Clock::now();
   auto o = r.take_outbound(out);
   double exp = since(t);
@@ -64,12 +65,12 @@ int main(int argc, char** argv) {
   auto w = r.take_outbound(out);
   double wd = since(t);
   std::printf(
-      "prefixes %u, distinct paths %u (interned sets %s)\n"
+      "prefixes %u, distinct paths %u (interned attribute sets %zu)\n"
       "ingest into Loc-RIB: %.3f s (%.2f M prefixes/s)\n"
       "export to a second peer: %.3f s (%zu prefixes in %zu attribute groups)\n"
       "session loss, withdraw all: %.3f s (%zu withdrawals)\n"
       "resident memory after ingest: %.1f MiB (%.0f bytes per prefix)\n",
-      prefixes, paths, "freed", ingest, prefixes / ingest / 1e6, exp, o.size(), o.announce.size(),
+      prefixes, paths, interned, ingest, prefixes / ingest / 1e6, exp, o.size(), o.announce.size(),
       wd, w.withdraw.size(), (rss_in - base) / 1024.0, (rss_in - base) * 1024.0 / prefixes);
   return 0;
 }

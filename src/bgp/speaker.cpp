@@ -300,29 +300,29 @@ void Speaker::flush_now(Peer& p) {
   auto out = rib_.take_outbound(p.id);
   p.last_flush = loop_.now();
   if (out.empty()) return;
+  // VIPs are logged at info; learned prefixes (a full table's worth) at debug, with their
+  // text built only when it will be printed.
+  auto level_for = [&](const Prefix& pfx) -> std::optional<spdlog::level::level_enum> {
+    auto level = is_vip(pfx) ? spdlog::level::info : spdlog::level::debug;
+    return spdlog::should_log(level) ? std::optional(level) : std::nullopt;
+  };
   std::vector<Prefix> v4, v6;
   for (const auto& pfx : out.withdraw) (pfx.family() == Family::v6 ? v6 : v4).push_back(pfx);
   for (auto* list : {&v4, &v6}) {
     for (auto& msg : pack_withdraw(*list, s.codec())) s.send_encoded(std::move(msg));
-    for (const auto& pfx : *list) {
-      if (is_vip(pfx)) {
-        spdlog::info("peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
-      } else {
-        spdlog::debug("peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
-      }
-    }
+    for (const auto& pfx : *list)
+      if (auto level = level_for(pfx))
+        spdlog::log(*level, "peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
   }
   for (const auto& [attrs, prefixes] : out.announce) {
     PathAttributes a = *attrs;
     IpAddress nh = *a.next_hop;
     a.next_hop.reset();
     for (auto& msg : pack_announce(a, nh, prefixes, s.codec())) s.send_encoded(std::move(msg));
-    for (const auto& pfx : prefixes) {
-      auto level = is_vip(pfx) ? spdlog::level::info : spdlog::level::debug;
-      if (spdlog::should_log(level))
-        spdlog::log(level, "peer {}: announced {} path [{}] next-hop {}", p.cfg.name(),
+    for (const auto& pfx : prefixes)
+      if (auto level = level_for(pfx))
+        spdlog::log(*level, "peer {}: announced {} path [{}] next-hop {}", p.cfg.name(),
                     pfx.to_string(), a.as_path ? a.as_path->to_string() : "", nh.to_string());
-    }
   }
   if (out.size() > 100)
     spdlog::info("peer {}: sent {} announcements and {} withdrawals", p.cfg.name(),

@@ -170,6 +170,47 @@ std::string quoted(const std::string& s) {
   return '"' + s + '"';
 }
 
+// The `then` block of one term, one key per line; empty when the term only matches.
+std::string print_actions(const policy::Actions& a) {
+  std::ostringstream o;
+  auto comm = [](uint32_t c) { return quoted(bgp::community_to_string(c)); };
+  auto large = [](const bgp::LargeCommunity& c) {
+    return quoted(bgp::large_community_to_string(c));
+  };
+  auto num = [](uint32_t v) { return std::to_string(v); };
+  if (a.verdict != policy::Actions::Verdict::none)
+    o << "        action: " << (a.verdict == policy::Actions::Verdict::accept ? "accept" : "reject")
+      << "\n";
+  for (const auto& pp : a.prepend) {
+    if (pp.asn == 0) {
+      o << "        prepend: " << pp.count << "\n";
+    } else {
+      o << "        prepend-as: {asn: " << pp.asn << ", count: " << pp.count << "}\n";
+    }
+  }
+  if (!a.remove_asns.empty()) o << "        remove-as: " << join(strs(a.remove_asns, num)) << "\n";
+  if (!a.replace_asns.empty())
+    o << "        replace-as: " << join(strs(a.replace_asns, num)) << "\n";
+  if (a.set_communities)
+    o << "        set-communities: " << join(strs(*a.set_communities, comm)) << "\n";
+  if (!a.add_communities.empty())
+    o << "        add-communities: " << join(strs(a.add_communities, comm)) << "\n";
+  if (!a.remove_communities.empty())
+    o << "        remove-communities: " << join(strs(a.remove_communities, comm)) << "\n";
+  if (a.set_large_communities)
+    o << "        set-large-communities: " << join(strs(*a.set_large_communities, large)) << "\n";
+  if (!a.add_large_communities.empty())
+    o << "        add-large-communities: " << join(strs(a.add_large_communities, large)) << "\n";
+  if (!a.remove_large_communities.empty())
+    o << "        remove-large-communities: " << join(strs(a.remove_large_communities, large))
+      << "\n";
+  if (a.med) o << "        med: " << *a.med << "\n";
+  if (a.local_pref) o << "        local-pref: " << *a.local_pref << "\n";
+  if (a.next_hop_self) o << "        next-hop: self\n";
+  if (a.next_hop) o << "        next-hop: " << a.next_hop->to_string() << "\n";
+  return o.str();
+}
+
 }  // namespace
 
 std::map<std::string, policy::Policy> read_policies(const YamlReader& r, const YAML::Node& n) {
@@ -278,46 +319,8 @@ std::string print_policies(const std::map<std::string, policy::Policy>& policies
             << join(strs(m.peers, [](const IpAddress& x) { return quoted(x.to_string()); }))
             << "\n";
       }
-      const auto& a = t.actions;
-      std::ostringstream then;
-      auto& o2 = o;
-      {
-        auto& o = then;
-        if (a.verdict != policy::Actions::Verdict::none)
-          o << "        action: "
-            << (a.verdict == policy::Actions::Verdict::accept ? "accept" : "reject") << "\n";
-        for (const auto& pp : a.prepend) {
-          if (pp.asn == 0) {
-            o << "        prepend: " << pp.count << "\n";
-          } else {
-            o << "        prepend-as: {asn: " << pp.asn << ", count: " << pp.count << "}\n";
-          }
-        }
-        if (!a.remove_asns.empty())
-          o << "        remove-as: " << join(strs(a.remove_asns, num)) << "\n";
-        if (!a.replace_asns.empty())
-          o << "        replace-as: " << join(strs(a.replace_asns, num)) << "\n";
-        if (a.set_communities)
-          o << "        set-communities: " << join(strs(*a.set_communities, comm)) << "\n";
-        if (!a.add_communities.empty())
-          o << "        add-communities: " << join(strs(a.add_communities, comm)) << "\n";
-        if (!a.remove_communities.empty())
-          o << "        remove-communities: " << join(strs(a.remove_communities, comm)) << "\n";
-        if (a.set_large_communities)
-          o << "        set-large-communities: " << join(strs(*a.set_large_communities, large))
-            << "\n";
-        if (!a.add_large_communities.empty())
-          o << "        add-large-communities: " << join(strs(a.add_large_communities, large))
-            << "\n";
-        if (!a.remove_large_communities.empty())
-          o << "        remove-large-communities: " << join(strs(a.remove_large_communities, large))
-            << "\n";
-        if (a.med) o << "        med: " << *a.med << "\n";
-        if (a.local_pref) o << "        local-pref: " << *a.local_pref << "\n";
-        if (a.next_hop_self) o << "        next-hop: self\n";
-        if (a.next_hop) o << "        next-hop: " << a.next_hop->to_string() << "\n";
-      }
-      o2 << "      then:" << (then.str().empty() ? " {}\n" : "\n" + then.str());
+      std::string then = print_actions(t.actions);
+      o << "      then:" << (then.empty() ? " {}\n" : "\n" + then);
     }
   }
   return o.str();

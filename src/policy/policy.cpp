@@ -32,20 +32,6 @@ void remove_all(std::vector<T>& v, const std::vector<T>& gone) {
           v.end());
 }
 
-std::optional<uint32_t> first_asn(const bgp::AsPath& p) {
-  for (const auto& s : p.segments)
-    if (s.type == bgp::kAsSequence && !s.asns.empty()) return s.asns.front();
-  return std::nullopt;
-}
-
-std::optional<uint32_t> last_asn(const bgp::AsPath& p) {
-  if (p.segments.empty()) return std::nullopt;
-  const auto& s = p.segments.back();
-  // An aggregate ending in a SET has no single origin.
-  if (s.type != bgp::kAsSequence || s.asns.empty()) return std::nullopt;
-  return s.asns.back();
-}
-
 }  // namespace
 
 bool PrefixMatch::matches(const Prefix& p) const {
@@ -72,8 +58,8 @@ bool matches(const Match& m, const Prefix& prefix, const bgp::PathAttributes& a,
       std::none_of(m.as_path_contains.begin(), m.as_path_contains.end(),
                    [&](uint32_t asn) { return path.contains(asn); }))
     return false;
-  if (m.origin_as && last_asn(path) != m.origin_as) return false;
-  if (m.neighbour_as && first_asn(path) != m.neighbour_as) return false;
+  if (m.origin_as && path.origin_asn() != m.origin_as) return false;
+  if (m.neighbour_as && path.first_asn() != m.neighbour_as) return false;
   if (m.as_path_length_min && path.length() < *m.as_path_length_min) return false;
   if (m.as_path_length_max && path.length() > *m.as_path_length_max) return false;
   if (!m.communities.empty() && !any_in(m.communities, a.communities)) return false;

@@ -69,7 +69,6 @@ struct Policy {
 // What a policy can see besides the route.
 struct Context {
   uint32_t local_as = 0;
-  IpAddress peer;                 // the peer the route comes from (import) or goes to (export)
   std::optional<IpAddress> self;  // next hop for next-hop-self
   IpAddress from_peer;            // the peer the route was learned from (matches `peers`)
 };

@@ -6,11 +6,8 @@ namespace {
 
 constexpr uint32_t kDefaultLocalPref = 100;
 
-uint32_t first_as(const bgp::PathAttributes& a) {
-  if (!a.as_path) return 0;
-  for (const auto& seg : a.as_path->segments)
-    if (seg.type == bgp::kAsSequence && !seg.asns.empty()) return seg.asns.front();
-  return 0;
+std::optional<uint32_t> first_as(const bgp::PathAttributes& a) {
+  return a.as_path ? a.as_path->first_asn() : std::nullopt;
 }
 
 size_t path_length(const bgp::PathAttributes& a) {

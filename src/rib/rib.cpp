@@ -48,11 +48,6 @@ PeerId Rib::add_peer(PeerSettings s) {
   return static_cast<PeerId>(peers_.size() - 1);
 }
 
-void Rib::set_policies(PeerId id, const policy::Policy* import, const policy::Policy* export_) {
-  peers_.at(id).settings.import = import;
-  peers_.at(id).settings.export_ = export_;
-}
-
 void Rib::peer_up(PeerId id, uint32_t router_id, std::optional<IpAddress> self_v4,
                   std::optional<IpAddress> self_v6, bool v4, bool v6) {
   auto& p = peers_.at(id);
@@ -98,7 +93,7 @@ Accepted Rib::announce(PeerId from, const Prefix& prefix, bgp::PathAttributes at
     return Accepted::rejected_by_policy;
   }
   if (import) {
-    policy::Context ctx{cfg_.local_as, p.settings.address, std::nullopt, p.settings.address};
+    policy::Context ctx{cfg_.local_as, std::nullopt, p.settings.address};
     if (!policy::evaluate(*import, prefix, attrs, ctx)) {
       remove(from, prefix);
       return Accepted::rejected_by_policy;
@@ -240,7 +235,7 @@ Attrs Rib::export_path(const PeerState& to, PeerId to_id, const Prefix& prefix,
   const std::optional<IpAddress>& self = v6 ? to.self_v6 : to.self_v4;
   const policy::Policy* pol = to.settings.export_;
   if (pol) {
-    policy::Context ctx{cfg_.local_as, to.settings.address, self, from.settings.address};
+    policy::Context ctx{cfg_.local_as, self, from.settings.address};
     if (!policy::evaluate(*pol, prefix, a, ctx)) return nullptr;
   } else if (!local && !to_ibgp) {
     return nullptr;  // RFC 8212: no export policy, nothing learned goes to an eBGP peer

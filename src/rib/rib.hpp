@@ -59,7 +59,6 @@ class Rib {
 
   PeerId add_peer(PeerSettings s);  // ids start at 1; kLocal is the RIB itself
   const PeerSettings& peer(PeerId id) const { return peers_.at(id).settings; }
-  void set_policies(PeerId id, const policy::Policy* import, const policy::Policy* export_);
 
   // The session came up: `router_id` is the peer's BGP identifier, `self_*` the next hops
   // that stand for us on that session (none: routes of that family are not sent), and

@@ -78,6 +78,15 @@ def wait_until(fn, timeout, what):
     raise Fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def dump_logs(work):
+    """What a failed test shows: the tail of every daemon log it wrote."""
+    for f in sorted(os.listdir(work)):
+        if f.endswith(".log"):
+            print(f"---- {f} (last 40 lines)")
+            with open(os.path.join(work, f), errors="replace") as fh:
+                print("".join(fh.readlines()[-40:]))
+
+
 def sh(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=20, **kw).stdout
 
@@ -174,11 +183,7 @@ def run_scenario(peer, net):
         return 0
     except Fail as e:
         print(f"FAIL: {e}", flush=True)
-        for f in sorted(os.listdir(work)):
-            if f.endswith(".log"):
-                print(f"---- {f} (last 40 lines)")
-                with open(os.path.join(work, f), errors="replace") as fh:
-                    print("".join(fh.readlines()[-40:]))
+        dump_logs(work)
         return 1
     finally:
         Proc.stop_all()

@@ -119,11 +119,7 @@ def main():
         return 0
     except Fail as e:
         print(f"FAIL: {e}", flush=True)
-        for f in sorted(os.listdir(work)):
-            if f.endswith(".log"):
-                print(f"---- {f} (last 40 lines)")
-                with open(os.path.join(work, f), errors="replace") as fh:
-                    print("".join(fh.readlines()[-40:]))
+        harness.dump_logs(work)
         return 1
     finally:
         Proc.stop_all()

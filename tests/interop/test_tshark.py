@@ -45,6 +45,7 @@ def main():
         return 0
     except harness.Fail as e:
         print(f"FAIL: {e}")
+        harness.dump_logs(work)
         return 1
     finally:
         Proc.stop_all()

@@ -23,6 +23,18 @@ bool AsPath::contains(uint32_t asn) const {
   return false;
 }
 
+std::optional<uint32_t> AsPath::first_asn() const {
+  for (const auto& s : segments)
+    if (s.type == kAsSequence && !s.asns.empty()) return s.asns.front();
+  return std::nullopt;
+}
+
+std::optional<uint32_t> AsPath::origin_asn() const {
+  if (segments.empty() || segments.back().type != kAsSequence || segments.back().asns.empty())
+    return std::nullopt;
+  return segments.back().asns.back();
+}
+
 void AsPath::prepend(uint32_t asn, size_t times) {
   if (times == 0) return;
   // A SEQUENCE holds at most 255 ASNs; start a new one when the first is full or not one.

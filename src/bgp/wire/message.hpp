@@ -72,6 +72,10 @@ struct AsPath {
   // Path length for best-path selection: a SET counts one, confederation segments none.
   size_t length() const;
   bool contains(uint32_t asn) const;
+  // The neighbouring AS (first ASN of the first SEQUENCE), for MED comparison and policy.
+  std::optional<uint32_t> first_asn() const;
+  // The originating AS; none when the path ends in a SET (an aggregate has no one origin).
+  std::optional<uint32_t> origin_asn() const;
   void prepend(uint32_t asn, size_t times = 1);
   std::string to_string() const;  // "65010 65010 {1 2}"
 };

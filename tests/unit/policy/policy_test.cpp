@@ -10,7 +10,7 @@ using namespace anycastd::rib::test;
 
 namespace {
 Context ctx() {
-  return Context{65010, A("198.18.0.4"), A("198.18.0.1"), A("198.18.0.4")};
+  return Context{65010, A("198.18.0.1"), A("198.18.0.4")};
 }
 PrefixMatch range(const std::string& p, uint8_t ge, uint8_t le) {
   return {P(p), ge, le};

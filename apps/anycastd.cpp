@@ -8,6 +8,7 @@
 
 #include "bgp/speaker.hpp"
 #include "config/config.hpp"
+#include "fib/netlink_fib.hpp"
 #include "runtime/asio/asio_transport.hpp"
 
 using namespace anycastd;
@@ -39,6 +40,27 @@ int main(int argc, char** argv) {
   rt::AsioLoop loop;
   rt::AsioTransport transport(loop);
   bgp::Speaker speaker(loop, transport, cfg->bgp);
+  std::unique_ptr<fib::NetlinkFib> netlink;
+  std::unique_ptr<fib::FibSync> kernel;
+  if (cfg->fib.kernel) {
+    auto nl = fib::NetlinkFib::open(cfg->fib);
+    if (!nl) {
+      spdlog::error("fib: {}", nl.error());
+      return 1;
+    }
+    netlink = std::move(*nl);
+    auto purged = netlink->purge();
+    if (!purged) {
+      spdlog::error("fib: {}", purged.error());
+      return 1;
+    }
+    if (*purged)
+      spdlog::info("fib: removed {} stale routes of protocol {} in table {}", *purged,
+                   int{cfg->fib.protocol}, cfg->fib.table);
+    kernel = std::make_unique<fib::FibSync>(*netlink);
+    kernel->on_error = [](const std::string& e) { spdlog::warn("fib: {}", e); };
+    speaker.on_route_change([&](const Prefix& p, const rib::Entry* e) { kernel->on_change(p, e); });
+  }
   auto started = speaker.start();
   if (!started) {
     spdlog::error("{}", started.error());
@@ -62,6 +84,10 @@ int main(int argc, char** argv) {
     });
   });
   loop.run();
+  if (kernel) {
+    spdlog::info("fib: removing {} routes", kernel->installed());
+    kernel->clear();
+  }
   spdlog::info("anycastd stopped");
   return 0;
 }

@@ -38,6 +38,10 @@ class Speaker : private SessionObserver {
   // Routes from peer i that passed its import policy (its post-policy Adj-RIB-In).
   std::map<Prefix, ReceivedRoute> received(size_t i) const;
   const rib::Rib& rib() const { return rib_; }
+  // Told of every Loc-RIB change (the kernel FIB listens here).
+  void on_route_change(std::function<void(const Prefix&, const rib::Entry*)> f) {
+    rib_.on_change = std::move(f);
+  }
   size_t peer_count() const { return peers_.size(); }
   const SpeakerConfig& config() const { return cfg_; }
 

@@ -131,11 +131,35 @@ bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::str
   return v;
 }
 
+fib::FibConfig read_fib(const YamlReader& r, const YAML::Node& n) {
+  fib::FibConfig f;
+  auto kind = [&](const YAML::Node& k, const std::string& path) {
+    auto v = r.string(k, path);
+    if (v != "kernel" && v != "none")
+      r.fail(k, path, "expected 'kernel' or 'none', got '" + v + "'");
+    return v == "kernel";
+  };
+  if (n.IsScalar()) {
+    f.kernel = kind(n, "fib");
+    return f;
+  }
+  r.require_map(n, "fib");
+  r.only_keys(n, "fib", {"type", "table", "protocol", "metric"});
+  f.kernel = n["type"] ? kind(n["type"], "fib.type") : true;
+  if (n["table"])
+    f.table = static_cast<uint32_t>(r.integer(n["table"], "fib.table", 1, 0xfffffffe));
+  if (n["protocol"])
+    f.protocol = static_cast<uint8_t>(r.integer(n["protocol"], "fib.protocol", 5, 255));
+  if (n["metric"])
+    f.metric = static_cast<uint32_t>(r.integer(n["metric"], "fib.metric", 0, 0xffffffff));
+  return f;
+}
+
 Config read(const YamlReader& r, const YAML::Node& root) {
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
   r.require_map(root, "");
   r.only_keys(root, "",
-              {"router-id", "local-as", "listen", "peers", "vips", "policies", "decision"});
+              {"router-id", "local-as", "listen", "peers", "vips", "policies", "decision", "fib"});
   Config c;
   if (!root["router-id"]) r.fail(root, "router-id", "missing required key 'router-id'");
   if (!root["local-as"]) r.fail(root, "local-as", "missing required key 'local-as'");
@@ -156,6 +180,7 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   c.bgp.policies.emplace(kAcceptPolicy, policy::accept_all(kAcceptPolicy));
   c.bgp.policies.emplace(kRejectPolicy, policy::reject_all(kRejectPolicy));
   if (auto d = root["decision"]) c.bgp.decision = read_decision(r, d);
+  if (auto f = root["fib"]) c.fib = read_fib(r, f);
   if (auto peers = root["peers"]) {
     if (!peers.IsSequence()) r.fail(peers, "peers", "expected a list of peers");
     for (size_t i = 0; i < peers.size(); ++i) {
@@ -244,6 +269,8 @@ std::string print(const Config& c) {
         << "\n";
   }
   o << print_decision(c.bgp.decision) << print_policies(c.bgp.policies);
+  o << "fib:\n  type: " << (c.fib.kernel ? "kernel" : "none") << "\n  table: " << c.fib.table
+    << "\n  protocol: " << int{c.fib.protocol} << "\n  metric: " << c.fib.metric << "\n";
   o << "vips:" << (c.bgp.vips.empty() ? " []" : "") << "\n";
   for (const auto& v : c.bgp.vips) {
     o << "  - prefix: " << v.prefix.to_string() << "\n"

@@ -4,11 +4,13 @@
 
 #include "bgp/peer_config.hpp"
 #include "core/result.hpp"
+#include "fib/fib_config.hpp"
 
 namespace anycastd::config {
 
 struct Config {
   bgp::SpeakerConfig bgp;
+  fib::FibConfig fib;
 };
 
 // Names where the problem is, as editors and compilers do: file:line:column.

@@ -1,0 +1,172 @@
+#include "fib/netlink_fib.hpp"
+
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace anycastd::fib {
+namespace {
+
+int family_of(const IpAddress& a) {
+  return a.is_v4() ? AF_INET : AF_INET6;
+}
+
+// Header fields every request for one of our routes shares.
+// Deletes leave the metric out so they also match a route left by a run with another one.
+rtmsg* put_route_header(nlmsghdr* nlh, const Prefix& p, const FibConfig& cfg, bool metric) {
+  auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+  rtm->rtm_family = static_cast<uint8_t>(family_of(p.address()));
+  rtm->rtm_dst_len = p.length();
+  rtm->rtm_table = cfg.table < 256 ? static_cast<uint8_t>(cfg.table) : uint8_t{RT_TABLE_UNSPEC};
+  rtm->rtm_protocol = cfg.protocol;
+  rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+  rtm->rtm_type = RTN_UNICAST;
+  mnl_attr_put_u32(nlh, RTA_TABLE, cfg.table);
+  mnl_attr_put(nlh, RTA_DST, p.address().byte_size(), p.address().raw().data());
+  if (metric) mnl_attr_put_u32(nlh, RTA_PRIORITY, cfg.metric);
+  return rtm;
+}
+
+struct Found {
+  const FibConfig* cfg;
+  std::vector<Prefix> prefixes;
+};
+
+int collect(const nlmsghdr* nlh, void* data) {
+  auto* f = static_cast<Found*>(data);
+  const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
+  if (rtm->rtm_protocol != f->cfg->protocol) return MNL_CB_OK;
+  struct Attrs {
+    uint8_t family;
+    uint32_t table;
+    std::optional<IpAddress> dst;
+  } at{rtm->rtm_family, rtm->rtm_table, std::nullopt};
+  mnl_attr_parse(
+      nlh, sizeof(*rtm),
+      [](const nlattr* a, void* data) -> int {
+        auto* at = static_cast<Attrs*>(data);
+        auto type = mnl_attr_get_type(a);
+        auto len = mnl_attr_get_payload_len(a);
+        const auto* b = static_cast<const uint8_t*>(mnl_attr_get_payload(a));
+        if (type == RTA_TABLE && len == 4) at->table = mnl_attr_get_u32(a);
+        if (type == RTA_DST && at->family == AF_INET && len == 4)
+          at->dst = IpAddress::v4(uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 |
+                                  uint32_t(b[2]) << 8 | b[3]);
+        if (type == RTA_DST && at->family == AF_INET6 && len == 16) {
+          std::array<uint8_t, 16> v{};
+          std::memcpy(v.data(), b, 16);
+          at->dst = IpAddress::v6(v);
+        }
+        return MNL_CB_OK;
+      },
+      &at);
+  uint32_t table = at.table;
+  auto dst = at.dst;
+  if (table != f->cfg->table) return MNL_CB_OK;
+  if (!dst) dst = rtm->rtm_family == AF_INET ? IpAddress::v4(0) : IpAddress::v6({});
+  f->prefixes.emplace_back(*dst, rtm->rtm_dst_len);
+  return MNL_CB_OK;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NetlinkFib>, std::string> NetlinkFib::open(const FibConfig& cfg) {
+  mnl_socket* nl = mnl_socket_open(NETLINK_ROUTE);
+  if (!nl) return Err(std::string("netlink socket: ") + std::strerror(errno));
+  if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    std::string e = std::string("netlink bind: ") + std::strerror(errno);
+    mnl_socket_close(nl);
+    return Err(e);
+  }
+  return std::unique_ptr<NetlinkFib>(new NetlinkFib(nl, cfg));
+}
+
+NetlinkFib::NetlinkFib(mnl_socket* nl, FibConfig cfg)
+    : nl_(nl), cfg_(cfg), portid_(mnl_socket_get_portid(nl)) {}
+
+NetlinkFib::~NetlinkFib() {
+  mnl_socket_close(nl_);
+}
+
+std::string NetlinkFib::request(void* buf) {
+  auto* nlh = static_cast<nlmsghdr*>(buf);
+  uint32_t seq = nlh->nlmsg_seq;
+  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return std::strerror(errno);
+  std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE);
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(nl_, rx.data(), rx.size());
+    if (n < 0) return std::strerror(errno);
+    int rc = mnl_cb_run(rx.data(), static_cast<size_t>(n), seq, portid_, nullptr, nullptr);
+    if (rc == MNL_CB_ERROR) return std::strerror(errno);
+    if (rc == MNL_CB_STOP) return {};
+    // MNL_CB_OK with no ACK yet: keep reading.
+  }
+}
+
+std::string NetlinkFib::install(const KernelRoute& r) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_NEWROUTE;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
+  nlh->nlmsg_seq = ++seq_;
+  put_route_header(nlh, r.prefix, cfg_, true);
+  if (r.next_hops.size() == 1) {
+    const auto& nh = r.next_hops.front();
+    mnl_attr_put(nlh, RTA_GATEWAY, nh.byte_size(), nh.raw().data());
+  } else {
+    nlattr* nest = mnl_attr_nest_start(nlh, RTA_MULTIPATH);
+    for (const auto& nh : r.next_hops) {
+      auto* rtnh = static_cast<rtnexthop*>(mnl_nlmsg_get_payload_tail(nlh));
+      std::memset(rtnh, 0, sizeof(*rtnh));
+      nlh->nlmsg_len += RTNH_ALIGN(sizeof(*rtnh));
+      mnl_attr_put(nlh, RTA_GATEWAY, nh.byte_size(), nh.raw().data());
+      rtnh->rtnh_len = static_cast<unsigned short>(
+          static_cast<char*>(mnl_nlmsg_get_payload_tail(nlh)) - reinterpret_cast<char*>(rtnh));
+    }
+    mnl_attr_nest_end(nlh, nest);
+  }
+  return request(buf.data());
+}
+
+std::string NetlinkFib::remove(const Prefix& p) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_DELROUTE;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  nlh->nlmsg_seq = ++seq_;
+  put_route_header(nlh, p, cfg_, false);
+  return request(buf.data());
+}
+
+Result<size_t, std::string> NetlinkFib::purge() {
+  Found found{&cfg_, {}};
+  for (int family : {AF_INET, AF_INET6}) {
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = RTM_GETROUTE;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    nlh->nlmsg_seq = ++seq_;
+    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    rtm->rtm_family = static_cast<uint8_t>(family);
+    if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0)
+      return Err(std::string("route dump: ") + std::strerror(errno));
+    std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE);
+    for (;;) {
+      ssize_t n = mnl_socket_recvfrom(nl_, rx.data(), rx.size());
+      if (n < 0) return Err(std::string("route dump: ") + std::strerror(errno));
+      int rc =
+          mnl_cb_run(rx.data(), static_cast<size_t>(n), nlh->nlmsg_seq, portid_, collect, &found);
+      if (rc == MNL_CB_ERROR) return Err(std::string("route dump: ") + std::strerror(errno));
+      if (rc == MNL_CB_STOP) break;
+    }
+  }
+  for (const auto& p : found.prefixes)
+    if (auto e = remove(p); !e.empty()) return Err("remove stale " + p.to_string() + ": " + e);
+  return found.prefixes.size();
+}
+
+}  // namespace anycastd::fib

@@ -117,6 +117,22 @@ TEST(Config, PoliciesDecisionAndPeerOptionsLoad) {
   EXPECT_EQ(print(*again), printed);
 }
 
+TEST(Config, FibShortAndLongForms) {
+  auto a = load_string("router-id: 1.2.3.4\nlocal-as: 1\nfib: kernel\n", "nva.yaml");
+  ASSERT_TRUE(a.ok()) << a.error().to_string();
+  EXPECT_TRUE(a->fib.kernel);
+  EXPECT_EQ(a->fib.table, 254u);
+  auto b = load_string("router-id: 1.2.3.4\nlocal-as: 1\nfib: {table: 100, metric: 5}\n", "x");
+  ASSERT_TRUE(b.ok()) << b.error().to_string();
+  EXPECT_TRUE(b->fib.kernel);
+  EXPECT_EQ(b->fib.table, 100u);
+  EXPECT_EQ(b->fib.metric, 5u);
+  EXPECT_FALSE(load_string("router-id: 1.2.3.4\nlocal-as: 1\n", "x")->fib.kernel);
+  auto again = load_string(print(*b), "printed.yaml");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->fib.table, 100u);
+}
+
 struct BadCase {
   const char* name;
   std::string text;
@@ -175,6 +191,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad_action",
                 "router-id: 1.2.3.4\nlocal-as: 1\npolicies:\n  p:\n    - then: {action: drop}\n", 5,
                 22, "policies.p[0].then.action", "'accept' or 'reject'"},
+        BadCase{"bad_fib", "router-id: 1.2.3.4\nlocal-as: 1\nfib: kernal\n", 3, 6, "fib",
+                "expected 'kernel' or 'none'"},
+        BadCase{"fib_protocol_reserved",
+                "router-id: 1.2.3.4\nlocal-as: 1\nfib: {type: kernel, protocol: 2}\n", 3, 31,
+                "fib.protocol", "out of range"},
         BadCase{"yaml_syntax", "router-id: [1.2.3.4\nlocal-as: 1\n", 2, 9, "", ""}),
     [](const auto& info) { return std::string(info.param.name); });
 

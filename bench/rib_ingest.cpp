@@ -1,7 +1,7 @@
 // In-process RIB ingest: a full-table-sized load (1,000,000 IPv4 prefixes, 100,000
 // distinct AS paths) through import policy and decision into the Loc-RIB, export to a
 // second peer, withdraw-all, and resident memory. It measures the routing core alone;
-// the wire-level comparison with BIRD and GoBGP is bench/ingest (issue 3, still to come).
+// the wire-level comparison with BIRD and GoBGP is bench/ingest.
 //   bench_rib_ingest [prefixes] [paths]
 #include <chrono>
 #include <cstdio>

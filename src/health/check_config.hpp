@@ -1,0 +1,39 @@
+#pragma once
+// One health check as configured (`checks:` in the config file).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/time.hpp"
+#include "runtime/transport.hpp"
+
+namespace anycastd::health {
+
+enum class CheckType { tcp, http, exec };
+
+struct HttpSettings {
+  std::string path = "/";
+  std::string host;                // Host header; the target address when empty
+  std::vector<int> statuses{200};  // any of these is a success
+  std::string body;                // substring the body must contain; empty: not checked
+};
+
+struct CheckConfig {
+  std::string name;
+  CheckType type = CheckType::tcp;
+  Endpoint target;                  // tcp, http
+  std::optional<IpAddress> source;  // local address to connect from
+  std::vector<std::string> argv;    // exec: run directly, no shell
+  HttpSettings http;
+  Duration interval = std::chrono::seconds(1);
+  Duration timeout = std::chrono::seconds(1);  // at most interval
+  Duration jitter{};                           // each check runs at its slot ± up to this
+  uint32_t rise = 2;
+  uint32_t fall = 3;
+  // Event-driven detection: hold a connection to the target and re-check at
+  // fast-interval as soon as it closes or resets (tcp and http).
+  bool watch = true;
+  Duration fast_interval = std::chrono::milliseconds(20);
+};
+
+}  // namespace anycastd::health

@@ -9,6 +9,7 @@
 #include "bgp/speaker.hpp"
 #include "config/config.hpp"
 #include "fib/netlink_fib.hpp"
+#include "health/exec_probe.hpp"
 #include "runtime/asio/asio_transport.hpp"
 
 using namespace anycastd;
@@ -66,15 +67,61 @@ int main(int argc, char** argv) {
     spdlog::error("{}", started.error());
     return 1;
   }
+  std::unique_ptr<health::Monitor> monitor;
+  if (!cfg->health.checks.empty()) {
+    auto probes = [&](const health::CheckConfig& c) -> std::unique_ptr<health::Probe> {
+      switch (c.type) {
+        case health::CheckType::tcp:
+          return health::make_tcp_probe(loop, transport, c);
+        case health::CheckType::http:
+          return health::make_http_probe(loop, transport, c);
+        case health::CheckType::exec:
+          return health::make_exec_probe(loop, c);
+      }
+      return nullptr;
+    };
+    monitor = std::make_unique<health::Monitor>(loop, cfg->health, probes, &transport);
+    monitor->on_check = [](const health::Checker& c, bool flipped) {
+      const auto& st = c.state();
+      if (flipped)
+        spdlog::info("check {}: {} ({})", c.config().name, st.up() ? "up" : "down",
+                     st.last()->describe());
+      else if (!st.last()->ok)
+        spdlog::debug("check {}: failed {} of {}: {}", c.config().name, st.failures(),
+                      c.config().fall, st.last()->describe());
+    };
+    monitor->on_announce = [&](const Prefix& p, const health::Announcement& a,
+                               const health::VipHealth& v) {
+      spdlog::info("VIP {}: {} ({})", p.to_string(), health::to_string(v.status()), v.reason());
+      if (!a.announce) return speaker.set_vip(p, std::nullopt);
+      speaker.set_vip(p, bgp::VipAdjust{a.extra_prepend, a.communities, a.med});
+    };
+    monitor->start();
+  }
   spdlog::info("anycastd started: AS{} router-id {}, {} peers, {} VIPs", cfg->bgp.local_as,
                IpAddress::v4(cfg->bgp.router_id).to_string(), cfg->bgp.peers.size(),
                cfg->bgp.vips.size());
 
+  // Until the control socket lands, SIGUSR1 drains every VIP and SIGUSR2 undrains them.
+  asio::signal_set drain_signals(loop.context(), SIGUSR1, SIGUSR2);
+  std::function<void(const std::error_code&, int)> on_drain_signal = [&](auto ec, int sig) {
+    if (ec) return;
+    if (monitor) {
+      spdlog::info("signal {}: {} every VIP", sig, sig == SIGUSR1 ? "draining" : "undraining");
+      for (const auto& [p, v] : monitor->vips())
+        sig == SIGUSR1 ? monitor->drain(p) : monitor->undrain(p);
+    }
+    drain_signals.async_wait(on_drain_signal);
+  };
+  drain_signals.async_wait(on_drain_signal);
+
   asio::signal_set signals(loop.context(), SIGTERM, SIGINT);
   TimerId guard = 0;
-  signals.async_wait([&](const std::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {}: withdrawing VIPs and closing sessions", sig);
+  bool draining = false, stopped = false;
+  std::function<void()> stop_now = [&] {
+    if (stopped) return;
+    stopped = true;
+    if (monitor) monitor->stop();
     // If a peer never drains its socket, do not hang: leave after 5 s regardless.
     guard = loop.schedule(std::chrono::seconds(5), [&] { loop.stop(); });
     speaker.shutdown([&] {
@@ -82,7 +129,23 @@ int main(int argc, char** argv) {
       loop.cancel(guard);
       loop.schedule(std::chrono::milliseconds(200), [&] { loop.stop(); });
     });
-  });
+  };
+  std::function<void(const std::error_code&, int)> on_signal = [&](auto ec, int sig) {
+    if (ec || stopped) return;
+    Duration drain = monitor && !draining ? monitor->drain_all() : Duration::zero();
+    if (draining || drain == Duration::zero()) {
+      spdlog::info("signal {}: withdrawing VIPs and closing sessions", sig);
+      loop.cancel(guard);
+      return stop_now();
+    }
+    // Planned maintenance: routers move new flows away while the VIP still answers.
+    spdlog::info("signal {}: draining for {} ms before withdrawing (again to stop now)", sig,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(drain).count());
+    draining = true;
+    guard = loop.schedule(drain, [&] { stop_now(); });
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
   loop.run();
   if (kernel) {
     spdlog::info("fib: removing {} routes", kernel->installed());

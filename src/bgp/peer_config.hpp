@@ -42,6 +42,14 @@ struct PeerConfig {
   std::string name() const { return address.to_string() + " AS" + std::to_string(remote_as); }
 };
 
+// What health checks add to a VIP's announcement when it is degraded or draining.
+struct VipAdjust {
+  uint32_t extra_prepend = 0;
+  std::vector<uint32_t> communities;  // added to the configured ones
+  std::optional<uint32_t> med;        // replaces the configured one
+  bool operator==(const VipAdjust&) const = default;
+};
+
 struct VipConfig {
   Prefix prefix;
   std::optional<IpAddress> next_hop;  // nullopt: next-hop self
@@ -49,6 +57,8 @@ struct VipConfig {
   std::vector<uint32_t> communities;
   std::vector<LargeCommunity> large_communities;
   std::optional<uint32_t> med;
+  // False when health checks decide: nothing is announced before they pass.
+  bool start_announced = true;
 };
 
 struct SpeakerConfig {

@@ -58,7 +58,8 @@ Speaker::Speaker(Loop& loop, Transport& transport, SpeakerConfig cfg, uint64_t s
   // linger for a restart time.
   base_fsm_.caps.graceful_restart = GracefulRestart{false, 0, {}};
   for (const auto& v : cfg_.vips) {
-    up_vips_.insert(v.prefix);
+    if (!v.start_announced) continue;
+    up_vips_[v.prefix] = {};
     rib_.originate(v.prefix, vip_attributes(v, cfg_.local_as));
   }
   auto policy = [&](const std::string& name) -> const policy::Policy* {
@@ -342,13 +343,15 @@ std::map<Prefix, ReceivedRoute> Speaker::received(size_t i) const {
   return out;
 }
 
-void Speaker::set_vip_up(const Prefix& vip, bool up) {
+void Speaker::set_vip(const Prefix& vip, std::optional<VipAdjust> adjust) {
   auto it = std::find_if(cfg_.vips.begin(), cfg_.vips.end(),
                          [&](const VipConfig& v) { return v.prefix == vip; });
-  if (it == cfg_.vips.end() || up == vip_up(vip)) return;
-  if (up) {
-    up_vips_.insert(vip);
-    rib_.originate(vip, vip_attributes(*it, cfg_.local_as));
+  if (it == cfg_.vips.end() || shutting_down_) return;
+  auto cur = up_vips_.find(vip);
+  if (adjust ? (cur != up_vips_.end() && cur->second == *adjust) : cur == up_vips_.end()) return;
+  if (adjust) {
+    up_vips_[vip] = *adjust;
+    rib_.originate(vip, vip_attributes(*it, cfg_.local_as, *adjust));
   } else {
     up_vips_.erase(vip);
     rib_.retract(vip);

@@ -31,7 +31,11 @@ class Speaker : private SessionObserver {
   void shutdown(std::function<void()> done);
 
   // Announces or withdraws one configured VIP everywhere (health checks drive this).
-  void set_vip_up(const Prefix& vip, bool up);
+  void set_vip_up(const Prefix& vip, bool up) {
+    set_vip(vip, up ? std::optional<VipAdjust>(VipAdjust{}) : std::nullopt);
+  }
+  // Announces a VIP with health's additions (degraded, draining), or withdraws it (nullopt).
+  void set_vip(const Prefix& vip, std::optional<VipAdjust> adjust);
   bool vip_up(const Prefix& vip) const { return up_vips_.count(vip) > 0; }
 
   State peer_state(size_t i) const;
@@ -85,7 +89,7 @@ class Speaker : private SessionObserver {
   rib::Rib rib_;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::unique_ptr<Listener> listener_;
-  std::set<Prefix> up_vips_;
+  std::map<Prefix, VipAdjust> up_vips_;
   std::vector<std::unique_ptr<Session>> graveyard_;
   bool shutting_down_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

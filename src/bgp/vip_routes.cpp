@@ -1,15 +1,20 @@
 #include "bgp/vip_routes.hpp"
 
+#include <algorithm>
+
 namespace anycastd::bgp {
 
-PathAttributes vip_attributes(const VipConfig& vip, uint32_t local_as) {
+PathAttributes vip_attributes(const VipConfig& vip, uint32_t local_as, const VipAdjust& adjust) {
   PathAttributes a;
   a.origin = kOriginIgp;
   AsPath path;
-  path.prepend(local_as, vip.prepend);
+  path.prepend(local_as, vip.prepend + adjust.extra_prepend);
   a.as_path = path;
-  a.med = vip.med;
+  a.med = adjust.med ? adjust.med : vip.med;
   a.communities = vip.communities;
+  for (auto c : adjust.communities)
+    if (std::find(a.communities.begin(), a.communities.end(), c) == a.communities.end())
+      a.communities.push_back(c);
   a.large_communities = vip.large_communities;
   a.next_hop = vip.next_hop;
   return a;

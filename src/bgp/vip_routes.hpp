@@ -8,7 +8,8 @@ namespace anycastd::bgp {
 // The locally originated route for a VIP: ORIGIN IGP, the configured prepends (the RIB
 // adds our own ASN once more toward eBGP peers), MED, communities, and the next hop when
 // one is fixed (unset means self).
-PathAttributes vip_attributes(const VipConfig& vip, uint32_t local_as);
+PathAttributes vip_attributes(const VipConfig& vip, uint32_t local_as,
+                              const VipAdjust& adjust = {});
 
 struct SelfNextHops {
   std::optional<IpAddress> v4, v6;

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "config/communities.hpp"
+#include "config/health_config.hpp"
 #include "config/policy_config.hpp"
 #include "config/yaml_reader.hpp"
 
@@ -98,8 +99,9 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
 
 bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::string& path) {
   r.require_map(n, path);
-  r.only_keys(n, path,
-              {"prefix", "next-hop", "prepend", "communities", "large-communities", "med"});
+  r.only_keys(
+      n, path,
+      {"prefix", "next-hop", "prepend", "communities", "large-communities", "med", "health"});
   bgp::VipConfig v;
   if (!n["prefix"]) r.fail(n, path, "missing required key 'prefix'");
   v.prefix = r.prefix(n["prefix"], path + ".prefix");
@@ -159,7 +161,8 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
   r.require_map(root, "");
   r.only_keys(root, "",
-              {"router-id", "local-as", "listen", "peers", "vips", "policies", "decision", "fib"});
+              {"router-id", "local-as", "listen", "peers", "vips", "policies", "decision", "fib",
+               "checks"});
   Config c;
   if (!root["router-id"]) r.fail(root, "router-id", "missing required key 'router-id'");
   if (!root["local-as"]) r.fail(root, "local-as", "missing required key 'local-as'");
@@ -181,6 +184,7 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   c.bgp.policies.emplace(kRejectPolicy, policy::reject_all(kRejectPolicy));
   if (auto d = root["decision"]) c.bgp.decision = read_decision(r, d);
   if (auto f = root["fib"]) c.fib = read_fib(r, f);
+  if (auto ch = root["checks"]) c.health.checks = read_checks(r, ch);
   if (auto peers = root["peers"]) {
     if (!peers.IsSequence()) r.fail(peers, "peers", "expected a list of peers");
     for (size_t i = 0; i < peers.size(); ++i) {
@@ -205,6 +209,10 @@ Config read(const YamlReader& r, const YAML::Node& root) {
     for (size_t i = 0; i < vips.size(); ++i) {
       std::string path = "vips[" + std::to_string(i) + "]";
       auto v = read_vip(r, vips[i], path);
+      if (auto h = vips[i]["health"]) {
+        c.health.vips[v.prefix] = read_vip_health(r, h, path + ".health", c.health.checks);
+        v.start_announced = false;
+      }
       for (const auto& w : c.bgp.vips)
         if (w.prefix == v.prefix)
           r.fail(vips[i]["prefix"], path + ".prefix", "duplicate VIP " + v.prefix.to_string());
@@ -284,7 +292,10 @@ std::string print(const Config& c) {
     for (size_t i = 0; i < v.large_communities.size(); ++i)
       o << (i ? ", " : "") << '"' << bgp::large_community_to_string(v.large_communities[i]) << '"';
     o << "]\n";
+    if (auto h = c.health.vips.find(v.prefix); h != c.health.vips.end())
+      o << print_vip_health(h->second, "    ");
   }
+  o << print_checks(c.health.checks);
   return o.str();
 }
 

@@ -5,12 +5,14 @@
 #include "bgp/peer_config.hpp"
 #include "core/result.hpp"
 #include "fib/fib_config.hpp"
+#include "health/monitor.hpp"
 
 namespace anycastd::config {
 
 struct Config {
   bgp::SpeakerConfig bgp;
   fib::FibConfig fib;
+  health::HealthConfig health;
 };
 
 // Names where the problem is, as editors and compilers do: file:line:column.

@@ -133,6 +133,50 @@ TEST(Config, FibShortAndLongForms) {
   EXPECT_EQ(again->fib.table, 100u);
 }
 
+TEST(Config, ChecksAndVipHealthLoadAndPrintBack) {
+  const char* text = R"(router-id: 1.2.3.4
+local-as: 65010
+checks:
+  web:
+    type: http
+    address: 198.18.1.10
+    port: 8080
+    path: /health
+    status: [200, 204]
+    interval: 0.2
+    rise: 2
+    fall: 3
+  flag:
+    type: exec
+    command: [test, -e, /run/in-service]
+vips:
+  - prefix: 198.18.9.9/32
+    health:
+      checks: [web, flag]
+      rule: {min: 1}
+      action: degrade
+      degrade: {prepend: 4, communities: ["65010:666"], med: 200}
+      damping: {changes: 4, window: 60, hold: 30, max-hold: 300}
+      drain-time: 5
+)";
+  auto r = load_string(text, "nva.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->health.checks.size(), 2u);
+  const auto& web = r->health.checks[1].name == "web" ? r->health.checks[1] : r->health.checks[0];
+  EXPECT_EQ(web.interval, std::chrono::milliseconds(200));
+  EXPECT_EQ(web.timeout, std::chrono::milliseconds(200));  // capped at the interval
+  EXPECT_EQ(web.http.statuses, (std::vector<int>{200, 204}));
+  const auto& v = r->health.vips.at(*Prefix::parse("198.18.9.9/32"));
+  EXPECT_EQ(v.rule, health::VipHealthConfig::Rule::min);
+  EXPECT_EQ(v.degrade.prepend, 4u);
+  EXPECT_EQ(v.damping.max_hold, std::chrono::seconds(300));
+  EXPECT_FALSE(r->bgp.vips[0].start_announced);
+  auto printed = print(*r);
+  auto again = load_string(printed, "printed.yaml");
+  ASSERT_TRUE(again.ok()) << again.error().to_string() << "\n" << printed;
+  EXPECT_EQ(print(*again), printed);
+}
+
 struct BadCase {
   const char* name;
   std::string text;
@@ -196,6 +240,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"fib_protocol_reserved",
                 "router-id: 1.2.3.4\nlocal-as: 1\nfib: {type: kernel, protocol: 2}\n", 3, 31,
                 "fib.protocol", "out of range"},
+        BadCase{"unknown_check",
+                "router-id: 1.2.3.4\nlocal-as: 1\nvips:\n  - prefix: 9.9.9.9/32\n    health: "
+                "{checks: [web]}\n",
+                5, 23, "vips[0].health.checks[0]", "no check named 'web'"},
+        BadCase{"timeout_over_interval",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  web: {type: tcp, address: 10.0.0.1, "
+                "port: 80, interval: 1, timeout: 2}\n",
+                4, 71, "checks.web.timeout", "must not exceed the interval"},
+        BadCase{"exec_without_command",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  x: {type: exec}\n", 4, 6,
+                "checks.x.command", "as a list"},
         BadCase{"yaml_syntax", "router-id: [1.2.3.4\nlocal-as: 1\n", 2, 9, "", ""}),
     [](const auto& info) { return std::string(info.param.name); });
 

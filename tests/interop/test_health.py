@@ -5,6 +5,7 @@ shows 65535:0 before the withdraw."""
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -27,6 +28,14 @@ def backend(work):
         f.write("region north-europe ok\n")
     return Proc("web", [sys.executable, "-m", "http.server", "--bind", BACKEND, "--directory",
                         root, str(WEB_PORT)], os.path.join(work, "web.log"))
+
+
+def accepting(addr, port):
+    try:
+        socket.create_connection((addr, port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
 
 
 def main():
@@ -92,12 +101,13 @@ vips:
         check(r["as_path"] == [harness.NVA_AS] * 4, f"degraded path {r['as_path']}")
         check("65010:666" in r["communities"], f"degrade community {r['communities']}")
 
-        t0 = time.monotonic()
         web = backend(work)
+        wait_until(lambda: accepting(BACKEND, WEB_PORT), 10, "backend listening again")
+        t0 = time.monotonic()
         wait_until(lambda: bird.route(VIP_W), 10, "VIP back after the backend returned")
         back = time.monotonic() - t0
         check(back <= (RISE + 1) * INTERVAL + 0.5,
-              f"VIP back {back * 1000:.0f} ms after restart (rise x interval = {RISE * INTERVAL * 1000:.0f} ms, "
+              f"VIP back {back * 1000:.0f} ms after the backend listened (rise x interval = {RISE * INTERVAL * 1000:.0f} ms, "
               f"plus up to one interval to the next check)")
         wait_until(lambda: bird.route(VIP_D) and len(bird.route(VIP_D)["as_path"]) == 1, 10,
                    "degrade VIP back to its plain path")

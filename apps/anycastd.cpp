@@ -150,6 +150,8 @@ int main(int argc, char** argv) {
   if (kernel) {
     spdlog::info("fib: removing {} routes", kernel->installed());
     kernel->clear();
+    // The speaker outlives `kernel`: it must not report anything more to it.
+    speaker.on_route_change(nullptr);
   }
   spdlog::info("anycastd stopped");
   return 0;

@@ -36,7 +36,9 @@ namespace {
   std::exit(1);
 }
 
-double mono() { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count(); }
+double mono() {
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
 
 long rss_kib(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

@@ -87,6 +87,30 @@ def dump_logs(work):
                 print("".join(fh.readlines()[-40:]))
 
 
+def run_test(name, scenario, needs=(), cleanup=None):
+    """Runs scenario(work) in a fresh work directory; returns the process exit code. On
+    failure prints why and the daemon logs; always stops every daemon it started, runs
+    `cleanup` and removes the directory."""
+    for tool in needs:
+        if not shutil.which(tool):
+            print(f"FAIL: {tool} is not installed (run scripts/install-deps)")
+            return 1
+    work = tempfile.mkdtemp(prefix=f"interop-{name}-")
+    try:
+        scenario(work)
+        print("PASS", flush=True)
+        return 0
+    except Fail as e:
+        print(f"FAIL: {e}", flush=True)
+        dump_logs(work)
+        return 1
+    finally:
+        Proc.stop_all()
+        if cleanup:
+            cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def sh(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=20, **kw).stdout
 

@@ -3,13 +3,11 @@ anycastd learns one prefix from two sources and installs it in table 100 with bo
 hops, drops one when a source goes, removes the route at shutdown, and purges what a
 SIGKILLed run left behind when it starts again."""
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 
-from harness import ANYCASTD, Fail, Proc, check, dump_logs, sh, wait_until
+from harness import ANYCASTD, Fail, Proc, check, run_test, sh, wait_until
 
 NS = f"anyc-fib-{os.getpid()}"
 ROUTE = "198.19.7.7/32"
@@ -74,59 +72,52 @@ peers:
     return Proc("fib", ["ip", "netns", "exec", NS, ANYCASTD, "-c", cfg], log), log
 
 
+def scenario(work):
+    ip("netns", "add", NS)
+    ip("-n", NS, "link", "set", "lo", "up")
+    # A veth pair (dummy links need a module containers often lack) gives the next
+    # hops a connected subnet.
+    ip("-n", NS, "link", "add", "nh0", "type", "veth", "peer", "name", "nh1")
+    ip("-n", NS, "addr", "add", "198.18.77.1/24", "dev", "nh0")
+    ip("-n", NS, "link", "set", "nh0", "up")
+    ip("-n", NS, "link", "set", "nh1", "up")
+
+    fib, log = speaker(work, 1)
+    s1, s2 = source(work, 1, "198.18.77.2"), source(work, 2, "198.18.77.3")
+    wait_until(lambda: kernel_route() == ["198.18.77.2", "198.18.77.3"], 30,
+               "ECMP route with both next hops in table 100")
+    check(True, f"{ROUTE} installed in table {TABLE} via 198.18.77.2 and 198.18.77.3")
+    line = sh(["ip", "-n", NS, "route", "show", "table", str(TABLE), "proto", str(PROTO)])
+    check("metric 20" in line, "installed with the configured metric (20)")
+    check(ROUTE not in sh(["ip", "-n", NS, "route", "show", "table", "main"]),
+          "nothing written to the main table")
+
+    s2.stop()
+    wait_until(lambda: kernel_route() == ["198.18.77.2"], 30, "one next hop after a source left")
+    check(True, "second next hop removed when its source withdrew")
+
+    fib.stop()
+    check(fib.p.returncode == 0, "anycastd exited cleanly on SIGTERM")
+    check(kernel_route() == [], "route removed from the kernel at shutdown")
+
+    fib, log = speaker(work, 2)
+    wait_until(lambda: kernel_route() == ["198.18.77.2"], 30, "route installed again")
+    fib.signal(signal.SIGKILL)
+    fib.p.wait(10)
+    check(kernel_route() == ["198.18.77.2"], "a SIGKILLed run leaves its route behind")
+    s1.stop()
+    fib, log = speaker(work, 3)
+    wait_until(lambda: "removed 1 stale routes" in open(log).read(), 20, "stale route purge")
+    check(kernel_route() == [], "the next run purged the stale route before learning anything")
+    fib.stop()
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: needs root to create a network namespace")
         return 77
-    work = tempfile.mkdtemp(prefix="interop-fib-")
-    try:
-        ip("netns", "add", NS)
-        ip("-n", NS, "link", "set", "lo", "up")
-        # A veth pair (dummy links need a module containers often lack) gives the next
-        # hops a connected subnet.
-        ip("-n", NS, "link", "add", "nh0", "type", "veth", "peer", "name", "nh1")
-        ip("-n", NS, "addr", "add", "198.18.77.1/24", "dev", "nh0")
-        ip("-n", NS, "link", "set", "nh0", "up")
-        ip("-n", NS, "link", "set", "nh1", "up")
-
-        fib, log = speaker(work, 1)
-        s1, s2 = source(work, 1, "198.18.77.2"), source(work, 2, "198.18.77.3")
-        wait_until(lambda: kernel_route() == ["198.18.77.2", "198.18.77.3"], 30,
-                   "ECMP route with both next hops in table 100")
-        check(True, f"{ROUTE} installed in table {TABLE} via 198.18.77.2 and 198.18.77.3")
-        line = sh(["ip", "-n", NS, "route", "show", "table", str(TABLE), "proto", str(PROTO)])
-        check("metric 20" in line, "installed with the configured metric (20)")
-        check(ROUTE not in sh(["ip", "-n", NS, "route", "show", "table", "main"]),
-              "nothing written to the main table")
-
-        s2.stop()
-        wait_until(lambda: kernel_route() == ["198.18.77.2"], 30, "one next hop after a source left")
-        check(True, "second next hop removed when its source withdrew")
-
-        fib.stop()
-        check(fib.p.returncode == 0, "anycastd exited cleanly on SIGTERM")
-        check(kernel_route() == [], "route removed from the kernel at shutdown")
-
-        fib, log = speaker(work, 2)
-        wait_until(lambda: kernel_route() == ["198.18.77.2"], 30, "route installed again")
-        fib.signal(signal.SIGKILL)
-        fib.p.wait(10)
-        check(kernel_route() == ["198.18.77.2"], "a SIGKILLed run leaves its route behind")
-        s1.stop()
-        fib, log = speaker(work, 3)
-        wait_until(lambda: "removed 1 stale routes" in open(log).read(), 20, "stale route purge")
-        check(kernel_route() == [], "the next run purged the stale route before learning anything")
-        fib.stop()
-        print("PASS")
-        return 0
-    except Fail as e:
-        print(f"FAIL: {e}", flush=True)
-        dump_logs(work)
-        return 1
-    finally:
-        Proc.stop_all()
-        subprocess.run(["ip", "netns", "del", NS], capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
+    return run_test("fib", scenario, needs=("ip",),
+                    cleanup=lambda: subprocess.run(["ip", "netns", "del", NS], capture_output=True))
 
 
 if __name__ == "__main__":

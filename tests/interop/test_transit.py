@@ -5,13 +5,11 @@ must drop it as an AS-path loop while NVA 1 keeps 65515 in the path, and install
 path 65002 65001 once NVA 1's export policy removes 65515."""
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 import harness
-from harness import Fail, Proc, check, sh, wait_until
+from harness import Proc, check, sh, wait_until
 
 NET = 6
 RS1, RS2, NVA1, NVA2 = (f"127.0.{NET}.{i}" for i in (4, 5, 1, 2))
@@ -108,22 +106,8 @@ def run(work, rewrite):
 
 
 def main():
-    for tool in ("bird", "birdc"):
-        if not shutil.which(tool):
-            print(f"FAIL: {tool} is not installed (run scripts/install-deps)")
-            sys.exit(1)
-    work = tempfile.mkdtemp(prefix="interop-transit-")
-    try:
-        for rewrite in (False, True):
-            run(work, rewrite)
-        return 0
-    except Fail as e:
-        print(f"FAIL: {e}", flush=True)
-        harness.dump_logs(work)
-        return 1
-    finally:
-        Proc.stop_all()
-        shutil.rmtree(work, ignore_errors=True)
+    return harness.run_test("transit", lambda work: [run(work, rw) for rw in (False, True)],
+                            needs=("bird", "birdc"))
 
 
 if __name__ == "__main__":

@@ -70,15 +70,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<health::Monitor> monitor;
   if (!cfg->health.checks.empty()) {
     auto probes = [&](const health::CheckConfig& c) -> std::unique_ptr<health::Probe> {
-      switch (c.type) {
-        case health::CheckType::tcp:
-          return health::make_tcp_probe(loop, transport, c);
-        case health::CheckType::http:
-          return health::make_http_probe(loop, transport, c);
-        case health::CheckType::exec:
-          return health::make_exec_probe(loop, c);
-      }
-      return nullptr;
+      if (c.type == health::CheckType::exec) return health::make_exec_probe(loop, c);
+      return health::make_network_probe(loop, transport, c);
     };
     monitor = std::make_unique<health::Monitor>(loop, cfg->health, probes, &transport);
     monitor->on_check = [](const health::Checker& c, bool flipped) {

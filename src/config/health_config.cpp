@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "config/communities.hpp"
+#include "health/dns_message.hpp"
 
 namespace anycastd::config {
 namespace {
@@ -39,12 +40,13 @@ std::string secs(Duration d) {
 CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::string& name,
                        const std::string& path) {
   r.require_map(n, path);
-  r.only_keys(n, path,
-              {"type", "address", "port", "source", "interval", "timeout", "jitter", "rise", "fall",
-               "watch", "fast-interval", "path", "host", "status", "body", "command"});
+  r.only_keys(n, path, {"type",   "address", "port",   "source",  "interval",      "timeout",
+                        "jitter", "rise",    "fall",   "watch",   "fast-interval", "path",
+                        "host",   "status",  "body",   "command", "name",          "query-type",
+                        "rcode",  "answer",  "socket", "backend", "server"});
   CheckConfig c;
   c.name = name;
-  if (!n["type"]) r.fail(n, path, "missing required key 'type' (tcp, http or exec)");
+  if (!n["type"]) r.fail(n, path, "missing required key 'type' (tcp, http, dns, exec or haproxy)");
   auto type = r.string(n["type"], path + ".type");
   if (type == "tcp")
     c.type = CheckType::tcp;
@@ -52,8 +54,60 @@ CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::stri
     c.type = CheckType::http;
   else if (type == "exec")
     c.type = CheckType::exec;
+  else if (type == "dns")
+    c.type = CheckType::dns;
+  else if (type == "haproxy")
+    c.type = CheckType::haproxy;
   else
-    r.fail(n["type"], path + ".type", "expected tcp, http or exec, got '" + type + "'");
+    r.fail(n["type"], path + ".type",
+           "expected tcp, http, dns, exec or haproxy, got '" + type + "'");
+  // Only tcp and http checks hold a connection that can be watched.
+  if (c.type != CheckType::tcp && c.type != CheckType::http) c.watch = false;
+  if (c.type == CheckType::haproxy) {
+    for (const char* k : {"backend", "server"})
+      if (!n[k]) r.fail(n, path, "missing required key '" + std::string(k) + "'");
+    c.haproxy.backend = r.string(n["backend"], path + ".backend");
+    c.haproxy.server = r.string(n["server"], path + ".server");
+    if (n["socket"]) {
+      c.haproxy.socket = r.string(n["socket"], path + ".socket");
+      if (c.haproxy.socket.empty() || c.haproxy.socket[0] != '/')
+        r.fail(n["socket"], path + ".socket", "expected an absolute path to the stats socket");
+      if (n["address"] || n["port"])
+        r.fail(n["address"] ? n["address"] : n["port"], path,
+               "give either 'socket' (a Unix socket) or 'address' and 'port', not both");
+    } else if (!n["address"] || !n["port"]) {
+      r.fail(n, path,
+             "a haproxy check needs 'socket' (the stats socket's path) or 'address' and "
+             "'port' (a `stats socket ipv4@...`)");
+    }
+  } else {
+    for (const char* k : {"socket", "backend", "server"})
+      if (n[k]) r.fail(n[k], path + "." + k, "only haproxy checks take '" + std::string(k) + "'");
+  }
+  if (c.type == CheckType::dns) {
+    if (!n["name"]) r.fail(n, path, "missing required key 'name' (the name to query)");
+    c.dns.name = r.string(n["name"], path + ".name");
+    if (health::dns::build_query(0, c.dns.name, 1).empty())
+      r.fail(n["name"], path + ".name", "not a valid domain name");
+    if (auto q = n["query-type"]) {
+      auto t = health::dns::qtype_from_string(r.string(q, path + ".query-type"));
+      if (!t)
+        r.fail(q, path + ".query-type", "expected A, AAAA, TXT, CNAME, MX, NS, SOA, PTR or SRV");
+      c.dns.qtype = *t;
+    }
+    if (auto q = n["rcode"]) {
+      auto rc = health::dns::rcode_from_string(r.string(q, path + ".rcode"));
+      if (!rc)
+        r.fail(q, path + ".rcode",
+               "expected NOERROR, NXDOMAIN, SERVFAIL, REFUSED, FORMERR or NOTIMP");
+      c.dns.rcode = *rc;
+    }
+    if (n["answer"]) c.dns.answer = r.string(n["answer"], path + ".answer");
+    if (!n["port"]) c.target.port = 53;
+  } else {
+    for (const char* k : {"name", "query-type", "rcode", "answer"})
+      if (n[k]) r.fail(n[k], path + "." + k, "only dns checks take '" + std::string(k) + "'");
+  }
   if (c.type == CheckType::exec) {
     if (!n["command"] || !n["command"].IsSequence() || n["command"].size() == 0)
       r.fail(n["command"] ? n["command"] : n, path + ".command",
@@ -61,11 +115,12 @@ CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::stri
     for (size_t i = 0; i < n["command"].size(); ++i)
       c.argv.push_back(r.string(n["command"][i], path + ".command[" + std::to_string(i) + "]"));
     c.watch = false;
-  } else {
+  } else if (c.haproxy.socket.empty()) {
     if (!n["address"]) r.fail(n, path, "missing required key 'address'");
-    if (!n["port"]) r.fail(n, path, "missing required key 'port'");
+    if (!n["port"] && c.type != CheckType::dns) r.fail(n, path, "missing required key 'port'");
     c.target.address = r.address(n["address"], path + ".address");
-    c.target.port = static_cast<uint16_t>(r.integer(n["port"], path + ".port", 1, 65535));
+    if (n["port"])
+      c.target.port = static_cast<uint16_t>(r.integer(n["port"], path + ".port", 1, 65535));
     if (n["command"]) r.fail(n["command"], path + ".command", "only exec checks take 'command'");
   }
   if (n["source"]) c.source = r.address(n["source"], path + ".source");
@@ -105,8 +160,8 @@ CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::stri
   if (n["fall"]) c.fall = static_cast<uint32_t>(r.integer(n["fall"], path + ".fall", 1, 100));
   if (n["watch"]) {
     c.watch = r.boolean(n["watch"], path + ".watch");
-    if (c.watch && c.type == CheckType::exec)
-      r.fail(n["watch"], path + ".watch", "exec checks have no connection to watch");
+    if (c.watch && c.type != CheckType::tcp && c.type != CheckType::http)
+      r.fail(n["watch"], path + ".watch", type + " checks have no connection to watch");
   }
   if (n["fast-interval"])
     c.fast_interval = seconds(r, n["fast-interval"], path + ".fast-interval", 0.001, 60);
@@ -214,15 +269,14 @@ std::string print_checks(const std::vector<CheckConfig>& checks) {
   std::ostringstream o;
   o << "checks:" << (checks.empty() ? " {}" : "") << "\n";
   for (const auto& c : checks) {
-    o << "  " << c.name << ":\n    type: "
-      << (c.type == CheckType::tcp    ? "tcp"
-          : c.type == CheckType::http ? "http"
-                                      : "exec")
-      << "\n";
+    const char* types[] = {"tcp", "http", "exec", "dns", "haproxy"};
+    o << "  " << c.name << ":\n    type: " << types[static_cast<int>(c.type)] << "\n";
     if (c.type == CheckType::exec) {
       o << "    command: [";
       for (size_t i = 0; i < c.argv.size(); ++i) o << (i ? ", " : "") << '"' << c.argv[i] << '"';
       o << "]\n";
+    } else if (!c.haproxy.socket.empty()) {
+      o << "    socket: \"" << c.haproxy.socket << "\"\n";
     } else {
       o << "    address: " << c.target.address.to_string() << "\n    port: " << c.target.port
         << "\n";
@@ -237,6 +291,15 @@ std::string print_checks(const std::vector<CheckConfig>& checks) {
       o << "]\n";
       if (!c.http.body.empty()) o << "    body: \"" << c.http.body << "\"\n";
     }
+    if (c.type == CheckType::dns) {
+      o << "    name: \"" << c.dns.name
+        << "\"\n    query-type: " << health::dns::qtype_to_string(c.dns.qtype)
+        << "\n    rcode: " << health::dns::rcode_to_string(c.dns.rcode) << "\n";
+      if (!c.dns.answer.empty()) o << "    answer: \"" << c.dns.answer << "\"\n";
+    }
+    if (c.type == CheckType::haproxy)
+      o << "    backend: \"" << c.haproxy.backend << "\"\n    server: \"" << c.haproxy.server
+        << "\"\n";
     o << "    interval: " << secs(c.interval) << "\n    timeout: " << secs(c.timeout)
       << "\n    jitter: " << secs(c.jitter) << "\n    rise: " << c.rise << "\n    fall: " << c.fall
       << "\n    watch: " << (c.watch ? "true" : "false")

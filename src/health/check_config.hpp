@@ -9,7 +9,7 @@
 
 namespace anycastd::health {
 
-enum class CheckType { tcp, http, exec };
+enum class CheckType { tcp, http, exec, dns, haproxy };
 
 struct HttpSettings {
   std::string path = "/";
@@ -18,13 +18,29 @@ struct HttpSettings {
   std::string body;                // substring the body must contain; empty: not checked
 };
 
+struct DnsSettings {
+  std::string name;    // the name to ask for
+  uint16_t qtype = 1;  // A
+  uint8_t rcode = 0;   // NOERROR
+  std::string answer;  // a record the answer must hold ("1.1.1.1"); empty: not checked
+};
+
+// A server's status in HAProxy's `show stat` (the stats socket, `level user` is enough).
+struct HaproxySettings {
+  std::string socket;   // Unix socket path; empty: the TCP target (`stats socket ipv4@...`)
+  std::string backend;  // pxname
+  std::string server;   // svname; "BACKEND" for the backend as a whole
+};
+
 struct CheckConfig {
   std::string name;
   CheckType type = CheckType::tcp;
-  Endpoint target;                  // tcp, http
+  Endpoint target;                  // tcp, http, dns; haproxy without a socket path
   std::optional<IpAddress> source;  // local address to connect from
   std::vector<std::string> argv;    // exec: run directly, no shell
   HttpSettings http;
+  DnsSettings dns;
+  HaproxySettings haproxy;
   Duration interval = std::chrono::seconds(1);
   Duration timeout = std::chrono::seconds(1);  // at most interval
   Duration jitter{};                           // each check runs at its slot ± up to this

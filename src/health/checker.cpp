@@ -116,7 +116,8 @@ void Checker::passive_failure(const std::string& reason) {
 }
 
 void Checker::open_watch() {
-  if (!watch_transport_ || cfg_.type == CheckType::exec || !started_) return;
+  bool stream_check = cfg_.type == CheckType::tcp || cfg_.type == CheckType::http;
+  if (!watch_transport_ || !stream_check || !started_) return;
   auto alive = alive_;
   watch_token_ = watch_transport_->connect(cfg_.source, cfg_.target, [this, alive](auto r) {
     if (!*alive) return;

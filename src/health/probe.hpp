@@ -19,9 +19,15 @@ class Probe {
   virtual void cancel() = 0;
 };
 
-// TCP connect; HTTP/1.1 GET with status and body checks.
+// TCP connect; HTTP/1.1 GET with status and body checks; a DNS query over UDP; a server's
+// status in HAProxy's stats.
 std::unique_ptr<Probe> make_tcp_probe(Loop& loop, Transport& t, const CheckConfig& cfg);
 std::unique_ptr<Probe> make_http_probe(Loop& loop, Transport& t, const CheckConfig& cfg);
+std::unique_ptr<Probe> make_dns_probe(Loop& loop, Transport& t, const CheckConfig& cfg);
+std::unique_ptr<Probe> make_haproxy_probe(Loop& loop, Transport& t, const CheckConfig& cfg);
+
+// The probe for cfg.type, except exec (make_exec_probe, which needs no transport).
+std::unique_ptr<Probe> make_network_probe(Loop& loop, Transport& t, const CheckConfig& cfg);
 
 // Classifies a connect error text into a Failure.
 Failure classify_socket_error(const std::string& reason);

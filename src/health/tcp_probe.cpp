@@ -40,6 +40,19 @@ class TcpProbe : public Probe {
 
 }  // namespace
 
+std::unique_ptr<Probe> make_network_probe(Loop& loop, Transport& t, const CheckConfig& cfg) {
+  switch (cfg.type) {
+    case CheckType::http:
+      return make_http_probe(loop, t, cfg);
+    case CheckType::dns:
+      return make_dns_probe(loop, t, cfg);
+    case CheckType::haproxy:
+      return make_haproxy_probe(loop, t, cfg);
+    default:
+      return make_tcp_probe(loop, t, cfg);
+  }
+}
+
 std::unique_ptr<Probe> make_tcp_probe(Loop& loop, Transport& t, const CheckConfig& cfg) {
   return std::make_unique<TcpProbe>(loop, t, cfg);
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Byte streams and listeners, abstract so that sessions and checks run unchanged over the
-// kernel (asio/) or over in-memory links (sim/).
+// Byte streams, listeners and datagram sockets, abstract so that sessions and checks run
+// unchanged over the kernel (asio/) or over in-memory links (sim/).
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,6 +44,21 @@ class Listener {
   virtual Endpoint local() const = 0;
 };
 
+// A UDP socket. With a fixed peer it is connected: only that peer's datagrams arrive, and an
+// ICMP port-unreachable is reported through on_error (the kernel's "connection refused").
+// Destroying it, even from inside one of its handler's calls, stops all further calls.
+class Datagram {
+ public:
+  struct Handler {
+    virtual ~Handler() = default;
+    virtual void on_datagram(const Endpoint& from, ByteView data) = 0;
+    virtual void on_error(const std::string& reason) = 0;
+  };
+  virtual ~Datagram() = default;
+  virtual void send(const Endpoint& to, Bytes data) = 0;
+  virtual Endpoint local() const = 0;
+};
+
 using ConnectCallback = std::function<void(Result<std::unique_ptr<Stream>, std::string>)>;
 using AcceptCallback = std::function<void(std::unique_ptr<Stream>)>;
 
@@ -54,6 +69,14 @@ class Transport {
   virtual std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                         ConnectCallback cb) = 0;
   virtual Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) = 0;
+  // Binds a UDP socket at `at` (port 0: any); h must outlive the socket. Errors are
+  // synchronous (bind failures).
+  virtual Result<std::unique_ptr<Datagram>, std::string> udp(Endpoint at,
+                                                             std::optional<Endpoint> peer,
+                                                             Datagram::Handler* h) = 0;
+  // A stream to a local (Unix domain) socket, such as HAProxy's stats socket. Same contract
+  // as connect().
+  virtual std::shared_ptr<void> connect_unix(const std::string& path, ConnectCallback cb) = 0;
 };
 
 }  // namespace anycastd

@@ -1,9 +1,12 @@
 #include "runtime/asio/asio_transport.hpp"
 
+#include "runtime/asio/asio_endpoint.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <asio/ip/tcp.hpp>
+#include <asio/local/stream_protocol.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 #include <deque>
@@ -14,33 +17,11 @@ namespace {
 
 using asio::ip::tcp;
 
-asio::ip::address to_asio(const IpAddress& a) {
-  if (a.is_v4()) return asio::ip::address_v4(a.v4_value());
-  asio::ip::address_v6::bytes_type b;
-  std::copy(a.raw().begin(), a.raw().end(), b.begin());
-  return asio::ip::address_v6(b);
-}
-
-Endpoint from_asio(const tcp::endpoint& e) {
-  auto a = e.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped())
-    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  IpAddress ip;
-  if (a.is_v4()) {
-    ip = IpAddress::v4(a.to_v4().to_uint());
-  } else {
-    std::array<uint8_t, 16> raw;
-    auto b = a.to_v6().to_bytes();
-    std::copy(b.begin(), b.end(), raw.begin());
-    ip = IpAddress::v6(raw);
-  }
-  return {ip, e.port()};
-}
-
 // Shared with in-flight handlers so a closed stream's callbacks find it and return.
-struct StreamState : std::enable_shared_from_this<StreamState> {
-  explicit StreamState(tcp::socket s) : socket(std::move(s)) {}
-  tcp::socket socket;
+template <class Socket>
+struct StreamState : std::enable_shared_from_this<StreamState<Socket>> {
+  explicit StreamState(Socket s) : socket(std::move(s)) {}
+  Socket socket;
   Stream::Handler* handler = nullptr;
   bool closed = false;
   bool writing = false;
@@ -51,7 +32,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
 
   void read() {
     socket.async_read_some(
-        asio::buffer(buf), [self = shared_from_this()](const std::error_code& ec, size_t n) {
+        asio::buffer(buf), [self = this->shared_from_this()](const std::error_code& ec, size_t n) {
           if (self->closed) return;
           if (ec)
             return self->fail(ec == asio::error::eof ? "connection closed by peer" : ec.message());
@@ -63,7 +44,7 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
     if (writing || queue.empty()) return;
     writing = true;
     asio::async_write(socket, asio::buffer(queue.front()),
-                      [self = shared_from_this()](const std::error_code& ec, size_t) {
+                      [self = this->shared_from_this()](const std::error_code& ec, size_t) {
                         self->writing = false;
                         if (!self->queue.empty()) self->queue.pop_front();
                         if (ec) {
@@ -84,20 +65,23 @@ struct StreamState : std::enable_shared_from_this<StreamState> {
   }
   void shutdown() {
     std::error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.shutdown(Socket::shutdown_both, ignored);
     socket.close(ignored);
   }
 };
 
+template <class Socket>
 class AsioStream : public Stream {
  public:
-  explicit AsioStream(tcp::socket s) : st_(std::make_shared<StreamState>(std::move(s))) {
-    std::error_code ec;
-    st_->socket.set_option(tcp::no_delay(true), ec);
-    auto l = st_->socket.local_endpoint(ec);
-    if (!ec) st_->local_ep = from_asio(l);
-    auto r = st_->socket.remote_endpoint(ec);
-    if (!ec) st_->remote_ep = from_asio(r);
+  explicit AsioStream(Socket s) : st_(std::make_shared<StreamState<Socket>>(std::move(s))) {
+    if constexpr (std::is_same_v<Socket, tcp::socket>) {
+      std::error_code ec;
+      st_->socket.set_option(tcp::no_delay(true), ec);
+      auto l = st_->socket.local_endpoint(ec);
+      if (!ec) st_->local_ep = from_asio(l);
+      auto r = st_->socket.remote_endpoint(ec);
+      if (!ec) st_->remote_ep = from_asio(r);
+    }
   }
   ~AsioStream() override { close(); }
   void start(Handler* h) override {
@@ -124,7 +108,7 @@ class AsioStream : public Stream {
   Endpoint remote() const override { return st_->remote_ep; }
 
  private:
-  std::shared_ptr<StreamState> st_;
+  std::shared_ptr<StreamState<Socket>> st_;
 };
 
 class AsioListener : public Listener {
@@ -159,7 +143,7 @@ class AsioListener : public Listener {
   void accept() {
     acceptor_.async_accept([this, alive = alive_](const std::error_code& ec, tcp::socket s) {
       if (!*alive) return;
-      if (!ec) cb_(std::make_unique<AsioStream>(std::move(s)));
+      if (!ec) cb_(std::make_unique<AsioStream<tcp::socket>>(std::move(s)));
       if (acceptor_.is_open()) accept();
     });
   }
@@ -196,9 +180,32 @@ std::shared_ptr<void> AsioTransport::connect(std::optional<IpAddress> local, End
       return;
     }
     if (ec) return cb(Err(ec.message()));
-    cb(std::unique_ptr<Stream>(std::make_unique<AsioStream>(std::move(*sock))));
+    cb(std::unique_ptr<Stream>(std::make_unique<AsioStream<tcp::socket>>(std::move(*sock))));
   });
   // Dropping the token abandons the attempt: closing the socket completes the handler.
+  return std::shared_ptr<void>(token.get(), [token, sock](void*) mutable {
+    std::error_code ignored;
+    token.reset();
+    sock->close(ignored);
+  });
+}
+
+std::shared_ptr<void> AsioTransport::connect_unix(const std::string& path, ConnectCallback cb) {
+  using unix_socket = asio::local::stream_protocol::socket;
+  auto sock = std::make_shared<unix_socket>(loop_.context());
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> weak = token;
+  sock->async_connect(
+      asio::local::stream_protocol::endpoint(path),
+      [sock, weak, path, cb = std::move(cb)](const std::error_code& ec) {
+        if (weak.expired()) {
+          std::error_code ignored;
+          sock->close(ignored);
+          return;
+        }
+        if (ec) return cb(Err(path + ": " + ec.message()));
+        cb(std::unique_ptr<Stream>(std::make_unique<AsioStream<unix_socket>>(std::move(*sock))));
+      });
   return std::shared_ptr<void>(token.get(), [token, sock](void*) mutable {
     std::error_code ignored;
     token.reset();

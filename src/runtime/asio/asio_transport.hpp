@@ -1,5 +1,5 @@
 #pragma once
-// TCP streams and listeners over the kernel.
+// TCP and Unix streams, listeners and UDP sockets over the kernel.
 #include "runtime/asio/asio_loop.hpp"
 #include "runtime/transport.hpp"
 
@@ -11,6 +11,9 @@ class AsioTransport : public Transport {
   std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                 ConnectCallback cb) override;
   Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) override;
+  Result<std::unique_ptr<Datagram>, std::string> udp(Endpoint at, std::optional<Endpoint> peer,
+                                                     Datagram::Handler* h) override;
+  std::shared_ptr<void> connect_unix(const std::string& path, ConnectCallback cb) override;
 
  private:
   AsioLoop& loop_;

@@ -84,6 +84,14 @@ class HostTransport : public Transport {
   Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) override {
     return net_.listen(at, std::move(cb));
   }
+  Result<std::unique_ptr<Datagram>, std::string> udp(Endpoint at, std::optional<Endpoint> peer,
+                                                     Datagram::Handler* h) override {
+    if (at.address == IpAddress{}) at.address = local_;
+    return net_.udp(at, peer, h);
+  }
+  std::shared_ptr<void> connect_unix(const std::string& path, ConnectCallback cb) override {
+    return net_.connect_unix(path, std::move(cb));
+  }
 
  private:
   SimNetwork& net_;
@@ -133,6 +141,76 @@ Result<std::unique_ptr<Listener>, std::string> SimNetwork::listen(Endpoint at, A
   if (listeners_.count(key)) return Err(std::string("address in use: " + at.to_string()));
   listeners_[key] = std::move(cb);
   return std::unique_ptr<Listener>(std::make_unique<SimListener>(*this, at));
+}
+
+struct SimNetwork::UdpPort {
+  Endpoint at;
+  std::optional<Endpoint> peer;
+  Datagram::Handler* handler = nullptr;  // null once the socket is gone
+};
+
+class SimDatagram : public Datagram {
+ public:
+  SimDatagram(SimNetwork& net, std::shared_ptr<SimNetwork::UdpPort> port)
+      : net_(net), port_(std::move(port)) {}
+  ~SimDatagram() override {
+    port_->handler = nullptr;
+    net_.udp_ports_.erase({port_->at.address, port_->at.port});
+  }
+  void send(const Endpoint& to, Bytes data) override {
+    net_.loop().schedule(net_.latency(),
+                         [&net = net_, from = port_->at, to, d = std::move(data)]() mutable {
+                           net.deliver_datagram(from, to, std::move(d));
+                         });
+  }
+  Endpoint local() const override { return port_->at; }
+
+ private:
+  SimNetwork& net_;
+  std::shared_ptr<SimNetwork::UdpPort> port_;
+};
+
+Result<std::unique_ptr<Datagram>, std::string> SimNetwork::udp(Endpoint at,
+                                                               std::optional<Endpoint> peer,
+                                                               Datagram::Handler* h) {
+  if (at.port == 0) at.port = next_port_++;
+  auto key = std::make_pair(at.address, at.port);
+  if (auto it = udp_ports_.find(key); it != udp_ports_.end() && !it->second.expired())
+    return Err(std::string("udp bind " + at.to_string() + ": address in use"));
+  auto port = std::make_shared<UdpPort>(UdpPort{at, peer, h});
+  udp_ports_[key] = port;
+  return std::unique_ptr<Datagram>(std::make_unique<SimDatagram>(*this, std::move(port)));
+}
+
+void SimNetwork::deliver_datagram(Endpoint from, Endpoint to, Bytes data) {
+  if (blocked(from.address, to.address)) return;
+  auto find = [this](const Endpoint& e) -> std::shared_ptr<UdpPort> {
+    auto it = udp_ports_.find({e.address, e.port});
+    if (it == udp_ports_.end()) it = udp_ports_.find({IpAddress{}, e.port});
+    return it == udp_ports_.end() ? nullptr : it->second.lock();
+  };
+  auto dst = find(to);
+  if (dst && dst->handler && (!dst->peer || *dst->peer == from)) {
+    dst->handler->on_datagram(from, data);
+    return;
+  }
+  // Nobody listens: the ICMP port-unreachable travels back to a connected sender.
+  loop_.schedule(latency_, [this, from, to] {
+    auto src = udp_ports_.find({from.address, from.port});
+    if (src == udp_ports_.end()) return;
+    auto port = src->second.lock();
+    if (port && port->handler && port->peer && *port->peer == to)
+      port->handler->on_error("connection refused");
+  });
+}
+
+std::shared_ptr<void> SimNetwork::connect_unix(const std::string& path, ConnectCallback cb) {
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<void> weak = token;
+  loop_.post([weak, path, cb = std::move(cb)] {
+    if (!weak.expired()) cb(Err(path + ": no Unix sockets in the simulator"));
+  });
+  return token;
 }
 
 std::unique_ptr<Transport> SimNetwork::host(IpAddress local) {

@@ -1,6 +1,7 @@
 #pragma once
-// In-memory TCP-like links on a SimLoop: ordered, reliable byte streams with configurable
-// one-way latency, and partitions that drop connections between two addresses.
+// In-memory links on a SimLoop: ordered, reliable byte streams and datagrams with
+// configurable one-way latency, and partitions that drop connections and datagrams between
+// two addresses.
 #include <map>
 #include <set>
 
@@ -17,6 +18,10 @@ class SimNetwork : public Transport {
   std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                 ConnectCallback cb) override;
   Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) override;
+  Result<std::unique_ptr<Datagram>, std::string> udp(Endpoint at, std::optional<Endpoint> peer,
+                                                     Datagram::Handler* h) override;
+  // The simulator has no Unix sockets: the callback gets an error.
+  std::shared_ptr<void> connect_unix(const std::string& path, ConnectCallback cb) override;
 
   // A transport bound to one host address: connections it opens come from `local`.
   std::unique_ptr<Transport> host(IpAddress local);
@@ -28,9 +33,12 @@ class SimNetwork : public Transport {
   SimLoop& loop() { return loop_; }
   Duration latency() const { return latency_; }
 
-  struct Pipe;  // shared state of one connection
+  struct Pipe;     // shared state of one connection
+  struct UdpPort;  // shared state of one datagram socket
  private:
   friend class SimListener;
+  friend class SimDatagram;
+  void deliver_datagram(Endpoint from, Endpoint to, Bytes data);
   bool blocked(const IpAddress& a, const IpAddress& b) const;
 
   SimLoop& loop_;
@@ -39,6 +47,7 @@ class SimNetwork : public Transport {
   std::map<std::pair<IpAddress, uint16_t>, AcceptCallback> listeners_;
   std::set<std::pair<IpAddress, IpAddress>> partitions_;
   std::set<std::shared_ptr<Pipe>> pipes_;
+  std::map<std::pair<IpAddress, uint16_t>, std::weak_ptr<UdpPort>> udp_ports_;
 };
 
 }  // namespace anycastd::sim

@@ -149,6 +149,16 @@ checks:
   flag:
     type: exec
     command: [test, -e, /run/in-service]
+  resolver:
+    type: dns
+    address: 198.18.1.53
+    name: app.example
+    answer: 1.1.1.1
+  lb:
+    type: haproxy
+    socket: /run/haproxy/admin.sock
+    backend: web
+    server: weu-1
 vips:
   - prefix: 198.18.9.9/32
     health:
@@ -161,8 +171,18 @@ vips:
 )";
   auto r = load_string(text, "nva.yaml");
   ASSERT_TRUE(r.ok()) << r.error().to_string();
-  ASSERT_EQ(r->health.checks.size(), 2u);
-  const auto& web = r->health.checks[1].name == "web" ? r->health.checks[1] : r->health.checks[0];
+  ASSERT_EQ(r->health.checks.size(), 4u);
+  auto named = [&](const std::string& n) {
+    for (const auto& c : r->health.checks)
+      if (c.name == n) return c;
+    return health::CheckConfig{};
+  };
+  const auto web = named("web");
+  EXPECT_EQ(named("resolver").target.port, 53) << "DNS port by default";
+  EXPECT_EQ(named("resolver").dns.qtype, 1);
+  EXPECT_FALSE(named("resolver").watch) << "nothing to watch over UDP";
+  EXPECT_EQ(named("lb").haproxy.socket, "/run/haproxy/admin.sock");
+  EXPECT_EQ(named("lb").haproxy.server, "weu-1");
   EXPECT_EQ(web.interval, std::chrono::milliseconds(200));
   EXPECT_EQ(web.timeout, std::chrono::milliseconds(200));  // capped at the interval
   EXPECT_EQ(web.http.statuses, (std::vector<int>{200, 204}));
@@ -251,6 +271,29 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"exec_without_command",
                 "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  x: {type: exec}\n", 4, 6,
                 "checks.x.command", "as a list"},
+        BadCase{"dns_without_name",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  d: {type: dns, address: 10.0.0.1}\n",
+                4, 6, "checks.d", "missing required key 'name'"},
+        BadCase{"dns_bad_type",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  d: {type: dns, address: 10.0.0.1, "
+                "name: a.b, query-type: AXFR}\n",
+                4, 60, "checks.d.query-type", "expected A, AAAA"},
+        BadCase{"dns_watch",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  d: {type: dns, address: 10.0.0.1, "
+                "name: a.b, watch: true}\n",
+                4, 55, "checks.d.watch", "dns checks have no connection"},
+        BadCase{"haproxy_without_socket",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  h: {type: haproxy, backend: web, "
+                "server: s1}\n",
+                4, 6, "checks.h", "needs 'socket'"},
+        BadCase{"haproxy_relative_socket",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  h: {type: haproxy, backend: web, "
+                "server: s1, socket: admin.sock}\n",
+                4, 56, "checks.h.socket", "absolute path"},
+        BadCase{"answer_on_http",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  w: {type: http, address: 10.0.0.1, "
+                "port: 80, answer: x}\n",
+                4, 56, "checks.w.answer", "only dns checks"},
         BadCase{"yaml_syntax", "router-id: [1.2.3.4\nlocal-as: 1\n", 2, 9, "", ""}),
     [](const auto& info) { return std::string(info.param.name); });
 

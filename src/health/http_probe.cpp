@@ -91,7 +91,7 @@ class HttpProbe : public Probe, private Stream::Handler {
     auto done = std::move(done_);
     done_ = nullptr;
     if (stream_) {
-      stream_->close();
+      stream_->abort();
       // Destroyed later: we may be inside its own callback.
       auto s = std::shared_ptr<Stream>(std::move(stream_));
       loop_.post([s] {});

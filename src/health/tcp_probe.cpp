@@ -25,7 +25,7 @@ class TcpProbe : public Probe {
     token_ = t_.connect(cfg_.source, cfg_.target, [this, t0, done](auto r) {
       token_.reset();
       if (!r) return done(CheckResult::fail(classify_socket_error(r.error()), r.error()));
-      (*r)->close();
+      (*r)->abort();
       done(CheckResult::success(loop_.now() - t0));
     });
   }

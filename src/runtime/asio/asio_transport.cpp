@@ -73,28 +73,30 @@ struct StreamState : std::enable_shared_from_this<StreamState<Socket>> {
 template <class Socket>
 class AsioStream : public Stream {
  public:
-  explicit AsioStream(Socket s) : st_(std::make_shared<StreamState<Socket>>(std::move(s))) {
-    if constexpr (std::is_same_v<Socket, tcp::socket>) {
-      std::error_code ec;
-      st_->socket.set_option(tcp::no_delay(true), ec);
-      auto l = st_->socket.local_endpoint(ec);
-      if (!ec) st_->local_ep = from_asio(l);
-      auto r = st_->socket.remote_endpoint(ec);
-      if (!ec) st_->remote_ep = from_asio(r);
-    }
-  }
+  // Endpoints and TCP_NODELAY are looked up and set when first needed (at the latest when
+  // reading starts): a TCP check's connect-and-reset needs neither, and each is a system call.
+  explicit AsioStream(Socket s) : st_(std::make_shared<StreamState<Socket>>(std::move(s))) {}
   ~AsioStream() override { close(); }
   void start(Handler* h) override {
+    lookup_endpoints();  // answerable after the peer closes, for whoever reads from it
     st_->handler = h;
     st_->read();
   }
   void write(Bytes data) override {
     if (st_->closed) return;
+    if constexpr (std::is_same_v<Socket, tcp::socket>) {
+      if (!nodelay_) {
+        std::error_code ec;
+        st_->socket.set_option(tcp::no_delay(true), ec);
+        nodelay_ = true;
+      }
+    }
     st_->queue.push_back(std::move(data));
     st_->flush();
   }
   void close() override {
     if (st_->closed) return;
+    lookup_endpoints();  // still answerable after the socket is gone
     st_->closed = true;
     st_->handler = nullptr;
     // Let a queued NOTIFICATION reach the peer before the FIN.
@@ -104,11 +106,41 @@ class AsioStream : public Stream {
       st_->shutdown();
     }
   }
-  Endpoint local() const override { return st_->local_ep; }
-  Endpoint remote() const override { return st_->remote_ep; }
+  void abort() override {
+    if (st_->closed) return;
+    st_->closed = true;
+    st_->handler = nullptr;
+    // The buffer being written must live until its handler runs.
+    st_->queue.erase(st_->queue.begin() + (st_->writing ? 1 : 0), st_->queue.end());
+    std::error_code ignored;
+    if constexpr (std::is_same_v<Socket, tcp::socket>)
+      st_->socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    st_->socket.close(ignored);
+  }
+  Endpoint local() const override {
+    lookup_endpoints();
+    return st_->local_ep;
+  }
+  Endpoint remote() const override {
+    lookup_endpoints();
+    return st_->remote_ep;
+  }
 
  private:
+  void lookup_endpoints() const {
+    if constexpr (std::is_same_v<Socket, tcp::socket>) {
+      if (endpoints_known_ || st_->closed) return;
+      endpoints_known_ = true;
+      std::error_code ec;
+      auto l = st_->socket.local_endpoint(ec);
+      if (!ec) st_->local_ep = from_asio(l);
+      auto r = st_->socket.remote_endpoint(ec);
+      if (!ec) st_->remote_ep = from_asio(r);
+    }
+  }
   std::shared_ptr<StreamState<Socket>> st_;
+  mutable bool endpoints_known_ = false;
+  bool nodelay_ = false;
 };
 
 class AsioListener : public Listener {

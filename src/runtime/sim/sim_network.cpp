@@ -66,6 +66,15 @@ class SimStream : public Stream {
       pipe->hang_up(to, "connection closed by peer");
     });
   }
+  void abort() override {
+    if (pipe_->closed[side_]) return;
+    pipe_->closed[side_] = true;
+    pipe_->handler[side_] = nullptr;
+    int to = 1 - side_;
+    pipe_->net->loop().schedule(pipe_->net->latency(), [pipe = pipe_, to] {
+      pipe->hang_up(to, "connection reset by peer");
+    });
+  }
   Endpoint local() const override { return pipe_->ends[side_]; }
   Endpoint remote() const override { return pipe_->ends[1 - side_]; }
 

@@ -22,7 +22,7 @@ class TcpProbe : public Probe {
 
   void start(std::function<void(CheckResult)> done) override {
     TimePoint t0 = loop_.now();
-    token_ = t_.connect(cfg_.source, cfg_.target, [this, t0, done](auto r) {
+    token_ = t_.connect_probe(cfg_.source, cfg_.target, [this, t0, done](auto r) {
       token_.reset();
       if (!r) return done(CheckResult::fail(classify_socket_error(r.error()), r.error()));
       (*r)->abort();

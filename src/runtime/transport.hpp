@@ -71,6 +71,13 @@ class Transport {
   // The callback runs on the loop, exactly once, unless the returned token is dropped first.
   virtual std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                         ConnectCallback cb) = 0;
+  // A connection opened only to learn that the port accepts, then abort()ed: the handshake's
+  // last ACK is held back (TCP_QUICKACK off), so the server's kernel never queues it for
+  // accept and the server does no work -- HAProxy's way of making TCP checks cheap.
+  virtual std::shared_ptr<void> connect_probe(std::optional<IpAddress> local, Endpoint remote,
+                                              ConnectCallback cb) {
+    return connect(local, remote, std::move(cb));
+  }
   virtual Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) = 0;
   // Binds a UDP socket at `at` (port 0: any); h must outlive the socket. Errors are
   // synchronous (bind failures).

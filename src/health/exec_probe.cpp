@@ -27,6 +27,9 @@ class ExecProbe : public Probe {
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    // Our sockets are not close-on-exec: a check command that hangs would otherwise hold
+    // BGP sessions open after anycastd dies, and the peers would keep the VIP.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     t0_ = loop_.now();
     int rc = posix_spawnp(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);

@@ -129,9 +129,7 @@ void Checker::open_watch() {
 }
 
 void Checker::on_closed(const std::string& reason) {
-  // Destroyed later: we are inside its callback.
-  auto s = std::shared_ptr<Stream>(std::move(watch_));
-  loop_.post([s] {});
+  destroy_later(loop_, std::move(watch_));  // we are inside its callback
   enter_fast(reason);
 }
 

@@ -68,9 +68,7 @@ class HaproxyProbe : public Probe, private Stream::Handler {
     done_ = nullptr;
     if (stream_) {
       stream_->close();
-      // Destroyed later: we may be inside its own callback.
-      auto s = std::shared_ptr<Stream>(std::move(stream_));
-      loop_.post([s] {});
+      destroy_later(loop_, std::move(stream_));  // we may be inside its own callback
     }
     if (done) done(std::move(r));
   }

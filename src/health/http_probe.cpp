@@ -92,9 +92,7 @@ class HttpProbe : public Probe, private Stream::Handler {
     done_ = nullptr;
     if (stream_) {
       stream_->abort();
-      // Destroyed later: we may be inside its own callback.
-      auto s = std::shared_ptr<Stream>(std::move(stream_));
-      loop_.post([s] {});
+      destroy_later(loop_, std::move(stream_));  // we may be inside its own callback
     }
     if (done) done(std::move(r));
   }

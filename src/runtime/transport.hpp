@@ -9,6 +9,7 @@
 #include "core/bytes.hpp"
 #include "core/ip.hpp"
 #include "core/result.hpp"
+#include "runtime/loop.hpp"
 
 namespace anycastd {
 
@@ -88,5 +89,10 @@ class Transport {
   // as connect().
   virtual std::shared_ptr<void> connect_unix(const std::string& path, ConnectCallback cb) = 0;
 };
+
+// Destroys a stream on the loop's next turn: for a caller inside one of its callbacks.
+inline void destroy_later(Loop& loop, std::unique_ptr<Stream> s) {
+  loop.post([s = std::shared_ptr<Stream>(std::move(s))] {});
+}
 
 }  // namespace anycastd

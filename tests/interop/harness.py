@@ -160,65 +160,50 @@ def expected_v4_path():
     return [NVA_AS] * 4  # own ASN plus prepend 3
 
 
-def run_scenario(peer, net):
+def run_scenario(peer, net, work):
     """The same checks for every peer. `net` is the third octet of this test's
     127.0.N.x addresses, so tests run in parallel without sharing ports."""
-    work = tempfile.mkdtemp(prefix=f"interop-{peer.name}-")
     nva, them = f"127.0.{net}.1", f"127.0.{net}.2"
     nva_port, peer_port = 17900 + net, 18000 + net
     results = {}
-    try:
-        for nva_passive in (False, True):
-            mode = "anycastd passive, peer active" if nva_passive else "anycastd active, peer passive"
-            print(f"== {peer.name}: {mode}", flush=True)
-            peer.start(work, them, peer_port, nva, nva_port, peer_passive=not nva_passive)
-            a = Anycastd(work, nva, nva_port, them, peer_port, nva_passive,
-                         getattr(peer, "next_hop_v4", None))
-            wait_until(a.established, 30, "anycastd session established")
-            direction = "inbound" if nva_passive else "outbound"
-            check(f"{direction})" in a.text(), f"session is {direction} from anycastd's side")
-            r4 = wait_until(lambda: peer.route(VIP4), 30, f"{peer.name} holding {VIP4}")
-            check(r4["as_path"] == expected_v4_path(), f"IPv4 VIP AS path {r4['as_path']}")
-            check(r4["next_hop"] == peer.expect_next_hop_v4(nva), f"IPv4 next hop {r4['next_hop']}")
-            check(r4["med"] == 50, f"MED {r4['med']}")
-            check(sorted(r4["communities"]) == ["65010:100", "65010:200"],
-                  f"communities {r4['communities']}")
-            check(r4["large_communities"] == ["65010:1:2"], f"large communities {r4['large_communities']}")
-            r6 = wait_until(lambda: peer.route(VIP6), 30, f"{peer.name} holding {VIP6}")
-            check(r6["as_path"] == [NVA_AS], f"IPv6 VIP AS path {r6['as_path']}")
-            check(r6["next_hop"] == "2001:2::1", f"IPv6 next hop {r6['next_hop']}")
-            check(r6["communities"] == ["65010:600"], f"IPv6 communities {r6['communities']}")
+    for nva_passive in (False, True):
+        mode = "anycastd passive, peer active" if nva_passive else "anycastd active, peer passive"
+        print(f"== {peer.name}: {mode}", flush=True)
+        peer.start(work, them, peer_port, nva, nva_port, peer_passive=not nva_passive)
+        a = Anycastd(work, nva, nva_port, them, peer_port, nva_passive,
+                     getattr(peer, "next_hop_v4", None))
+        wait_until(a.established, 30, "anycastd session established")
+        direction = "inbound" if nva_passive else "outbound"
+        check(f"{direction})" in a.text(), f"session is {direction} from anycastd's side")
+        r4 = wait_until(lambda: peer.route(VIP4), 30, f"{peer.name} holding {VIP4}")
+        check(r4["as_path"] == expected_v4_path(), f"IPv4 VIP AS path {r4['as_path']}")
+        check(r4["next_hop"] == peer.expect_next_hop_v4(nva), f"IPv4 next hop {r4['next_hop']}")
+        check(r4["med"] == 50, f"MED {r4['med']}")
+        check(sorted(r4["communities"]) == ["65010:100", "65010:200"],
+              f"communities {r4['communities']}")
+        check(r4["large_communities"] == ["65010:1:2"], f"large communities {r4['large_communities']}")
+        r6 = wait_until(lambda: peer.route(VIP6), 30, f"{peer.name} holding {VIP6}")
+        check(r6["as_path"] == [NVA_AS], f"IPv6 VIP AS path {r6['as_path']}")
+        check(r6["next_hop"] == "2001:2::1", f"IPv6 next hop {r6['next_hop']}")
+        check(r6["communities"] == ["65010:600"], f"IPv6 communities {r6['communities']}")
 
-            got = wait_until(lambda: a.received(PEER_ROUTE), 30, f"anycastd receiving {PEER_ROUTE}")
-            check(f"path [{PEER_AS} 4200000001]" in got, f"received 4-octet AS path: {got}")
-            check(f"large-communities [{LARGE}]" in got, "received large community")
+        got = wait_until(lambda: a.received(PEER_ROUTE), 30, f"anycastd receiving {PEER_ROUTE}")
+        check(f"path [{PEER_AS} 4200000001]" in got, f"received 4-octet AS path: {got}")
+        check(f"large-communities [{LARGE}]" in got, "received large community")
 
-            t0 = time.monotonic()
-            a.proc.signal(signal.SIGTERM)
-            wait_until(lambda: peer.route(VIP4) is None and peer.route(VIP6) is None, 10,
-                       f"{peer.name} dropping the VIPs after SIGTERM")
-            results[mode] = time.monotonic() - t0
-            check(True, f"VIPs gone from {peer.name} {results[mode] * 1000:.0f} ms after SIGTERM")
-            a.proc.p.wait(10)
-            check("withdrew " + VIP4 in a.text(), "explicit withdraw sent before closing")
-            a.proc.stop()
-            peer.stop()
-        print(json.dumps({"peer": peer.name, "withdraw_seconds": results}), flush=True)
-        return 0
-    except Fail as e:
-        print(f"FAIL: {e}", flush=True)
-        dump_logs(work)
-        return 1
-    finally:
-        Proc.stop_all()
-        if hasattr(peer, "cleanup"):
-            peer.cleanup()
-        shutil.rmtree(work, ignore_errors=True)
+        t0 = time.monotonic()
+        a.proc.signal(signal.SIGTERM)
+        wait_until(lambda: peer.route(VIP4) is None and peer.route(VIP6) is None, 10,
+                   f"{peer.name} dropping the VIPs after SIGTERM")
+        results[mode] = time.monotonic() - t0
+        check(True, f"VIPs gone from {peer.name} {results[mode] * 1000:.0f} ms after SIGTERM")
+        a.proc.p.wait(10)
+        check("withdrew " + VIP4 in a.text(), "explicit withdraw sent before closing")
+        a.proc.stop()
+        peer.stop()
+    print(json.dumps({"peer": peer.name, "withdraw_seconds": results}), flush=True)
 
 
 def main(peer, net):
-    for tool in peer.needs:
-        if not shutil.which(tool):
-            print(f"FAIL: {tool} is not installed (run scripts/install-deps)")
-            sys.exit(1)
-    sys.exit(run_scenario(peer, net))
+    sys.exit(run_test(peer.name, lambda work: run_scenario(peer, net, work), needs=peer.needs,
+                      cleanup=getattr(peer, "cleanup", None)))

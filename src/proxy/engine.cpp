@@ -1,0 +1,118 @@
+#include "proxy/engine.hpp"
+
+#include "proxy/maglev.hpp"
+#include "proxy/worker.hpp"
+
+namespace anycastd::proxy {
+
+Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
+                                                           BackendFailure on_failure) {
+  std::unique_ptr<Engine> e(new Engine);
+  e->cfg_ = std::move(cfg);
+  e->on_failure_ = std::move(on_failure);
+  for (size_t i = 0; i < e->cfg_.services.size(); ++i)
+    for (size_t j = 0; j < i; ++j) {
+      const auto &a = e->cfg_.services[i], &b = e->cfg_.services[j];
+      // SO_REUSEPORT would let both bind and split the traffic between them.
+      if (a.listen == b.listen && a.protocol == b.protocol)
+        return Err("service " + a.name + ": " + a.listen.to_string() + " is already service " +
+                   b.name + "'s");
+    }
+  for (const auto& sc : e->cfg_.services) {
+    auto s = std::make_unique<Service>();
+    s->cfg = sc;
+    s->backends = std::make_unique<Counters[]>(sc.backends.size());
+    auto st = std::make_shared<ServiceState>();
+    for (const auto& b : sc.backends) st->backends.push_back({b.name(), b.weight, true});
+    if (sc.balance == Balance::maglev) st->maglev = std::make_shared<MaglevTable>(st->backends);
+    s->state = std::move(st);
+    e->services_.push_back(std::move(s));
+  }
+  uint32_t n =
+      e->cfg_.threads ? e->cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (uint32_t i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>(*e);
+    auto opened = w->open_listeners();
+    if (!opened) return Err(opened.error());
+    e->workers_.push_back(std::move(w));
+  }
+  for (auto& w : e->workers_) e->threads_.emplace_back([w = w.get()] { w->run(); });
+  return e;
+}
+
+Engine::~Engine() {
+  for (auto& w : workers_) w->stop();
+  for (auto& t : threads_) t.join();
+}
+
+void Engine::publish(size_t i, const std::function<void(ServiceState&)>& change) {
+  auto& s = *services_.at(i);
+  {
+    std::lock_guard l(s.mu);
+    auto next = std::make_shared<ServiceState>(*s.state);
+    auto before = next->backends;
+    change(*next);
+    bool health_changed = false;
+    for (size_t b = 0; b < before.size(); ++b)
+      health_changed |= before[b].healthy != next->backends[b].healthy;
+    if (s.cfg.balance == Balance::maglev && health_changed)
+      next->maglev = std::make_shared<MaglevTable>(next->backends);
+    s.state = std::move(next);
+  }
+  s.version.fetch_add(1, std::memory_order_release);
+  // Threads also pick the change up at their next new connection; the wake-up matters
+  // for idle ones and for the drain deadline.
+  for (auto& w : workers_) w->wake();
+}
+
+void Engine::set_backend_health(size_t service, size_t backend, bool healthy) {
+  {
+    auto st = services_.at(service)->load();
+    if (st->backends.at(backend).healthy == healthy) return;
+  }
+  publish(service, [&](ServiceState& st) { st.backends[backend].healthy = healthy; });
+}
+
+void Engine::drain(size_t service) {
+  auto deadline = std::chrono::steady_clock::now() + services_.at(service)->cfg.drain_time;
+  publish(service, [&](ServiceState& st) {
+    if (st.draining) return;
+    st.draining = true;
+    st.drain_deadline = deadline;
+  });
+}
+
+void Engine::undrain(size_t service) {
+  publish(service, [](ServiceState& st) { st.draining = false; });
+}
+
+void Engine::drain_all() {
+  for (size_t i = 0; i < services_.size(); ++i) drain(i);
+}
+
+uint64_t Engine::active_connections() const {
+  uint64_t n = 0;
+  for (const auto& s : services_) n += s->active.load(std::memory_order_relaxed);
+  return n;
+}
+
+ServiceStats Engine::stats(size_t i) const {
+  const auto& s = *services_.at(i);
+  auto st = s.load();
+  ServiceStats out;
+  out.active = s.active.load(std::memory_order_relaxed);
+  out.refused = s.refused.load(std::memory_order_relaxed);
+  out.draining = st->draining;
+  for (size_t b = 0; b < s.cfg.backends.size(); ++b) {
+    const auto& c = s.backends[b];
+    BackendStats bs{c.connections.load(), c.active.load(),    c.failures.load(),
+                    c.bytes_in.load(),    c.bytes_out.load(), st->backends[b].healthy};
+    out.connections += bs.connections;
+    out.bytes_in += bs.bytes_in;
+    out.bytes_out += bs.bytes_out;
+    out.backends.push_back(bs);
+  }
+  return out;
+}
+
+}  // namespace anycastd::proxy

@@ -1,0 +1,95 @@
+#pragma once
+// The proxy's data plane: one forwarding thread per core, each with its own epoll loop and
+// its own SO_REUSEPORT listener per service, so the kernel spreads new connections. The
+// control plane never runs on these threads; it publishes backend health and drain state,
+// which each thread picks up before its next new connection.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/result.hpp"
+#include "proxy/service_config.hpp"
+
+namespace anycastd::proxy {
+
+class MaglevTable;
+class Worker;
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// What the control plane publishes for one service; immutable once published.
+struct ServiceState {
+  std::vector<BackendView> backends;
+  std::shared_ptr<const MaglevTable> maglev;
+  bool draining = false;
+  SteadyTime drain_deadline{};
+};
+
+struct BackendStats {
+  uint64_t connections = 0, active = 0, failures = 0, bytes_in = 0, bytes_out = 0;
+  bool healthy = true;
+};
+struct ServiceStats {
+  uint64_t connections = 0, active = 0, refused = 0, bytes_in = 0, bytes_out = 0;
+  bool draining = false;
+  std::vector<BackendStats> backends;
+};
+
+// Called on a forwarding thread: a backend refused, reset or timed out a new connection,
+// or a UDP flow got a port-unreachable. The control plane should re-check it now.
+using BackendFailure =
+    std::function<void(size_t service, size_t backend, const std::string& reason)>;
+
+class Engine {
+ public:
+  // Binds every listener first, so a bad address fails here and no thread starts.
+  static Result<std::unique_ptr<Engine>, std::string> start(ProxyConfig cfg,
+                                                            BackendFailure on_failure = nullptr);
+  ~Engine();  // stops the threads and closes every connection
+
+  const ProxyConfig& config() const { return cfg_; }
+  size_t threads() const { return workers_.size(); }
+  void set_backend_health(size_t service, size_t backend, bool healthy);
+  // New connections are refused; open ones may finish until drain_time, then are reset.
+  void drain(size_t service);
+  void undrain(size_t service);
+  void drain_all();
+  uint64_t active_connections() const;
+  ServiceStats stats(size_t service) const;
+
+  // Shared with the forwarding threads.
+  struct Counters {
+    std::atomic<uint64_t> connections{0}, active{0}, failures{0}, bytes_in{0}, bytes_out{0};
+  };
+  struct Service {
+    ServiceConfig cfg;
+    mutable std::mutex mu;
+    std::shared_ptr<const ServiceState> state;  // under mu
+    std::atomic<uint64_t> version{1};
+    std::atomic<uint64_t> active{0}, refused{0};
+    std::unique_ptr<Counters[]> backends;
+    std::shared_ptr<const ServiceState> load() const {
+      std::lock_guard l(mu);
+      return state;
+    }
+  };
+  std::vector<std::unique_ptr<Service>>& services() { return services_; }
+  const BackendFailure& on_failure() const { return on_failure_; }
+
+ private:
+  Engine() = default;
+  void publish(size_t service, const std::function<void(ServiceState&)>& change);
+
+  ProxyConfig cfg_;
+  BackendFailure on_failure_;
+  std::vector<std::unique_ptr<Service>> services_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace anycastd::proxy

@@ -1,0 +1,43 @@
+#pragma once
+// The `services:` section: what the proxy listens on and where it forwards.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "proxy/balancer.hpp"
+#include "runtime/transport.hpp"
+
+namespace anycastd::proxy {
+
+enum class Protocol : uint8_t { tcp, udp };
+
+struct BackendConfig {
+  Endpoint endpoint;
+  uint32_t weight = 1;
+  // Health checks (by name) that must all be up for the backend to be used; none: always.
+  std::vector<std::string> checks;
+  std::string name() const { return endpoint.to_string(); }
+};
+
+struct ServiceConfig {
+  std::string name;
+  Endpoint listen;
+  Protocol protocol = Protocol::tcp;
+  Balance balance = Balance::round_robin;
+  HashOn hash = HashOn::client;
+  std::vector<BackendConfig> backends;
+  Duration connect_timeout = std::chrono::seconds(2);
+  Duration idle_timeout = std::chrono::seconds(60);  // udp: a flow's life without traffic
+  uint32_t max_connections = 4096;
+  bool proxy_protocol = false;  // PROXY v2 header toward the backends (tcp)
+  bool splice = false;          // zero-copy forwarding through a kernel pipe (tcp)
+  Duration drain_time = std::chrono::seconds(10);  // how long open connections may finish
+  uint32_t retries = 1;  // another backend after a failed connect (not with maglev)
+};
+
+struct ProxyConfig {
+  std::vector<ServiceConfig> services;
+  uint32_t threads = 0;  // 0: one per core
+};
+
+}  // namespace anycastd::proxy

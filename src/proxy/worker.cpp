@@ -1,0 +1,169 @@
+#include "proxy/worker.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "core/hash.hpp"
+#include "proxy/maglev.hpp"
+
+namespace anycastd::proxy {
+
+namespace {
+constexpr auto kSweepEvery = std::chrono::milliseconds(100);
+}
+
+size_t Worker::FlowIdHash::operator()(const FlowId& f) const {
+  return hash_mix(std::hash<IpAddress>{}(f.client.address),
+                  (uint64_t{f.service} << 16) | f.client.port);
+}
+
+Worker::Worker(Engine& engine) : engine_(engine) {
+  ep_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  add(wake_fd_, &wake_handle_, EPOLLIN | EPOLLET);
+  services_.resize(engine_.services().size());
+  for (uint32_t i = 0; i < services_.size(); ++i) refresh(i);
+}
+
+Worker::~Worker() {
+  for (auto* c : conns_) {
+    if (c->client.fd >= 0) close_reset(c->client.fd);
+    if (c->backend.fd >= 0) close_reset(c->backend.fd);
+    for (auto* d : {&c->up, &c->down}) {
+      if (d->pipe_r >= 0) ::close(d->pipe_r), ::close(d->pipe_w);
+      delete[] d->buf;
+    }
+    delete c;
+  }
+  for (auto* f : flows_) {
+    ::close(f->fd);
+    delete f;
+  }
+  reap();
+  for (auto* b : free_buffers_) delete[] b;
+  for (auto& l : listeners_) ::close(l->fd);
+  ::close(wake_fd_);
+  ::close(ep_);
+}
+
+Result<bool, std::string> Worker::open_listeners() {
+  auto& svcs = engine_.services();
+  for (uint32_t i = 0; i < svcs.size(); ++i) {
+    const auto& cfg = svcs[i]->cfg;
+    auto fd = open_listener(cfg.listen, cfg.protocol);
+    if (!fd) return Err("service " + cfg.name + ": " + fd.error());
+    auto l = std::make_unique<Listener>();
+    l->kind = cfg.protocol == Protocol::tcp ? Kind::tcp_listener : Kind::udp_listener;
+    l->fd = *fd;
+    l->service = i;
+    add(l->fd, l.get(), EPOLLIN | EPOLLET);
+    listeners_.push_back(std::move(l));
+  }
+  return true;
+}
+
+void Worker::add(int fd, Handle* h, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = h;
+  ::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void Worker::stop() {
+  stop_.store(true);
+  wake();
+}
+
+void Worker::wake() {
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void Worker::refresh(uint32_t i) {
+  auto& svc = *engine_.services()[i];
+  auto& mine = services_[i];
+  uint64_t v = svc.version.load(std::memory_order_acquire);
+  if (v == mine.version) return;
+  mine.version = v;
+  mine.state = svc.load();
+  if (!mine.balancer)
+    mine.balancer =
+        make_balancer(svc.cfg.balance, svc.cfg.hash, mine.state->backends, mine.state->maglev);
+  else
+    mine.balancer->update(mine.state->backends, mine.state->maglev);
+}
+
+std::optional<uint32_t> Worker::choose(uint32_t service, const FlowKey& k) {
+  refresh(service);
+  auto& mine = services_[service];
+  if (mine.state->draining) return std::nullopt;
+  return mine.balancer->pick(k);
+}
+
+void Worker::run() {
+  std::vector<epoll_event> events(256);
+  while (!stop_.load(std::memory_order_relaxed)) {
+    bool busy = !conns_.empty() || !flows_.empty();
+    int n = ::epoll_wait(ep_, events.data(), static_cast<int>(events.size()),
+                         busy ? static_cast<int>(kSweepEvery.count()) : -1);
+    now_ = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) {
+      auto* h = static_cast<Handle*>(events[i].data.ptr);
+      switch (h->kind) {
+        case Kind::wake: {
+          uint64_t count;
+          [[maybe_unused]] auto r = ::read(wake_fd_, &count, sizeof count);
+          for (uint32_t s = 0; s < services_.size(); ++s) refresh(s);
+          break;
+        }
+        case Kind::tcp_listener:
+          accept_all(*static_cast<Listener*>(h));
+          break;
+        case Kind::udp_listener:
+          on_udp_listener(*static_cast<Listener*>(h));
+          break;
+        case Kind::tcp_side:
+          on_side(*static_cast<Side*>(h), events[i].events);
+          break;
+        case Kind::udp_flow:
+          on_flow(*static_cast<Flow*>(h));
+          break;
+      }
+    }
+    if (now_ - last_sweep_ >= kSweepEvery) sweep(now_);
+    reap();  // only now: a later event of this batch may still name a finished connection
+  }
+}
+
+void Worker::sweep(SteadyTime now) {
+  last_sweep_ = now;
+  for (uint32_t s = 0; s < services_.size(); ++s) refresh(s);
+  // Index loops: finish() swaps the last entry into the finished one's place.
+  for (size_t i = conns_.size(); i-- > 0;) {
+    Conn& c = *conns_[i];
+    const auto& st = *services_[c.service].state;
+    if (st.draining && now >= st.drain_deadline) {
+      finish(c, true);
+    } else if (now >= c.deadline) {
+      finish(c, c.connecting, c.connecting ? "connect timeout" : nullptr);
+    } else {
+      report(c);
+    }
+  }
+  for (size_t i = flows_.size(); i-- > 0;) {
+    Flow& f = *flows_[i];
+    const auto& st = *services_[f.service].state;
+    if (now >= f.deadline || (st.draining && now >= st.drain_deadline)) expire(f);
+  }
+}
+
+void Worker::reap() {
+  for (auto* c : dead_conns_) delete c;
+  dead_conns_.clear();
+  for (auto* f : dead_flows_) delete f;
+  dead_flows_.clear();
+}
+
+}  // namespace anycastd::proxy

@@ -1,0 +1,119 @@
+#pragma once
+// One forwarding thread: an edge-triggered epoll loop over its listeners, its TCP
+// connections (client side and backend side) and its UDP flows. Nothing here blocks.
+#include <sys/epoll.h>
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/engine.hpp"
+#include "proxy/socket_ops.hpp"
+
+namespace anycastd::proxy {
+
+class Worker {
+ public:
+  Worker(Engine& engine);
+  ~Worker();
+  Result<bool, std::string> open_listeners();
+  void run();   // the thread's body, until stop()
+  void stop();  // from any thread
+  void wake();  // from any thread: published state changed
+
+ private:
+  enum class Kind : uint8_t { wake, tcp_listener, udp_listener, tcp_side, udp_flow };
+  struct Handle {
+    Kind kind;
+  };
+  struct Listener : Handle {
+    int fd = -1;
+    uint32_t service = 0;
+  };
+  struct Conn;
+  struct Side : Handle {
+    int fd = -1;
+    Conn* conn = nullptr;
+    bool readable = false, writable = false, hup = false;
+  };
+  // The bytes moving one way: through a user-space buffer, or a kernel pipe with splice.
+  struct Direction {
+    char* buf = nullptr;
+    uint32_t head = 0, tail = 0;
+    int pipe_r = -1, pipe_w = -1;
+    uint32_t in_pipe = 0;
+    bool eof = false, shut = false;
+    uint64_t unreported = 0;  // bytes not yet added to the shared counters
+    uint32_t pending() const { return pipe_r >= 0 ? in_pipe : tail - head; }
+  };
+  struct Conn {
+    Side client, backend;
+    Direction up, down;  // up: client to backend
+    uint32_t service = 0, backend_index = 0, slot = 0, attempts = 0;
+    bool connecting = false, dead = false;
+    SteadyTime deadline;  // connect timeout while connecting, then idle timeout
+    Endpoint client_ep, local_ep;
+  };
+  struct Flow : Handle {
+    int fd = -1;
+    uint32_t service = 0, backend_index = 0, slot = 0;
+    Listener* via = nullptr;
+    SockAddr client;
+    Endpoint client_ep;
+    SteadyTime deadline;
+    bool dead = false;
+  };
+  struct PerService {
+    std::shared_ptr<const ServiceState> state;
+    uint64_t version = 0;
+    std::unique_ptr<Balancer> balancer;
+  };
+
+  void refresh(uint32_t service);
+  std::optional<uint32_t> choose(uint32_t service, const FlowKey& k);
+  void add(int fd, Handle* h, uint32_t events);
+
+  // TCP (worker_tcp.cpp)
+  void accept_all(Listener& l);
+  bool connect_backend(Conn& c);
+  void on_side(Side& s, uint32_t events);
+  void connected(Conn& c);
+  bool pump(Conn& c, Direction& d, Side& from, Side& to);
+  void finish(Conn& c, bool reset, const char* backend_failure = nullptr);
+  void report(Conn& c);
+  char* buffer();
+
+  // UDP (worker_udp.cpp)
+  void on_udp_listener(Listener& l);
+  void on_flow(Flow& f);
+  void expire(Flow& f);
+
+  void sweep(SteadyTime now);
+  void reap();
+
+  Engine& engine_;
+  int ep_ = -1;
+  Handle wake_handle_{Kind::wake};
+  int wake_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<PerService> services_;
+  std::vector<Conn*> conns_;
+  std::vector<Flow*> flows_;
+  struct FlowId {
+    uint32_t service;
+    Endpoint client;
+    bool operator==(const FlowId&) const = default;
+  };
+  struct FlowIdHash {
+    size_t operator()(const FlowId& f) const;
+  };
+  std::unordered_map<FlowId, Flow*, FlowIdHash> flow_index_;
+  std::vector<Conn*> dead_conns_;
+  std::vector<Flow*> dead_flows_;
+  std::vector<char*> free_buffers_;
+  SteadyTime now_{}, last_sweep_{};
+  std::vector<char> datagram_;
+};
+
+}  // namespace anycastd::proxy

@@ -1,0 +1,127 @@
+#pragma once
+// Small blocking servers and clients on loopback for the proxy's tests: each backend
+// answers with its own name, so a test sees where the proxy sent it.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "proxy/socket_ops.hpp"
+
+namespace anycastd::proxy::testing {
+
+inline Endpoint ep(const std::string& a, uint16_t port) {
+  return {*IpAddress::parse(a), port};
+}
+
+inline void set_timeout(int fd, int ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+// Reads until EOF, error or timeout; what was read.
+inline std::string read_all(int fd) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+inline bool write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// A TCP backend: each connection gets `answer(received)` after the client half-closes,
+// then a close. A thread per connection keeps it simple.
+class TcpBackend {
+ public:
+  using Answer = std::function<std::string(const std::string& received)>;
+  TcpBackend(Endpoint at, Answer answer) : answer_(std::move(answer)) {
+    fd_ = ::socket(at.address.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto sa = to_sockaddr(at);
+    ok_ = ::bind(fd_, sa.get(), sa.length) == 0 && ::listen(fd_, 128) == 0;
+    SockAddr local;
+    local.length = sizeof local.storage;
+    ::getsockname(fd_, local.get(), &local.length);
+    endpoint_ = from_sockaddr(local.get());
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~TcpBackend() { stop(); }
+  void stop() {
+    if (stopped_.exchange(true)) return;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+    for (auto& t : conns_) t.join();
+  }
+  bool ok() const { return ok_; }
+  Endpoint endpoint() const { return endpoint_; }
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  void serve() {
+    for (;;) {
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) return;
+      ++accepted_;
+      conns_.emplace_back([this, c] {
+        set_timeout(c, 5000);
+        auto got = read_all(c);
+        write_all(c, answer_(got));
+        ::close(c);
+      });
+    }
+  }
+  Answer answer_;
+  int fd_ = -1;
+  bool ok_ = false;
+  Endpoint endpoint_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+  std::vector<std::thread> conns_;
+};
+
+inline int tcp_connect(const Endpoint& to, int timeout_ms = 3000) {
+  int fd = ::socket(to.address.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  set_timeout(fd, timeout_ms);
+  auto sa = to_sockaddr(to);
+  if (::connect(fd, sa.get(), sa.length) < 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `request`, half-closes, returns all of the answer; "" on reset or refusal.
+inline std::string exchange(const Endpoint& to, const std::string& request) {
+  int fd = tcp_connect(to);
+  if (fd < 0) return "";
+  write_all(fd, request);
+  ::shutdown(fd, SHUT_WR);
+  auto out = read_all(fd);
+  ::close(fd);
+  return out;
+}
+
+}  // namespace anycastd::proxy::testing

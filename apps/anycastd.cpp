@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <iostream>
 
@@ -10,6 +11,7 @@
 #include "config/config.hpp"
 #include "fib/netlink_fib.hpp"
 #include "health/exec_probe.hpp"
+#include "proxy/health_link.hpp"
 #include "runtime/asio/asio_transport.hpp"
 
 using namespace anycastd;
@@ -67,6 +69,26 @@ int main(int argc, char** argv) {
     spdlog::error("{}", started.error());
     return 1;
   }
+  // The forwarding threads report failed connects from their own threads; the control
+  // loop acts on them.
+  std::unique_ptr<proxy::HealthLink> link;
+  std::unique_ptr<proxy::Engine> engine;
+  if (!cfg->proxy.services.empty()) {
+    auto e = proxy::Engine::start(cfg->proxy, [&](size_t s, size_t b, const std::string& why) {
+      asio::post(loop.context(), [&link, s, b, why] {
+        if (link) link->on_failure(s, b, why);
+      });
+    });
+    if (!e) {
+      spdlog::error("proxy: {}", e.error());
+      return 1;
+    }
+    engine = std::move(*e);
+    for (const auto& s : cfg->proxy.services)
+      spdlog::info("proxy {}: {} {} to {} backends on {} threads", s.name,
+                   s.protocol == proxy::Protocol::tcp ? "tcp" : "udp", s.listen.to_string(),
+                   s.backends.size(), engine->threads());
+  }
   std::unique_ptr<health::Monitor> monitor;
   if (!cfg->health.checks.empty()) {
     auto probes = [&](const health::CheckConfig& c) -> std::unique_ptr<health::Probe> {
@@ -74,7 +96,8 @@ int main(int argc, char** argv) {
       return health::make_network_probe(loop, transport, c);
     };
     monitor = std::make_unique<health::Monitor>(loop, cfg->health, probes, &transport);
-    monitor->on_check = [](const health::Checker& c, bool flipped) {
+    monitor->on_check = [&](const health::Checker& c, bool flipped) {
+      if (link) link->on_check(c, flipped);
       const auto& st = c.state();
       if (flipped)
         spdlog::info("check {}: {} ({})", c.config().name, st.up() ? "up" : "down",
@@ -89,7 +112,16 @@ int main(int argc, char** argv) {
       if (!a.announce) return speaker.set_vip(p, std::nullopt);
       speaker.set_vip(p, bgp::VipAdjust{a.extra_prepend, a.communities, a.med});
     };
+    if (engine) {
+      link = std::make_unique<proxy::HealthLink>(*monitor, *engine);
+      link->on_log = [](const proxy::ServiceConfig& s, const proxy::BackendConfig& b,
+                        const std::string& why) {
+        spdlog::warn("proxy {}: backend {} failed a connection: {}; re-checking now", s.name,
+                     b.endpoint.to_string(), why);
+      };
+    }
     monitor->start();
+    if (link) link->refresh();
   }
   spdlog::info("anycastd started: AS{} router-id {}, {} peers, {} VIPs", cfg->bgp.local_as,
                IpAddress::v4(cfg->bgp.router_id).to_string(), cfg->bgp.peers.size(),
@@ -111,6 +143,10 @@ int main(int argc, char** argv) {
   asio::signal_set signals(loop.context(), SIGTERM, SIGINT);
   TimerId guard = 0;
   bool draining = false, stopped = false;
+  std::function<void()> poll_proxy = [&] {
+    if (engine->active_connections() == 0) return loop.stop();
+    loop.schedule(std::chrono::milliseconds(50), poll_proxy);
+  };
   std::function<void()> stop_now = [&] {
     if (stopped) return;
     stopped = true;
@@ -120,7 +156,14 @@ int main(int argc, char** argv) {
     speaker.shutdown([&] {
       // Let the withdrawals and NOTIFICATIONs flush, then leave when no work remains.
       loop.cancel(guard);
-      loop.schedule(std::chrono::milliseconds(200), [&] { loop.stop(); });
+      loop.schedule(std::chrono::milliseconds(200), [&] {
+        if (!engine) return loop.stop();
+        // The VIP is withdrawn; connections already open may finish, up to drain-time.
+        engine->drain_all();
+        spdlog::info("proxy: {} connections open, letting them finish",
+                     engine->active_connections());
+        poll_proxy();
+      });
     });
   };
   std::function<void(const std::error_code&, int)> on_signal = [&](auto ec, int sig) {

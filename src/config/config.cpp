@@ -7,6 +7,7 @@
 #include "config/communities.hpp"
 #include "config/health_config.hpp"
 #include "config/policy_config.hpp"
+#include "config/proxy_config.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace anycastd::config {
@@ -162,7 +163,7 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   r.require_map(root, "");
   r.only_keys(root, "",
               {"router-id", "local-as", "listen", "peers", "vips", "policies", "decision", "fib",
-               "checks"});
+               "checks", "services", "proxy"});
   Config c;
   if (!root["router-id"]) r.fail(root, "router-id", "missing required key 'router-id'");
   if (!root["local-as"]) r.fail(root, "local-as", "missing required key 'local-as'");
@@ -185,6 +186,8 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   if (auto d = root["decision"]) c.bgp.decision = read_decision(r, d);
   if (auto f = root["fib"]) c.fib = read_fib(r, f);
   if (auto ch = root["checks"]) c.health.checks = read_checks(r, ch);
+  if (auto sv = root["services"]) c.proxy.services = read_services(r, sv, c.health.checks);
+  if (auto px = root["proxy"]) c.proxy.threads = read_proxy_threads(r, px);
   if (auto peers = root["peers"]) {
     if (!peers.IsSequence()) r.fail(peers, "peers", "expected a list of peers");
     for (size_t i = 0; i < peers.size(); ++i) {
@@ -296,6 +299,7 @@ std::string print(const Config& c) {
       o << print_vip_health(h->second, "    ");
   }
   o << print_checks(c.health.checks);
+  o << print_proxy(c.proxy);
   return o.str();
 }
 

@@ -6,6 +6,7 @@
 #include "core/result.hpp"
 #include "fib/fib_config.hpp"
 #include "health/monitor.hpp"
+#include "proxy/service_config.hpp"
 
 namespace anycastd::config {
 
@@ -13,6 +14,7 @@ struct Config {
   bgp::SpeakerConfig bgp;
   fib::FibConfig fib;
   health::HealthConfig health;
+  proxy::ProxyConfig proxy;
 };
 
 // Names where the problem is, as editors and compilers do: file:line:column.

@@ -1,6 +1,5 @@
 #include "config/health_config.hpp"
 
-#include <cmath>
 #include <sstream>
 
 #include "config/communities.hpp"
@@ -12,30 +11,6 @@ namespace {
 using health::CheckConfig;
 using health::CheckType;
 using health::VipHealthConfig;
-
-// Durations are seconds, fractions allowed (0.2 = 200 ms), as in HAProxy's `inter 200ms`
-// and ExaBGP's healthcheck `--interval`.
-Duration seconds(const YamlReader& r, const YAML::Node& n, const std::string& path, double min,
-                 double max) {
-  double v = 0;
-  try {
-    v = n.as<double>();
-  } catch (const YAML::Exception&) {
-    r.fail(n, path, "expected a number of seconds, like 1 or 0.2");
-  }
-  if (!(v >= min && v <= max) || std::isnan(v)) {
-    std::ostringstream o;
-    o << "out of range: must be between " << min << " and " << max << " seconds";
-    r.fail(n, path, o.str());
-  }
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v));
-}
-
-std::string secs(Duration d) {
-  std::ostringstream o;
-  o << std::chrono::duration<double>(d).count();
-  return o.str();
-}
 
 CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::string& name,
                        const std::string& path) {
@@ -144,15 +119,15 @@ CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::stri
     for (const char* k : {"path", "host", "status", "body"})
       if (n[k]) r.fail(n[k], path + "." + k, "only http checks take '" + std::string(k) + "'");
   }
-  if (n["interval"]) c.interval = seconds(r, n["interval"], path + ".interval", 0.01, 3600);
+  if (n["interval"]) c.interval = r.seconds(n["interval"], path + ".interval", 0.01, 3600);
   c.timeout = std::min(c.timeout, c.interval);
   if (n["timeout"]) {
-    c.timeout = seconds(r, n["timeout"], path + ".timeout", 0.001, 3600);
+    c.timeout = r.seconds(n["timeout"], path + ".timeout", 0.001, 3600);
     if (c.timeout > c.interval)
       r.fail(n["timeout"], path + ".timeout", "must not exceed the interval");
   }
   if (n["jitter"]) {
-    c.jitter = seconds(r, n["jitter"], path + ".jitter", 0, 3600);
+    c.jitter = r.seconds(n["jitter"], path + ".jitter", 0, 3600);
     if (c.jitter * 2 >= c.interval)
       r.fail(n["jitter"], path + ".jitter", "must be less than half the interval");
   }
@@ -164,7 +139,7 @@ CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::stri
       r.fail(n["watch"], path + ".watch", type + " checks have no connection to watch");
   }
   if (n["fast-interval"])
-    c.fast_interval = seconds(r, n["fast-interval"], path + ".fast-interval", 0.001, 60);
+    c.fast_interval = r.seconds(n["fast-interval"], path + ".fast-interval", 0.001, 60);
   return c;
 }
 
@@ -252,13 +227,13 @@ VipHealthConfig read_vip_health(const YamlReader& r, const YAML::Node& n, const 
     r.only_keys(d, dp, {"changes", "window", "hold", "max-hold"});
     if (!d["changes"]) r.fail(d, dp, "missing required key 'changes'");
     v.damping.changes = static_cast<uint32_t>(r.integer(d["changes"], dp + ".changes", 1, 1000));
-    if (d["window"]) v.damping.window = seconds(r, d["window"], dp + ".window", 1, 86400);
-    if (d["hold"]) v.damping.hold = seconds(r, d["hold"], dp + ".hold", 1, 86400);
-    if (d["max-hold"]) v.damping.max_hold = seconds(r, d["max-hold"], dp + ".max-hold", 1, 86400);
+    if (d["window"]) v.damping.window = r.seconds(d["window"], dp + ".window", 1, 86400);
+    if (d["hold"]) v.damping.hold = r.seconds(d["hold"], dp + ".hold", 1, 86400);
+    if (d["max-hold"]) v.damping.max_hold = r.seconds(d["max-hold"], dp + ".max-hold", 1, 86400);
     if (v.damping.max_hold < v.damping.hold)
       r.fail(d["max-hold"] ? d["max-hold"] : d, dp + ".max-hold", "must be at least 'hold'");
   }
-  if (n["drain-time"]) v.drain_time = seconds(r, n["drain-time"], path + ".drain-time", 0, 3600);
+  if (n["drain-time"]) v.drain_time = r.seconds(n["drain-time"], path + ".drain-time", 0, 3600);
   if (n["drain-prepend"])
     v.drain_prepend =
         static_cast<uint32_t>(r.integer(n["drain-prepend"], path + ".drain-prepend", 0, 32));

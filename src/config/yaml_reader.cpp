@@ -1,6 +1,8 @@
 #include "config/yaml_reader.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <sstream>
 
 namespace anycastd::config {
 
@@ -81,6 +83,28 @@ uint32_t YamlReader::asn(const YAML::Node& n, const std::string& path) const {
   if (v < 1 || v > 4294967295ull || v == 23456)
     fail(n, path, "AS number " + s + " is out of range 1..4294967295 (23456 is AS_TRANS)");
   return static_cast<uint32_t>(v);
+}
+
+Duration YamlReader::seconds(const YAML::Node& n, const std::string& path, double min,
+                             double max) const {
+  double v = 0;
+  try {
+    v = n.as<double>();
+  } catch (const YAML::Exception&) {
+    fail(n, path, "expected a number of seconds, like 1 or 0.2");
+  }
+  if (!(v >= min && v <= max) || std::isnan(v)) {
+    std::ostringstream o;
+    o << "out of range: must be between " << min << " and " << max << " seconds";
+    fail(n, path, o.str());
+  }
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v));
+}
+
+std::string secs(Duration d) {
+  std::ostringstream o;
+  o << std::chrono::duration<double>(d).count();
+  return o.str();
 }
 
 }  // namespace anycastd::config

@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "core/ip.hpp"
+#include "runtime/time.hpp"
 
 namespace anycastd::config {
 
@@ -33,9 +34,15 @@ class YamlReader {
   IpAddress address(const YAML::Node& n, const std::string& path) const;
   Prefix prefix(const YAML::Node& n, const std::string& path) const;
   uint32_t asn(const YAML::Node& n, const std::string& path) const;
+  // Seconds, fractions allowed (0.2 = 200 ms), as HAProxy's `inter 200ms` and ExaBGP's
+  // healthcheck `--interval`.
+  Duration seconds(const YAML::Node& n, const std::string& path, double min, double max) const;
 
  private:
   std::string file_;
 };
+
+// The printed form of a duration, read back by seconds().
+std::string secs(Duration d);
 
 }  // namespace anycastd::config

@@ -23,7 +23,9 @@ Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
     s->cfg = sc;
     s->backends = std::make_unique<Counters[]>(sc.backends.size());
     auto st = std::make_shared<ServiceState>();
-    for (const auto& b : sc.backends) st->backends.push_back({b.name(), b.weight, true});
+    // A backend with checks waits for them to pass, as a VIP waits for `rise`.
+    for (const auto& b : sc.backends)
+      st->backends.push_back({b.name(), b.weight, b.checks.empty()});
     if (sc.balance == Balance::maglev) st->maglev = std::make_shared<MaglevTable>(st->backends);
     s->state = std::move(st);
     e->services_.push_back(std::move(s));

@@ -155,7 +155,11 @@ void Worker::sweep(SteadyTime now) {
   for (size_t i = flows_.size(); i-- > 0;) {
     Flow& f = *flows_[i];
     const auto& st = *services_[f.service].state;
-    if (now >= f.deadline || (st.draining && now >= st.drain_deadline)) expire(f);
+    // A draining service's flows are request and answer: one quiet for a second is done,
+    // and must not hold up a shutdown that waits for open connections.
+    auto quiet = now - (f.deadline - engine_.services()[f.service]->cfg.idle_timeout);
+    bool drained = st.draining && (now >= st.drain_deadline || quiet >= std::chrono::seconds(1));
+    if (now >= f.deadline || drained) expire(f);
   }
 }
 

@@ -197,6 +197,53 @@ vips:
   EXPECT_EQ(print(*again), printed);
 }
 
+TEST(Config, ServicesLoadAndPrintBack) {
+  auto r = load_string(R"(router-id: 198.18.156.70
+local-as: 65010
+checks:
+  web1: {type: http, address: 10.13.76.10, port: 80}
+proxy: {threads: 2}
+services:
+  - name: web
+    address: 198.18.9.9
+    port: 80
+    balance: maglev
+    hash: 5-tuple
+    proxy-protocol: true
+    idle-timeout: 120
+    backends:
+      - {address: 10.13.76.10, port: 80, weight: 3, checks: [web1]}
+      - {address: 10.13.76.11, port: 80}
+  - name: dns
+    address: 198.18.9.9
+    port: 53
+    protocol: udp
+    backends:
+      - {address: 10.13.76.53, port: 53}
+)",
+                       "nva.yaml");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->proxy.services.size(), 2u);
+  EXPECT_EQ(r->proxy.threads, 2u);
+  const auto& web = r->proxy.services[0];
+  EXPECT_EQ(web.listen.to_string(), "198.18.9.9:80");
+  EXPECT_EQ(web.balance, proxy::Balance::maglev);
+  EXPECT_EQ(web.hash, proxy::HashOn::five_tuple);
+  EXPECT_TRUE(web.proxy_protocol);
+  EXPECT_EQ(web.idle_timeout, std::chrono::seconds(120));
+  EXPECT_EQ(web.backends[0].weight, 3u);
+  EXPECT_EQ(web.backends[0].checks, std::vector<std::string>{"web1"});
+  EXPECT_EQ(web.backends[1].weight, 1u);
+  const auto& dns = r->proxy.services[1];
+  EXPECT_EQ(dns.protocol, proxy::Protocol::udp);
+  EXPECT_EQ(dns.idle_timeout, std::chrono::seconds(30)) << "UDP flows expire sooner";
+  EXPECT_EQ(dns.balance, proxy::Balance::round_robin);
+  auto printed = print(*r);
+  auto again = load_string(printed, "printed.yaml");
+  ASSERT_TRUE(again.ok()) << again.error().to_string() << "\n" << printed;
+  EXPECT_EQ(print(*again), printed);
+}
+
 struct BadCase {
   const char* name;
   std::string text;
@@ -294,6 +341,32 @@ INSTANTIATE_TEST_SUITE_P(
                 "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  w: {type: http, address: 10.0.0.1, "
                 "port: 80, answer: x}\n",
                 4, 56, "checks.w.answer", "only dns checks"},
+        BadCase{
+            "service_unknown_check",
+            "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - name: web\n    address: 9.9.9.9\n"
+            "    port: 80\n    backends:\n      - {address: 10.0.0.1, port: 80, checks: [nope]}\n",
+            8, 48, "services[0].backends[0].checks[0]", "no check named 'nope'"},
+        BadCase{
+            "service_bad_balance",
+            "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - name: web\n    address: 9.9.9.9\n"
+            "    port: 80\n    balance: random\n    backends: [{address: 10.0.0.1, port: 80}]\n",
+            7, 14, "services[0].balance", "expected roundrobin, leastconn, maglev"},
+        BadCase{"service_no_backends",
+                "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - name: web\n    address: 9.9.9.9\n"
+                "    port: 80\n    backends: []\n",
+                7, 15, "services[0].backends", "at least one backend"},
+        BadCase{
+            "service_same_listener",
+            "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n"
+            "  - {name: a, address: 9.9.9.9, port: 80, backends: [{address: 10.0.0.1, port: 80}]}\n"
+            "  - {name: b, address: 9.9.9.9, port: 80, backends: [{address: 10.0.0.2, port: "
+            "80}]}\n",
+            5, 39, "services[1].port", "already service a's"},
+        BadCase{"udp_proxy_protocol",
+                "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - name: dns\n    address: 9.9.9.9\n"
+                "    port: 53\n    protocol: udp\n    proxy-protocol: true\n"
+                "    backends: [{address: 10.0.0.1, port: 53}]\n",
+                8, 21, "services[0].proxy-protocol", "only for protocol tcp"},
         BadCase{"yaml_syntax", "router-id: [1.2.3.4\nlocal-as: 1\n", 2, 9, "", ""}),
     [](const auto& info) { return std::string(info.param.name); });
 

@@ -275,3 +275,29 @@ TEST(ProxyEngine, BadListenAddressFailsAtStart) {
   ASSERT_FALSE(e);
   EXPECT_NE(e.error().find("dup"), std::string::npos);
 }
+
+TEST(ProxyEngine, DrainingUdpServiceReleasesQuietFlows) {
+  // A shutdown waits for open connections; an answered DNS flow must not hold it for the
+  // whole idle timeout.
+  int srv = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  auto sa = to_sockaddr(ep("127.0.13.141", 0));
+  ASSERT_EQ(::bind(srv, sa.get(), sa.length), 0);
+  SockAddr bound;
+  bound.length = sizeof bound.storage;
+  ::getsockname(srv, bound.get(), &bound.length);
+  auto s = service("127.0.13.14", {{from_sockaddr(bound.get()), 1}});
+  s.protocol = Protocol::udp;
+  s.idle_timeout = 30s;
+  s.drain_time = 10s;
+  auto e = start(s);
+  int cl = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  auto vip = to_sockaddr(ep("127.0.13.14", 18080));
+  ::sendto(cl, "q", 1, 0, vip.get(), vip.length);
+  ASSERT_TRUE(eventually([&] { return e->active_connections() == 1; }));
+  auto t0 = std::chrono::steady_clock::now();
+  e->drain(0);
+  EXPECT_TRUE(eventually([&] { return e->active_connections() == 0; }, 3000ms));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  ::close(cl);
+  ::close(srv);
+}

@@ -1,0 +1,167 @@
+#include "config/proxy_config.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace anycastd::config {
+namespace {
+
+using proxy::Balance;
+using proxy::HashOn;
+using proxy::Protocol;
+
+uint16_t port(const YamlReader& r, const YAML::Node& n, const std::string& path) {
+  if (!n) r.fail(n, path, "missing required key 'port'");
+  return static_cast<uint16_t>(r.integer(n, path, 1, 65535));
+}
+
+proxy::BackendConfig read_backend(const YamlReader& r, const YAML::Node& n, const std::string& path,
+                                  const std::vector<health::CheckConfig>& checks) {
+  r.require_map(n, path);
+  r.only_keys(n, path, {"address", "port", "weight", "checks"});
+  proxy::BackendConfig b;
+  if (!n["address"]) r.fail(n, path, "missing required key 'address'");
+  if (!n["port"]) r.fail(n, path, "missing required key 'port'");
+  b.endpoint = {r.address(n["address"], path + ".address"), port(r, n["port"], path + ".port")};
+  if (n["weight"])
+    b.weight = static_cast<uint32_t>(r.integer(n["weight"], path + ".weight", 0, 256));
+  if (auto c = n["checks"]) {
+    if (!c.IsSequence()) r.fail(c, path + ".checks", "expected a list of check names");
+    for (size_t i = 0; i < c.size(); ++i) {
+      auto name = r.string(c[i], path + ".checks[" + std::to_string(i) + "]");
+      if (std::none_of(checks.begin(), checks.end(), [&](auto& k) { return k.name == name; }))
+        r.fail(c[i], path + ".checks[" + std::to_string(i) + "]",
+               "no check named '" + name + "' (define it under 'checks')");
+      b.checks.push_back(name);
+    }
+  }
+  return b;
+}
+
+template <typename E>
+E choice(const YamlReader& r, const YAML::Node& n, const std::string& path,
+         std::initializer_list<std::pair<const char*, E>> options) {
+  auto s = r.string(n, path);
+  std::string list;
+  for (auto& [name, value] : options) {
+    if (s == name) return value;
+    list += (list.empty() ? "" : ", ") + std::string(name);
+  }
+  r.fail(n, path, "expected " + list + ", got '" + s + "'");
+}
+
+proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, const std::string& path,
+                                  const std::vector<health::CheckConfig>& checks) {
+  r.require_map(n, path);
+  r.only_keys(
+      n, path,
+      {"name", "address", "port", "protocol", "balance", "hash", "backends", "connect-timeout",
+       "idle-timeout", "max-connections", "proxy-protocol", "splice", "drain-time", "retries"});
+  proxy::ServiceConfig s;
+  for (const char* k : {"name", "address", "port", "backends"})
+    if (!n[k]) r.fail(n, path, "missing required key '" + std::string(k) + "'");
+  s.name = r.string(n["name"], path + ".name");
+  s.listen = {r.address(n["address"], path + ".address"), port(r, n["port"], path + ".port")};
+  if (n["protocol"])
+    s.protocol = choice<Protocol>(r, n["protocol"], path + ".protocol",
+                                  {{"tcp", Protocol::tcp}, {"udp", Protocol::udp}});
+  if (n["balance"])
+    s.balance = choice<Balance>(r, n["balance"], path + ".balance",
+                                {{"roundrobin", Balance::round_robin},
+                                 {"leastconn", Balance::least_conn},
+                                 {"maglev", Balance::maglev}});
+  if (n["hash"])
+    s.hash = choice<HashOn>(r, n["hash"], path + ".hash",
+                            {{"client", HashOn::client}, {"5-tuple", HashOn::five_tuple}});
+  if (s.protocol == Protocol::udp) s.idle_timeout = std::chrono::seconds(30);
+  if (n["connect-timeout"])
+    s.connect_timeout = r.seconds(n["connect-timeout"], path + ".connect-timeout", 0.01, 3600);
+  if (n["idle-timeout"])
+    s.idle_timeout = r.seconds(n["idle-timeout"], path + ".idle-timeout", 0.01, 86400);
+  if (n["drain-time"]) s.drain_time = r.seconds(n["drain-time"], path + ".drain-time", 0, 3600);
+  if (n["max-connections"])
+    s.max_connections = static_cast<uint32_t>(
+        r.integer(n["max-connections"], path + ".max-connections", 1, 1000000));
+  if (n["retries"])
+    s.retries = static_cast<uint32_t>(r.integer(n["retries"], path + ".retries", 0, 8));
+  if (n["proxy-protocol"])
+    s.proxy_protocol = r.boolean(n["proxy-protocol"], path + ".proxy-protocol");
+  if (n["splice"]) s.splice = r.boolean(n["splice"], path + ".splice");
+  if (s.protocol == Protocol::udp)
+    for (const char* k : {"proxy-protocol", "splice"})
+      if (n[k] && r.boolean(n[k], path + "." + k))
+        r.fail(n[k], path + "." + k, "only for protocol tcp");
+  auto bs = n["backends"];
+  if (!bs.IsSequence() || bs.size() == 0)
+    r.fail(bs, path + ".backends", "expected a list of at least one backend");
+  for (size_t i = 0; i < bs.size(); ++i) {
+    auto bp = path + ".backends[" + std::to_string(i) + "]";
+    auto b = read_backend(r, bs[i], bp, checks);
+    for (const auto& o : s.backends)
+      if (o.endpoint == b.endpoint)
+        r.fail(bs[i], bp, "duplicate backend " + b.endpoint.to_string());
+    s.backends.push_back(std::move(b));
+  }
+  if (s.listen.address.is_v4() != s.backends.front().endpoint.address.is_v4() && s.proxy_protocol)
+    r.fail(n["proxy-protocol"], path + ".proxy-protocol",
+           "PROXY v2 needs the listener and the backends in one address family");
+  return s;
+}
+
+}  // namespace
+
+std::vector<proxy::ServiceConfig> read_services(const YamlReader& r, const YAML::Node& n,
+                                                const std::vector<health::CheckConfig>& checks) {
+  if (!n.IsSequence()) r.fail(n, "services", "expected a list of services");
+  std::vector<proxy::ServiceConfig> out;
+  for (size_t i = 0; i < n.size(); ++i) {
+    auto path = "services[" + std::to_string(i) + "]";
+    auto s = read_service(r, n[i], path, checks);
+    for (const auto& o : out) {
+      if (o.name == s.name) r.fail(n[i]["name"], path + ".name", "duplicate service " + s.name);
+      // SO_REUSEPORT would let both bind, and the kernel would split clients between them.
+      if (o.listen == s.listen && o.protocol == s.protocol)
+        r.fail(n[i]["port"], path + ".port",
+               s.listen.to_string() + " is already service " + o.name + "'s");
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+uint32_t read_proxy_threads(const YamlReader& r, const YAML::Node& n) {
+  r.require_map(n, "proxy");
+  r.only_keys(n, "proxy", {"threads"});
+  return n["threads"] ? static_cast<uint32_t>(r.integer(n["threads"], "proxy.threads", 0, 64)) : 0;
+}
+
+std::string print_proxy(const proxy::ProxyConfig& p) {
+  std::ostringstream o;
+  o << "proxy:\n  threads: " << p.threads << "\n";
+  o << "services:" << (p.services.empty() ? " []" : "") << "\n";
+  const char* balances[] = {"roundrobin", "leastconn", "maglev"};
+  for (const auto& s : p.services) {
+    o << "  - name: \"" << s.name << "\"\n    address: " << s.listen.address.to_string()
+      << "\n    port: " << s.listen.port
+      << "\n    protocol: " << (s.protocol == Protocol::tcp ? "tcp" : "udp")
+      << "\n    balance: " << balances[static_cast<int>(s.balance)]
+      << "\n    hash: " << (s.hash == HashOn::client ? "client" : "5-tuple")
+      << "\n    connect-timeout: " << secs(s.connect_timeout)
+      << "\n    idle-timeout: " << secs(s.idle_timeout)
+      << "\n    drain-time: " << secs(s.drain_time)
+      << "\n    max-connections: " << s.max_connections << "\n    retries: " << s.retries
+      << "\n    proxy-protocol: " << (s.proxy_protocol ? "true" : "false")
+      << "\n    splice: " << (s.splice ? "true" : "false") << "\n    backends:\n";
+    for (const auto& b : s.backends) {
+      o << "      - address: " << b.endpoint.address.to_string()
+        << "\n        port: " << b.endpoint.port << "\n        weight: " << b.weight
+        << "\n        checks: [";
+      for (size_t i = 0; i < b.checks.size(); ++i)
+        o << (i ? ", " : "") << '"' << b.checks[i] << '"';
+      o << "]\n";
+    }
+  }
+  return o.str();
+}
+
+}  // namespace anycastd::config

@@ -1,0 +1,15 @@
+#pragma once
+// The `services:` and `proxy:` sections: the VIP's listeners and their backends.
+#include "config/yaml_reader.hpp"
+#include "health/check_config.hpp"
+#include "proxy/service_config.hpp"
+
+namespace anycastd::config {
+
+// `checks` are the configured ones, so a backend naming an unknown check fails at its line.
+std::vector<proxy::ServiceConfig> read_services(const YamlReader& r, const YAML::Node& n,
+                                                const std::vector<health::CheckConfig>& checks);
+uint32_t read_proxy_threads(const YamlReader& r, const YAML::Node& n);
+std::string print_proxy(const proxy::ProxyConfig& p);
+
+}  // namespace anycastd::config

@@ -1,0 +1,33 @@
+#pragma once
+// Ties the proxy to the health checks: a backend serves only while all of its checks are
+// up, and a connect the proxy saw fail makes those checks look again at once (passive
+// health), so a crashed backend stops getting connections within one fast re-check.
+// Runs on the control loop; the engine's failure reports must be posted there.
+#include <chrono>
+#include <map>
+
+#include "health/monitor.hpp"
+#include "proxy/engine.hpp"
+
+namespace anycastd::proxy {
+
+class HealthLink {
+ public:
+  HealthLink(health::Monitor& monitor, Engine& engine);
+  // Publishes every backend's state; call once the checks exist, before traffic matters.
+  void refresh();
+  void on_check(const health::Checker& c, bool flipped);
+  void on_failure(size_t service, size_t backend, const std::string& why);
+
+  // Told of each passive failure acted on, for the log (at most one a second a backend).
+  std::function<void(const ServiceConfig&, const BackendConfig&, const std::string&)> on_log;
+
+ private:
+  bool healthy(const BackendConfig& b) const;
+
+  health::Monitor& monitor_;
+  Engine& engine_;
+  std::map<std::pair<size_t, size_t>, std::chrono::steady_clock::time_point> last_log_;
+};
+
+}  // namespace anycastd::proxy

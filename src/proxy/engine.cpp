@@ -1,6 +1,9 @@
 #include "proxy/engine.hpp"
 
+#include <unistd.h>
+
 #include "proxy/maglev.hpp"
+#include "proxy/socket_ops.hpp"
 #include "proxy/worker.hpp"
 
 namespace anycastd::proxy {
@@ -32,9 +35,18 @@ Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
   }
   uint32_t n =
       e->cfg_.threads ? e->cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (const auto& sc : e->cfg_.services) {
+    int fd = -1;
+    if (sc.protocol == Protocol::tcp) {
+      auto l = open_listener(sc.listen, sc.protocol);
+      if (!l) return Err("service " + sc.name + ": " + l.error());
+      fd = *l;
+    }
+    e->shared_listeners_.push_back(fd);
+  }
   for (uint32_t i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>(*e);
-    auto opened = w->open_listeners();
+    auto opened = w->open_listeners(e->shared_listeners_);
     if (!opened) return Err(opened.error());
     e->workers_.push_back(std::move(w));
   }
@@ -45,6 +57,9 @@ Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
 Engine::~Engine() {
   for (auto& w : workers_) w->stop();
   for (auto& t : threads_) t.join();
+  workers_.clear();
+  for (int fd : shared_listeners_)
+    if (fd >= 0) ::close(fd);
 }
 
 void Engine::publish(size_t i, const std::function<void(ServiceState&)>& change) {

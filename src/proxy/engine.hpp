@@ -90,6 +90,7 @@ class Engine {
   std::vector<std::unique_ptr<Service>> services_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
+  std::vector<int> shared_listeners_;  // by service; -1 for UDP
 };
 
 }  // namespace anycastd::proxy

@@ -43,22 +43,31 @@ Worker::~Worker() {
   }
   reap();
   for (auto* b : free_buffers_) delete[] b;
-  for (auto& l : listeners_) ::close(l->fd);
+  for (auto& l : listeners_)
+    if (l->owned) ::close(l->fd);
   ::close(wake_fd_);
   ::close(ep_);
 }
 
-Result<bool, std::string> Worker::open_listeners() {
+Result<bool, std::string> Worker::open_listeners(const std::vector<int>& shared) {
   auto& svcs = engine_.services();
   for (uint32_t i = 0; i < svcs.size(); ++i) {
     const auto& cfg = svcs[i]->cfg;
-    auto fd = open_listener(cfg.listen, cfg.protocol);
-    if (!fd) return Err("service " + cfg.name + ": " + fd.error());
     auto l = std::make_unique<Listener>();
-    l->kind = cfg.protocol == Protocol::tcp ? Kind::tcp_listener : Kind::udp_listener;
-    l->fd = *fd;
     l->service = i;
-    add(l->fd, l.get(), EPOLLIN | EPOLLET);
+    if (cfg.protocol == Protocol::tcp) {
+      l->kind = Kind::tcp_listener;
+      l->fd = shared.at(i);
+      l->owned = false;
+      // Level-triggered: a thread takes a bounded batch and leaves the rest to the others.
+      add(l->fd, l.get(), EPOLLIN | EPOLLEXCLUSIVE);
+    } else {
+      auto fd = open_listener(cfg.listen, cfg.protocol);
+      if (!fd) return Err("service " + cfg.name + ": " + fd.error());
+      l->kind = Kind::udp_listener;
+      l->fd = *fd;
+      add(l->fd, l.get(), EPOLLIN | EPOLLET);
+    }
     listeners_.push_back(std::move(l));
   }
   return true;

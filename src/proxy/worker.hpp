@@ -16,7 +16,10 @@ class Worker {
  public:
   Worker(Engine& engine);
   ~Worker();
-  Result<bool, std::string> open_listeners();
+  // TCP services share one listener (`shared`, by service; -1 for UDP) that every thread
+  // polls with EPOLLEXCLUSIVE, so whichever thread is idle takes the next connection; UDP
+  // services get a SO_REUSEPORT socket per thread, which keeps a client on one thread.
+  Result<bool, std::string> open_listeners(const std::vector<int>& shared);
   void run();   // the thread's body, until stop()
   void stop();  // from any thread
   void wake();  // from any thread: published state changed
@@ -29,6 +32,7 @@ class Worker {
   struct Listener : Handle {
     int fd = -1;
     uint32_t service = 0;
+    bool owned = true;
   };
   struct Conn;
   struct Side : Handle {

@@ -17,6 +17,7 @@ namespace {
 constexpr uint32_t kBufferSize = 16384;  // HAProxy's bufsize
 constexpr uint32_t kPipeChunk = 65536;
 constexpr size_t kPooledBuffers = 1024;
+constexpr int kAcceptBatch = 16;
 constexpr uint32_t kSideEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 }  // namespace
 
@@ -29,13 +30,13 @@ char* Worker::buffer() {
 
 void Worker::accept_all(Listener& l) {
   auto& svc = *engine_.services()[l.service];
-  for (;;) {
+  for (int batch = 0; batch < kAcceptBatch; ++batch) {
     SockAddr from;
     from.length = sizeof from.storage;
     int fd = ::accept4(l.fd, from.get(), &from.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      return;  // EAGAIN; or out of descriptors, when the next arrival retries
+      return;  // EAGAIN (another thread was quicker), or out of descriptors
     }
     if (svc.active.load(std::memory_order_relaxed) >= svc.cfg.max_connections) {
       svc.refused.fetch_add(1, std::memory_order_relaxed);
@@ -124,11 +125,11 @@ void Worker::on_side(Side& s, uint32_t events) {
     socklen_t len = sizeof err;
     ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err == 0) {
-      // A stale event of a socket closed by a retry can name this side: only a connected
-      // socket has a peer.
+      // After a retry, a stale event of the closed socket can name this side: then only a
+      // connected socket has a peer. The first attempt has no such ghost.
       SockAddr peer;
       peer.length = sizeof peer.storage;
-      if (::getpeername(s.fd, peer.get(), &peer.length) == 0) connected(c);
+      if (c.attempts == 1 || ::getpeername(s.fd, peer.get(), &peer.length) == 0) connected(c);
       return;
     }
     auto& svc = *engine_.services()[c.service];

@@ -9,6 +9,7 @@
 
 #include "bgp/speaker.hpp"
 #include "config/config.hpp"
+#include "fib/netlink_address.hpp"
 #include "fib/netlink_fib.hpp"
 #include "health/exec_probe.hpp"
 #include "proxy/health_link.hpp"
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
   // loop acts on them.
   std::unique_ptr<proxy::HealthLink> link;
   std::unique_ptr<proxy::Engine> engine;
+  std::unique_ptr<fib::NetlinkAddress> aliases;
+  std::vector<IpAddress> added_addresses;  // only ours: removed again at exit
   if (!cfg->proxy.services.empty()) {
     auto e = proxy::Engine::start(cfg->proxy, [&](size_t s, size_t b, const std::string& why) {
       asio::post(loop.context(), [&link, s, b, why] {
@@ -84,6 +87,27 @@ int main(int argc, char** argv) {
       return 1;
     }
     engine = std::move(*e);
+    for (const auto& s : cfg->proxy.services) {
+      if (!s.add_address) continue;
+      if (!aliases) {
+        auto nl = fib::NetlinkAddress::open();
+        if (!nl) {
+          spdlog::error("proxy {}: {}", s.name, nl.error());
+          return 1;
+        }
+        aliases = std::move(*nl);
+      }
+      auto added = aliases->add(s.listen.address);
+      if (!added) {
+        spdlog::error("proxy {}: {}", s.name, added.error());
+        for (const auto& a : added_addresses) aliases->remove(a);
+        return 1;
+      }
+      if (*added == fib::NetlinkAddress::Added::added) {
+        added_addresses.push_back(s.listen.address);
+        spdlog::info("proxy {}: added {} to lo", s.name, s.listen.address.to_string());
+      }
+    }
     for (const auto& s : cfg->proxy.services)
       spdlog::info("proxy {}: {} {} to {} backends on {} threads", s.name,
                    s.protocol == proxy::Protocol::tcp ? "tcp" : "udp", s.listen.to_string(),
@@ -189,6 +213,8 @@ int main(int argc, char** argv) {
     // The speaker outlives `kernel`: it must not report anything more to it.
     speaker.on_route_change(nullptr);
   }
+  for (const auto& a : added_addresses)
+    if (auto err = aliases->remove(a); !err.empty()) spdlog::warn("proxy: {}", err);
   spdlog::info("anycastd stopped");
   return 0;
 }

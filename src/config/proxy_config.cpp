@@ -53,10 +53,10 @@ E choice(const YamlReader& r, const YAML::Node& n, const std::string& path,
 proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, const std::string& path,
                                   const std::vector<health::CheckConfig>& checks) {
   r.require_map(n, path);
-  r.only_keys(
-      n, path,
-      {"name", "address", "port", "protocol", "balance", "hash", "backends", "connect-timeout",
-       "idle-timeout", "max-connections", "proxy-protocol", "splice", "drain-time", "retries"});
+  r.only_keys(n, path,
+              {"name", "address", "port", "protocol", "balance", "hash", "backends",
+               "connect-timeout", "idle-timeout", "max-connections", "proxy-protocol", "splice",
+               "drain-time", "retries", "add-address"});
   proxy::ServiceConfig s;
   for (const char* k : {"name", "address", "port", "backends"})
     if (!n[k]) r.fail(n, path, "missing required key '" + std::string(k) + "'");
@@ -87,6 +87,7 @@ proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, cons
   if (n["proxy-protocol"])
     s.proxy_protocol = r.boolean(n["proxy-protocol"], path + ".proxy-protocol");
   if (n["splice"]) s.splice = r.boolean(n["splice"], path + ".splice");
+  if (n["add-address"]) s.add_address = r.boolean(n["add-address"], path + ".add-address");
   if (s.protocol == Protocol::udp)
     for (const char* k : {"proxy-protocol", "splice"})
       if (n[k] && r.boolean(n[k], path + "." + k))
@@ -151,7 +152,8 @@ std::string print_proxy(const proxy::ProxyConfig& p) {
       << "\n    drain-time: " << secs(s.drain_time)
       << "\n    max-connections: " << s.max_connections << "\n    retries: " << s.retries
       << "\n    proxy-protocol: " << (s.proxy_protocol ? "true" : "false")
-      << "\n    splice: " << (s.splice ? "true" : "false") << "\n    backends:\n";
+      << "\n    splice: " << (s.splice ? "true" : "false")
+      << "\n    add-address: " << (s.add_address ? "true" : "false") << "\n    backends:\n";
     for (const auto& b : s.backends) {
       o << "      - address: " << b.endpoint.address.to_string()
         << "\n        port: " << b.endpoint.port << "\n        weight: " << b.weight

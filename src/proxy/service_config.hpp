@@ -32,7 +32,8 @@ struct ServiceConfig {
   bool proxy_protocol = false;  // PROXY v2 header toward the backends (tcp)
   bool splice = false;          // zero-copy forwarding through a kernel pipe (tcp)
   Duration drain_time = std::chrono::seconds(10);  // how long open connections may finish
-  uint32_t retries = 1;  // another backend after a failed connect (not with maglev)
+  uint32_t retries = 1;      // another backend after a failed connect (not with maglev)
+  bool add_address = false;  // put the listen address on `lo` at start, take it off at exit
 };
 
 struct ProxyConfig {

@@ -301,3 +301,52 @@ TEST(ProxyEngine, DrainingUdpServiceReleasesQuietFlows) {
   ::close(cl);
   ::close(srv);
 }
+
+TEST(ProxyEngine, IdleConnectionIsClosedAfterIdleTimeout) {
+  TcpBackend a(ep("127.0.13.151", 0), named("a"));
+  auto s = service("127.0.13.15", {{a.endpoint(), 1}});
+  s.idle_timeout = 300ms;
+  auto e = start(s);
+  int fd = tcp_connect(ep("127.0.13.15", 18080));
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(eventually([&] { return e->active_connections() == 1; }));
+  auto t0 = std::chrono::steady_clock::now();
+  char c;
+  EXPECT_LE(::recv(fd, &c, 1, 0), 0);  // closed by the proxy, not by our 3 s timeout
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 1500ms);
+  ::close(fd);
+}
+
+TEST(ProxyEngine, BackendThatNeverAcceptsTimesOutAndIsReported) {
+  // A listener whose accept queue is full drops further SYNs: the connect hangs.
+  int full = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto sa = to_sockaddr(ep("127.0.13.161", 0));
+  ASSERT_EQ(::bind(full, sa.get(), sa.length), 0);
+  ASSERT_EQ(::listen(full, 0), 0);
+  SockAddr bound;
+  bound.length = sizeof bound.storage;
+  ::getsockname(full, bound.get(), &bound.length);
+  std::vector<int> fillers;
+  for (int i = 0; i < 2; ++i) {
+    int f = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ::connect(f, bound.get(), bound.length);
+    fillers.push_back(f);
+  }
+  std::this_thread::sleep_for(50ms);
+  std::atomic<int> timeouts{0};
+  auto s = service("127.0.13.16", {{from_sockaddr(bound.get()), 1}});
+  s.connect_timeout = 300ms;
+  auto e = start(s, 1, [&](size_t, size_t, const std::string& why) {
+    if (why == "connect timeout") ++timeouts;
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(exchange(ep("127.0.13.16", 18080), "x"), "");
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 1500ms);
+  EXPECT_TRUE(eventually([&] { return timeouts.load() == 1; }));
+  for (int f : fillers) ::close(f);
+  ::close(full);
+}

@@ -121,9 +121,11 @@ void Worker::on_side(Side& s, uint32_t events) {
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s.writable = true;
   if (c.connecting) {
     if (&s != &c.backend || !(events & (EPOLLOUT | EPOLLHUP | EPOLLERR))) return;
+    // Writable without an error is connected; only an error needs SO_ERROR's reason.
     int err = 0;
     socklen_t len = sizeof err;
-    ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (events & (EPOLLERR | EPOLLHUP)) ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if ((events & (EPOLLERR | EPOLLHUP)) && err == 0) err = ECONNRESET;
     if (err == 0) {
       // After a retry, a stale event of the closed socket can name this side: then only a
       // connected socket has a peer. The first attempt has no such ghost.

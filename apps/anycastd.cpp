@@ -7,6 +7,8 @@
 #include <asio/signal_set.hpp>
 #include <iostream>
 
+#include "api/control.hpp"
+#include "api/control_socket.hpp"
 #include "bgp/speaker.hpp"
 #include "config/config.hpp"
 #include "fib/netlink_address.hpp"
@@ -146,6 +148,24 @@ int main(int argc, char** argv) {
     }
     monitor->start();
     if (link) link->refresh();
+  }
+  // Routing goes on without the control socket: a failure to open it is only logged.
+  std::unique_ptr<api::ControlSocket> control;
+  if (!cfg->control.socket.empty()) {
+    api::Daemon daemon{&loop, &speaker, monitor.get(), engine.get()};
+    auto c = api::ControlSocket::open(
+        loop.context(), cfg->control.socket, cfg->control.mode,
+        [daemon](const nlohmann::json& req) {
+          auto answer = api::handle(req, daemon);
+          if (answer.value("ok", false) &&
+              req.value("command", "").find("drain") != std::string::npos)
+            spdlog::info("control: {} {}", req.value("command", ""), req.value("vip", ""));
+          return answer;
+        });
+    if (c)
+      control = std::move(*c);
+    else
+      spdlog::error("{}", c.error());
   }
   spdlog::info("anycastd started: AS{} router-id {}, {} peers, {} VIPs", cfg->bgp.local_as,
                IpAddress::v4(cfg->bgp.router_id).to_string(), cfg->bgp.peers.size(),

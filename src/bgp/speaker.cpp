@@ -163,6 +163,8 @@ void Speaker::on_up(Session& s) {
     bury(std::move(p->session));
     p->session = std::move(p->candidate);
   }
+  p->since = loop_.now();
+  ++p->established_count;
   if (on_peer_state) on_peer_state(index_of(*p), State::established);
   if (shutting_down_) return;
   auto local = p->session->local_endpoint();
@@ -175,13 +177,15 @@ void Speaker::on_up(Session& s) {
     if (carries(ses, fam)) ses.send_encoded(bgp::end_of_rib(fam, ses.codec()));
 }
 
-void Speaker::on_down(Session& s, const std::string&) {
+void Speaker::on_down(Session& s, const std::string& reason) {
   Peer* p = find(s);
   if (!p) return;
   if (&s == p->candidate.get()) {
     bury(std::move(p->candidate));
     return;
   }
+  p->since = loop_.now();
+  p->last_error = reason;
   if (rib_.is_up(p->id)) {
     if (size_t n = rib_.accepted_from(p->id))
       spdlog::info("peer {}: dropped {} received routes", p->cfg.name(), n);
@@ -207,6 +211,7 @@ void Speaker::on_message(Session& s, const Message& m) {
   }
   const auto* u = std::get_if<Update>(&m);
   if (!u) return;
+  ++p->updates_in;
   for (const auto& d : u->diagnostics) spdlog::warn("peer {}: UPDATE: {}", p->cfg.name(), d);
   if (auto eor = u->end_of_rib()) {
     spdlog::info("peer {}: End-of-RIB for {} unicast", p->cfg.name(),
@@ -373,6 +378,18 @@ void Speaker::shutdown(std::function<void()> done) {
     if (p->candidate) p->candidate->stop(err::kCeaseAdminShutdown);
   }
   loop_.post(std::move(done));
+}
+
+Speaker::PeerInfo Speaker::peer_info(size_t i) const {
+  const auto& p = *peers_.at(i);
+  PeerInfo out;
+  out.state = peer_state(i);
+  out.since = p.since;
+  out.last_error = p.last_error;
+  out.accepted = rib_.is_up(p.id) ? rib_.accepted_from(p.id) : 0;
+  out.updates_in = p.updates_in;
+  out.established_count = p.established_count;
+  return out;
 }
 
 State Speaker::peer_state(size_t i) const {

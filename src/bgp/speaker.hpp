@@ -39,6 +39,15 @@ class Speaker : private SessionObserver {
   bool vip_up(const Prefix& vip) const { return up_vips_.count(vip) > 0; }
 
   State peer_state(size_t i) const;
+  // What `anycastctl show peers` prints: since when the state holds, why it last went down.
+  struct PeerInfo {
+    State state = State::idle;
+    TimePoint since{};  // of the last Established, or of the last drop
+    std::string last_error;
+    size_t accepted = 0;  // routes received that passed import policy
+    uint64_t updates_in = 0, established_count = 0;
+  };
+  PeerInfo peer_info(size_t i) const;
   // Routes from peer i that passed its import policy (its post-policy Adj-RIB-In).
   std::map<Prefix, ReceivedRoute> received(size_t i) const;
   const rib::Rib& rib() const { return rib_; }
@@ -62,6 +71,9 @@ class Speaker : private SessionObserver {
     bool flush_scheduled = false;
     TimePoint last_flush{};
     TimerId max_prefix_restart = 0;
+    TimePoint since{};
+    std::string last_error;
+    uint64_t updates_in = 0, established_count = 0;
   };
 
   void on_open_received(Session& s) override;

@@ -1,5 +1,8 @@
 #include "config/config.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -158,12 +161,35 @@ fib::FibConfig read_fib(const YamlReader& r, const YAML::Node& n) {
   return f;
 }
 
+ControlConfig read_control(const YamlReader& r, const YAML::Node& n) {
+  ControlConfig c;
+  if (n.IsScalar() && n.Scalar() == "none") return {"", 0};
+  r.require_map(n, "control");
+  r.only_keys(n, "control", {"socket", "mode"});
+  if (n["socket"]) {
+    c.socket = r.string(n["socket"], "control.socket");
+    if (c.socket.empty() || c.socket[0] != '/')
+      r.fail(n["socket"], "control.socket", "expected an absolute path");
+    if (c.socket.size() > 107) r.fail(n["socket"], "control.socket", "longer than 107 bytes");
+  }
+  if (n["mode"]) {
+    auto m = r.string(n["mode"], "control.mode");
+    char* end = nullptr;
+    unsigned long v = std::strtoul(m.c_str(), &end, 8);
+    if (m.empty() || *end || v > 0777 || (v & 0007))
+      r.fail(n["mode"], "control.mode",
+             "expected an octal mode like \"0600\" or \"0660\", with no access for others");
+    c.mode = static_cast<unsigned>(v);
+  }
+  return c;
+}
+
 Config read(const YamlReader& r, const YAML::Node& root) {
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
   r.require_map(root, "");
   r.only_keys(root, "",
               {"router-id", "local-as", "listen", "peers", "vips", "policies", "decision", "fib",
-               "checks", "services", "proxy"});
+               "checks", "services", "proxy", "control"});
   Config c;
   if (!root["router-id"]) r.fail(root, "router-id", "missing required key 'router-id'");
   if (!root["local-as"]) r.fail(root, "local-as", "missing required key 'local-as'");
@@ -188,6 +214,7 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   if (auto ch = root["checks"]) c.health.checks = read_checks(r, ch);
   if (auto sv = root["services"]) c.proxy.services = read_services(r, sv, c.health.checks);
   if (auto px = root["proxy"]) c.proxy.threads = read_proxy_threads(r, px);
+  if (auto ct = root["control"]) c.control = read_control(r, ct);
   if (auto peers = root["peers"]) {
     if (!peers.IsSequence()) r.fail(peers, "peers", "expected a list of peers");
     for (size_t i = 0; i < peers.size(); ++i) {
@@ -300,6 +327,13 @@ std::string print(const Config& c) {
   }
   o << print_checks(c.health.checks);
   o << print_proxy(c.proxy);
+  if (c.control.socket.empty()) {
+    o << "control: none\n";
+  } else {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", c.control.mode);
+    o << "control:\n  socket: \"" << c.control.socket << "\"\n  mode: \"" << mode << "\"\n";
+  }
   return o.str();
 }
 

@@ -10,8 +10,14 @@
 
 namespace anycastd::config {
 
+struct ControlConfig {
+  std::string socket = "/run/anycastd/anycastd.sock";  // empty: no control socket
+  unsigned mode = 0600;
+};
+
 struct Config {
   bgp::SpeakerConfig bgp;
+  ControlConfig control;
   fib::FibConfig fib;
   health::HealthConfig health;
   proxy::ProxyConfig proxy;

@@ -244,6 +244,25 @@ services:
   EXPECT_EQ(print(*again), printed);
 }
 
+TEST(Config, ControlSocketDefaultsAndForms) {
+  auto def = load_string("router-id: 1.2.3.4\nlocal-as: 1\n", "nva.yaml");
+  EXPECT_EQ(def->control.socket, "/run/anycastd/anycastd.sock");
+  EXPECT_EQ(def->control.mode, 0600u);
+  auto off = load_string("router-id: 1.2.3.4\nlocal-as: 1\ncontrol: none\n", "nva.yaml");
+  EXPECT_TRUE(off->control.socket.empty());
+  auto group = load_string(
+      "router-id: 1.2.3.4\nlocal-as: 1\ncontrol: {socket: /run/x/ctl.sock, mode: \"0660\"}\n",
+      "nva.yaml");
+  ASSERT_TRUE(group.ok()) << group.error().to_string();
+  EXPECT_EQ(group->control.mode, 0660u);
+  for (const auto* c : {&*def, &*off, &*group}) {
+    auto again = load_string(print(*c), "printed.yaml");
+    ASSERT_TRUE(again.ok()) << again.error().to_string();
+    EXPECT_EQ(again->control.socket, c->control.socket);
+    EXPECT_EQ(again->control.mode, c->control.mode);
+  }
+}
+
 struct BadCase {
   const char* name;
   std::string text;
@@ -367,6 +386,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "    port: 53\n    protocol: udp\n    proxy-protocol: true\n"
                 "    backends: [{address: 10.0.0.1, port: 53}]\n",
                 8, 21, "services[0].proxy-protocol", "only for protocol tcp"},
+        BadCase{"control_mode_for_others",
+                "router-id: 1.2.3.4\nlocal-as: 1\ncontrol: {socket: /run/a.sock, mode: \"0666\"}\n",
+                3, 38, "control.mode", "no access for others"},
+        BadCase{"control_relative_socket",
+                "router-id: 1.2.3.4\nlocal-as: 1\ncontrol: {socket: a.sock}\n", 3, 19,
+                "control.socket", "absolute path"},
         BadCase{"yaml_syntax", "router-id: [1.2.3.4\nlocal-as: 1\n", 2, 9, "", ""}),
     [](const auto& info) { return std::string(info.param.name); });
 

@@ -1,0 +1,174 @@
+// anycastctl: asks a running anycastd over its control socket and prints the answer as
+// aligned tables (or the JSON itself with -j). Exit codes: 0 done, 1 the daemon refused
+// (the reason is printed), 2 bad usage, 3 no daemon on the socket.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<json> ask(const std::string& path, const json& req, std::string& err) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    err = "cannot reach anycastd at " + path + ": " + std::strerror(errno);
+    ::close(fd);
+    return std::nullopt;
+  }
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out = req.dump() + "\n", in;
+  if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
+    err = std::string("send: ") + std::strerror(errno);
+    ::close(fd);
+    return std::nullopt;
+  }
+  char buf[65536];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) in.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  auto j = json::parse(in, nullptr, false);
+  if (j.is_discarded()) {
+    err = "anycastd sent no answer (timed out or closed)";
+    return std::nullopt;
+  }
+  return j;
+}
+
+std::string cell(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (d < 0) return "-";
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f", d);
+    return b;
+  }
+  return v.dump();
+}
+
+// birdc-style: a header row, then columns padded to their widest cell.
+void table(const std::vector<std::pair<std::string, std::string>>& cols, const json& rows,
+           const std::string& indent = "") {
+  std::vector<std::vector<std::string>> cells{{}};
+  for (const auto& [title, key] : cols) cells[0].push_back(title);
+  for (const auto& r : rows) {
+    cells.emplace_back();
+    for (const auto& [title, key] : cols)
+      cells.back().push_back(r.contains(key) ? cell(r[key]) : "");
+  }
+  std::vector<size_t> w(cols.size(), 0);
+  for (const auto& row : cells)
+    for (size_t i = 0; i < row.size(); ++i) w[i] = std::max(w[i], row[i].size());
+  for (const auto& row : cells) {
+    std::string line = indent;
+    for (size_t i = 0; i < row.size(); ++i)
+      line += row[i] + (i + 1 < row.size() ? std::string(w[i] - row[i].size() + 2, ' ') : "");
+    std::cout << line << "\n";
+  }
+}
+
+void print(const std::string& what, const json& a) {
+  if (what == "peers") {
+    table({{"Peer", "address"},
+           {"AS", "remote_as"},
+           {"State", "state"},
+           {"Since(s)", "since_seconds"},
+           {"Accepted", "accepted"},
+           {"UPDATEs in", "updates_in"},
+           {"Last error", "last_error"}},
+          a["peers"]);
+  } else if (what == "vips") {
+    table({{"VIP", "prefix"}, {"State", "state"}, {"Since(s)", "since_seconds"}, {"Why", "reason"}},
+          a["vips"]);
+  } else if (what == "health") {
+    table({{"Check", "name"},
+           {"Up", "up"},
+           {"Since(s)", "since_seconds"},
+           {"Last result", "last"},
+           {"Latency(ms)", "latency_ms"}},
+          a["checks"]);
+  } else if (what == "proxy") {
+    table({{"Service", "name"},
+           {"Listen", "listen"},
+           {"Proto", "protocol"},
+           {"Draining", "draining"},
+           {"Conns", "connections"},
+           {"Active", "active"},
+           {"Refused", "refused"}},
+          a["services"]);
+    for (const auto& s : a["services"]) {
+      std::cout << "\n" << s["name"].get<std::string>() << " backends:\n";
+      table({{"Backend", "address"},
+             {"Weight", "weight"},
+             {"Healthy", "healthy"},
+             {"Conns", "connections"},
+             {"Active", "active"},
+             {"Failures", "failures"},
+             {"Bytes in", "bytes_in"},
+             {"Bytes out", "bytes_out"}},
+            s["backends"], "  ");
+    }
+  } else {
+    std::cout << a["vip"].get<std::string>() << ": " << a["state"].get<std::string>() << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"anycastctl: show and steer a running anycastd"};
+  std::string socket_path = "/run/anycastd/anycastd.sock", vip;
+  bool as_json = false;
+  app.add_option("-s,--socket", socket_path, "the daemon's control socket");
+  app.add_flag("-j,--json", as_json, "print the daemon's JSON answer");
+  app.require_subcommand(1);
+  auto* show = app.add_subcommand("show", "peers, vips, health or proxy");
+  std::string what;
+  show->add_option("what", what, "peers, vips, health, proxy")
+      ->required()
+      ->check(CLI::IsMember({"peers", "vips", "health", "proxy"}));
+  auto* drain =
+      app.add_subcommand("drain", "announce the VIP with GRACEFUL_SHUTDOWN, then withdraw it");
+  drain->add_option("vip", vip, "a configured VIP")->required();
+  auto* undrain = app.add_subcommand("undrain", "end a drain");
+  undrain->add_option("vip", vip, "a configured VIP")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  json req;
+  if (show->parsed()) {
+    req = {{"command", "show " + what}};
+  } else {
+    what = drain->parsed() ? "drain" : "undrain";
+    req = {{"command", what}, {"vip", vip}};
+  }
+  std::string err;
+  auto answer = ask(socket_path, req, err);
+  if (!answer) {
+    std::cerr << "anycastctl: " << err << "\n";
+    return 3;
+  }
+  if (as_json) {
+    std::cout << answer->dump(2) << "\n";
+    return answer->value("ok", false) ? 0 : 1;
+  }
+  if (!answer->value("ok", false)) {
+    std::cerr << "anycastctl: " << answer->value("error", "refused") << "\n";
+    return 1;
+  }
+  print(what, *answer);
+  return 0;
+}

@@ -1,0 +1,140 @@
+#include "api/control.hpp"
+
+#include "bgp/fsm.hpp"
+
+namespace anycastd::api {
+
+using nlohmann::json;
+
+namespace {
+
+double seconds_since(const Daemon& d, TimePoint t) {
+  if (t == TimePoint{}) return -1;  // never
+  return std::chrono::duration<double>(d.loop->now() - t).count();
+}
+
+json fail(const std::string& why) {
+  return {{"ok", false}, {"error", why}};
+}
+
+json peers(const Daemon& d) {
+  json out = json::array();
+  if (!d.speaker) return out;
+  for (size_t i = 0; i < d.speaker->peer_count(); ++i) {
+    const auto& pc = d.speaker->config().peers[i];
+    auto info = d.speaker->peer_info(i);
+    out.push_back({{"address", pc.address.to_string()},
+                   {"remote_as", pc.remote_as},
+                   {"state", bgp::to_string(info.state)},
+                   {"since_seconds", seconds_since(d, info.since)},
+                   {"accepted", info.accepted},
+                   {"updates_in", info.updates_in},
+                   {"established_count", info.established_count},
+                   {"last_error", info.last_error}});
+  }
+  return out;
+}
+
+json vips(const Daemon& d) {
+  json out = json::array();
+  if (!d.speaker) return out;
+  for (const auto& v : d.speaker->config().vips) {
+    json j = {{"prefix", v.prefix.to_string()},
+              {"announced", d.speaker->vip_up(v.prefix)},
+              {"state", d.speaker->vip_up(v.prefix) ? "announced" : "withdrawn"},
+              {"reason", "no health checks"},
+              {"since_seconds", -1.0}};
+    if (d.monitor)
+      if (const auto* h = d.monitor->vip(v.prefix)) {
+        j["state"] = health::to_string(h->status());
+        j["reason"] = h->reason();
+        j["since_seconds"] = seconds_since(d, h->since());
+      }
+    out.push_back(j);
+  }
+  return out;
+}
+
+json checks(const Daemon& d) {
+  json out = json::array();
+  if (!d.monitor) return out;
+  for (const auto& c : d.monitor->checkers()) {
+    const auto& st = c->state();
+    json j = {
+        {"name", c->config().name},
+        {"up", st.up()},
+        {"since_seconds", st.since() ? seconds_since(d, *st.since()) : -1.0},
+        {"last", st.last() ? st.last()->describe() : "not run yet"},
+        {"latency_ms",
+         st.last() ? std::chrono::duration<double, std::milli>(st.last()->latency).count() : 0.0}};
+    out.push_back(j);
+  }
+  return out;
+}
+
+json services(const Daemon& d) {
+  json out = json::array();
+  if (!d.engine) return out;
+  const auto& svcs = d.engine->config().services;
+  for (size_t i = 0; i < svcs.size(); ++i) {
+    auto st = d.engine->stats(i);
+    json backends = json::array();
+    for (size_t b = 0; b < svcs[i].backends.size(); ++b) {
+      const auto& bs = st.backends[b];
+      backends.push_back({{"address", svcs[i].backends[b].endpoint.to_string()},
+                          {"weight", svcs[i].backends[b].weight},
+                          {"healthy", bs.healthy},
+                          {"connections", bs.connections},
+                          {"active", bs.active},
+                          {"failures", bs.failures},
+                          {"bytes_in", bs.bytes_in},
+                          {"bytes_out", bs.bytes_out}});
+    }
+    out.push_back({{"name", svcs[i].name},
+                   {"listen", svcs[i].listen.to_string()},
+                   {"protocol", svcs[i].protocol == proxy::Protocol::tcp ? "tcp" : "udp"},
+                   {"draining", st.draining},
+                   {"connections", st.connections},
+                   {"active", st.active},
+                   {"refused", st.refused},
+                   {"backends", backends}});
+  }
+  return out;
+}
+
+json drain(const json& req, const Daemon& d, bool on) {
+  if (!req.contains("vip") || !req["vip"].is_string()) return fail("missing \"vip\"");
+  auto p = Prefix::parse(req["vip"].get<std::string>());
+  if (!p && IpAddress::parse(req["vip"].get<std::string>())) {
+    auto a = *IpAddress::parse(req["vip"].get<std::string>());
+    p = Prefix(a, a.is_v4() ? 32 : 128);
+  }
+  if (!p) return fail("'" + req["vip"].get<std::string>() + "' is not a prefix");
+  bool known = false;
+  for (const auto& v : d.speaker->config().vips) known |= v.prefix == *p;
+  if (!known) return fail("no VIP " + p->to_string() + " in the configuration");
+  if (!d.monitor || !d.monitor->vip(*p))
+    return fail("VIP " + p->to_string() + " has no health settings; a drain needs them");
+  on ? d.monitor->drain(*p) : d.monitor->undrain(*p);
+  return {{"ok", true},
+          {"vip", p->to_string()},
+          {"state", health::to_string(d.monitor->vip(*p)->status())}};
+}
+
+}  // namespace
+
+json handle(const json& req, const Daemon& d) {
+  if (!req.is_object() || !req.contains("command") || !req["command"].is_string())
+    return fail("a request is a JSON object with a \"command\"");
+  const auto cmd = req["command"].get<std::string>();
+  if (cmd == "show peers") return {{"ok", true}, {"peers", peers(d)}};
+  if (cmd == "show vips") return {{"ok", true}, {"vips", vips(d)}};
+  if (cmd == "show health") return {{"ok", true}, {"checks", checks(d)}};
+  if (cmd == "show proxy") return {{"ok", true}, {"services", services(d)}};
+  if (cmd == "drain") return drain(req, d, true);
+  if (cmd == "undrain") return drain(req, d, false);
+  return fail("unknown command '" + cmd +
+              "' (show peers, show vips, show health, show proxy, drain, undrain)");
+}
+
+}  // namespace anycastd::api

@@ -1,0 +1,29 @@
+#pragma once
+// The control socket: a Unix stream socket where each connection sends one JSON request
+// on one line and gets one JSON answer on one line. Mode 0600 unless configured.
+#include <asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace anycastd::api {
+
+class ControlSocket {
+ public:
+  using Handler = std::function<nlohmann::json(const nlohmann::json&)>;
+  // Replaces a stale socket file left by a dead daemon, but not one a live daemon answers on.
+  static Result<std::unique_ptr<ControlSocket>, std::string> open(asio::io_context& io,
+                                                                  const std::string& path,
+                                                                  unsigned mode, Handler h);
+  ~ControlSocket();  // removes the socket file
+
+ private:
+  struct State;
+  explicit ControlSocket(std::shared_ptr<State> s) : state_(std::move(s)) {}
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace anycastd::api

@@ -1,0 +1,135 @@
+"""anycastctl against a running anycastd peered with BIRD: every command's table and JSON,
+drain/undrain as BIRD sees them (65535:0 on the route), and the exit codes scripts test."""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import harness
+from harness import ANYCASTD, Proc, check, run_test, wait_until
+from test_bird import Bird
+
+NET = 16
+NVA, BIRD, BACKEND = f"127.0.{NET}.1", f"127.0.{NET}.2", f"127.0.{NET}.10"
+NVA_PORT, BIRD_PORT, WEB_PORT, PROXY_PORT = 17900 + NET, 18000 + NET, 18700 + NET, 18080
+VIP, PLAIN_VIP = f"198.18.{NET}.100/32", f"198.18.{NET}.101/32"
+CTL = os.environ.get("ANYCASTCTL", os.path.join(os.path.dirname(ANYCASTD), "anycastctl"))
+
+
+def ctl(sock, *args):
+    r = subprocess.run([CTL, "-s", sock, *args], capture_output=True, text=True, timeout=20)
+    return r.returncode, r.stdout, r.stderr
+
+
+def ctl_json(sock, *args):
+    rc, out, err = ctl(sock, "-j", *args)
+    if rc != 0:
+        raise harness.Fail(f"anycastctl -j {' '.join(args)}: exit {rc}: {out}{err}")
+    return json.loads(out)
+
+
+def rows(table):
+    """A table's lines split on runs of two or more spaces, header first."""
+    import re
+    return [re.split(r"\s{2,}", line.strip()) for line in table.strip().splitlines()]
+
+
+def scenario(work):
+    bird = Bird()
+    bird.start(work, BIRD, BIRD_PORT, NVA, NVA_PORT, peer_passive=True)
+    root = os.path.join(work, "www")
+    os.makedirs(root)
+    with open(os.path.join(root, "index.html"), "w") as f:
+        f.write("west-europe\n")
+    web = Proc("web", [sys.executable, "-m", "http.server", "--bind", BACKEND, "--directory",
+                       root, str(WEB_PORT)], os.path.join(work, "web.log"))
+    sock = os.path.join(work, "anycastd.sock")
+    cfg = os.path.join(work, "anycastd.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"""router-id: {NVA}
+local-as: {harness.NVA_AS}
+peers:
+  - {{address: {BIRD}, remote-as: {harness.PEER_AS}, port: {BIRD_PORT}, local-address: {NVA},
+      connect-retry: 1, hold-time: 9}}
+checks:
+  web: {{type: http, address: {BACKEND}, port: {WEB_PORT}, interval: 0.2, rise: 1, fall: 2}}
+vips:
+  - prefix: {VIP}
+    health: {{checks: [web], drain-time: 30}}
+  - prefix: {PLAIN_VIP}
+services:
+  - name: web
+    address: {NVA}
+    port: {PROXY_PORT}
+    backends: [{{address: {BACKEND}, port: {WEB_PORT}, checks: [web]}}]
+control: {{socket: {sock}}}
+""")
+    Proc("anycastd", [ANYCASTD, "-c", cfg], os.path.join(work, "anycastd.log"))
+    wait_until(lambda: bird.route(VIP) and bird.route(PLAIN_VIP), 20, "BIRD holding both VIPs")
+    check(oct(os.stat(sock).st_mode & 0o777) == "0o600", "the control socket is mode 0600")
+
+    peers = ctl_json(sock, "show", "peers")["peers"]
+    check(len(peers) == 1 and peers[0]["address"] == BIRD and peers[0]["state"] == "Established"
+          and peers[0]["remote_as"] == harness.PEER_AS,
+          f"show peers -j: BIRD Established: {peers}")
+    rc, out, _ = ctl(sock, "show", "peers")
+    t = rows(out)
+    check(rc == 0 and t[0][:3] == ["Peer", "AS", "State"] and t[1][:3] ==
+          [BIRD, str(harness.PEER_AS), "Established"], f"show peers table:\n{out}")
+
+    vips = {v["prefix"]: v for v in ctl_json(sock, "show", "vips")["vips"]}
+    check(vips[VIP]["state"] == "announced" and vips[PLAIN_VIP]["state"] == "announced",
+          f"show vips -j: both announced: {vips}")
+    rc, out, _ = ctl(sock, "show", "vips")
+    check(rc == 0 and any(r[:2] == [VIP, "announced"] for r in rows(out)),
+          f"show vips table:\n{out}")
+
+    checks = ctl_json(sock, "show", "health")["checks"]
+    check(checks[0]["name"] == "web" and checks[0]["up"] and checks[0]["last"] == "ok"
+          and checks[0]["latency_ms"] > 0, f"show health -j: web up, latency: {checks}")
+
+    for _ in range(3):
+        urllib.request.urlopen(f"http://{NVA}:{PROXY_PORT}/", timeout=2).read()
+    svc = wait_until(lambda: next((s for s in ctl_json(sock, "show", "proxy")["services"]
+                                   if s["connections"] == 3 and s["active"] == 0), None),
+                     5, "three proxied connections counted")
+    b = svc["backends"][0]
+    check(b["healthy"] and b["connections"] == 3 and b["bytes_out"] > 3 * len("west-europe\n"),
+          f"show proxy -j: per-backend counters: {b}")
+    rc, out, _ = ctl(sock, "show", "proxy")
+    check(rc == 0 and "web backends:" in out and f"{BACKEND}:{WEB_PORT}" in out,
+          f"show proxy table:\n{out}")
+
+    rc, out, _ = ctl(sock, "drain", VIP)
+    check(rc == 0 and out.strip() == f"{VIP}: draining", f"drain: {out!r}")
+    wait_until(lambda: "65535:0" in (bird.route(VIP) or {}).get("communities", []), 5,
+               "BIRD seeing GRACEFUL_SHUTDOWN on the drained VIP")
+    rc, out, _ = ctl(sock, "undrain", VIP)
+    check(rc == 0 and out.strip() == f"{VIP}: announced", f"undrain: {out!r}")
+    wait_until(lambda: "65535:0" not in (bird.route(VIP) or {"communities": ["65535:0"]})
+               ["communities"], 5, "BIRD's route without 65535:0 again")
+
+    rc, _, err = ctl(sock, "drain", PLAIN_VIP)
+    check(rc == 1 and "has no health settings" in err, f"drain of a VIP without checks: exit 1, {err.strip()!r}")
+    rc, _, err = ctl(sock, "drain", "198.18.99.1")
+    check(rc == 1 and "no VIP 198.18.99.1/32" in err, f"unknown VIP: exit 1, {err.strip()!r}")
+    rc, _, err = ctl(os.path.join(work, "nobody.sock"), "show", "peers")
+    check(rc == 3 and "cannot reach anycastd" in err, f"no daemon: exit 3, {err.strip()!r}")
+    rc, _, _ = ctl(sock, "show", "nonsense")
+    check(rc == 2, "bad usage: exit 2")
+
+    web.stop()
+    wait_until(lambda: bird.route(VIP) is None, 10, "the VIP withdrawn when its backend stops")
+    vips = {v["prefix"]: v for v in ctl_json(sock, "show", "vips")["vips"]}
+    check(vips[VIP]["state"] == "withdrawn" and "0 of 1" in vips[VIP]["reason"],
+          f"show vips says why: {vips[VIP]}")
+
+
+def main():
+    return run_test("anycastctl", scenario, needs=("bird", "birdc"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

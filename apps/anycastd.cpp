@@ -211,12 +211,18 @@ int main(int argc, char** argv) {
     });
   };
   std::function<void(const std::error_code&, int)> on_signal = [&](auto ec, int sig) {
-    if (ec || stopped) return;
+    if (ec) return;
+    if (stopped) {
+      // Impatient: open proxy connections are reset rather than waited for.
+      spdlog::info("signal {}: leaving now", sig);
+      return loop.stop();
+    }
     Duration drain = monitor && !draining ? monitor->drain_all() : Duration::zero();
     if (draining || drain == Duration::zero()) {
       spdlog::info("signal {}: withdrawing VIPs and closing sessions", sig);
       loop.cancel(guard);
-      return stop_now();
+      stop_now();
+      return signals.async_wait(on_signal);  // a further signal leaves at once
     }
     // Planned maintenance: routers move new flows away while the VIP still answers.
     spdlog::info("signal {}: draining for {} ms before withdrawing (again to stop now)", sig,

@@ -215,9 +215,28 @@ def scenario(work):
     took = time.monotonic() - t0
     check(refused and took < 0.5, f"with no healthy backend the VIP refuses in {took * 1000:.0f} ms")
 
+    # Shutdown waits for open connections (here one idle one, through HAProxy, whose
+    # service drains for the default 10 s); a second signal stops waiting.
+    held = socket.create_connection((VIP, PP_PORT), timeout=2)
+    time.sleep(0.2)
+    nva.signal(signal.SIGTERM)
+    wait_until(lambda: log_has(work, "connections open, letting them finish"), 5,
+               "the shutdown waiting for the open connection")
+    time.sleep(0.5)
+    check(nva.p.poll() is None, "still running while a proxied connection is open")
+    t0 = time.monotonic()
     nva.signal(signal.SIGTERM)
     nva.p.wait(10)
-    check(nva.p.returncode == 0 and log_has(work, "anycastd stopped"), "SIGTERM stops it cleanly")
+    took = time.monotonic() - t0
+    check(nva.p.returncode == 0 and log_has(work, "anycastd stopped") and took < 2,
+          f"a second SIGTERM stops it cleanly at once ({took * 1000:.0f} ms)")
+    held.settimeout(2)
+    try:
+        closed = held.recv(1) == b""
+    except OSError:
+        closed = True
+    check(closed, "the held connection was closed")
+    held.close()
 
 
 def main():

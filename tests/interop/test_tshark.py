@@ -25,11 +25,11 @@ def main():
     try:
         ts = Proc("tshark", ["tshark", "-i", "lo", "-w", cap, "-f",
                              f"tcp port {nva_port} or tcp port {peer_port}"], os.path.join(work, "tshark.log"))
-        wait_until(lambda: "Capturing on" in open(ts.log).read(), 20, "tshark capturing")
+        wait_until(lambda: "Capturing on" in open(ts.log).read(), 60, "tshark capturing")
         bird = Bird()
         bird.start(work, them, peer_port, nva, nva_port, peer_passive=True)
         a = Anycastd(work, nva, nva_port, them, peer_port, False)
-        wait_until(lambda: bird.route(harness.VIP6), 30, "BIRD holding the IPv6 VIP")
+        wait_until(lambda: bird.route(harness.VIP6), 60, "BIRD holding the IPv6 VIP")
         a.proc.signal(signal.SIGTERM)
         a.proc.p.wait(10)
         time.sleep(0.5)

@@ -9,6 +9,8 @@
 
 #include "api/control.hpp"
 #include "api/control_socket.hpp"
+#include "api/metrics.hpp"
+#include "api/metrics_http.hpp"
 #include "bgp/speaker.hpp"
 #include "config/config.hpp"
 #include "fib/netlink_address.hpp"
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  const double started_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   rt::AsioLoop loop;
   rt::AsioTransport transport(loop);
   bgp::Speaker speaker(loop, transport, cfg->bgp);
@@ -166,6 +170,17 @@ int main(int argc, char** argv) {
       control = std::move(*c);
     else
       spdlog::error("{}", c.error());
+  }
+  std::unique_ptr<api::MetricsHttp> metrics;
+  if (cfg->metrics.address) {
+    api::Daemon daemon{&loop, &speaker, monitor.get(), engine.get()};
+    auto m = api::MetricsHttp::open(
+        loop.context(), {*cfg->metrics.address, cfg->metrics.port},
+        [daemon, started_unix] { return api::metrics_text(daemon, started_unix); });
+    if (m)
+      metrics = std::move(*m);
+    else
+      spdlog::error("{}", m.error());
   }
   spdlog::info("anycastd started: AS{} router-id {}, {} peers, {} VIPs", cfg->bgp.local_as,
                IpAddress::v4(cfg->bgp.router_id).to_string(), cfg->bgp.peers.size(),

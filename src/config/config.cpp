@@ -189,7 +189,7 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   r.require_map(root, "");
   r.only_keys(root, "",
               {"router-id", "local-as", "listen", "peers", "vips", "policies", "decision", "fib",
-               "checks", "services", "proxy", "control"});
+               "checks", "services", "proxy", "control", "metrics"});
   Config c;
   if (!root["router-id"]) r.fail(root, "router-id", "missing required key 'router-id'");
   if (!root["local-as"]) r.fail(root, "local-as", "missing required key 'local-as'");
@@ -215,6 +215,14 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   if (auto sv = root["services"]) c.proxy.services = read_services(r, sv, c.health.checks);
   if (auto px = root["proxy"]) c.proxy.threads = read_proxy_threads(r, px);
   if (auto ct = root["control"]) c.control = read_control(r, ct);
+  if (auto m = root["metrics"]) {
+    r.require_map(m, "metrics");
+    r.only_keys(m, "metrics", {"address", "port"});
+    c.metrics.address =
+        m["address"] ? r.address(m["address"], "metrics.address") : *IpAddress::parse("127.0.0.1");
+    if (m["port"])
+      c.metrics.port = static_cast<uint16_t>(r.integer(m["port"], "metrics.port", 1, 65535));
+  }
   if (auto peers = root["peers"]) {
     if (!peers.IsSequence()) r.fail(peers, "peers", "expected a list of peers");
     for (size_t i = 0; i < peers.size(); ++i) {
@@ -327,6 +335,9 @@ std::string print(const Config& c) {
   }
   o << print_checks(c.health.checks);
   o << print_proxy(c.proxy);
+  if (c.metrics.address)
+    o << "metrics:\n  address: " << c.metrics.address->to_string() << "\n  port: " << c.metrics.port
+      << "\n";
   if (c.control.socket.empty()) {
     o << "control: none\n";
   } else {

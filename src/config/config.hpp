@@ -1,5 +1,6 @@
 #pragma once
 // anycastd's configuration file: loading, validation, and the canonical printed form.
+#include <optional>
 #include <string>
 
 #include "bgp/peer_config.hpp"
@@ -15,9 +16,16 @@ struct ControlConfig {
   unsigned mode = 0600;
 };
 
+// The Prometheus listener; off unless configured.
+struct MetricsConfig {
+  std::optional<IpAddress> address;  // set: on; 127.0.0.1 when only the port is given
+  uint16_t port = 9179;
+};
+
 struct Config {
   bgp::SpeakerConfig bgp;
   ControlConfig control;
+  MetricsConfig metrics;
   fib::FibConfig fib;
   health::HealthConfig health;
   proxy::ProxyConfig proxy;

@@ -1,10 +1,12 @@
 """anycastctl against a running anycastd peered with BIRD: every command's table and JSON,
 drain/undrain as BIRD sees them (65535:0 on the route), and the exit codes scripts test."""
 import json
+import re
 import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import harness
@@ -14,6 +16,7 @@ from test_bird import Bird
 NET = 16
 NVA, BIRD, BACKEND = f"127.0.{NET}.1", f"127.0.{NET}.2", f"127.0.{NET}.10"
 NVA_PORT, BIRD_PORT, WEB_PORT, PROXY_PORT = 17900 + NET, 18000 + NET, 18700 + NET, 18080
+METRICS_PORT = 18900 + NET
 VIP, PLAIN_VIP = f"198.18.{NET}.100/32", f"198.18.{NET}.101/32"
 CTL = os.environ.get("ANYCASTCTL", os.path.join(os.path.dirname(ANYCASTD), "anycastctl"))
 
@@ -34,6 +37,36 @@ def rows(table):
     """A table's lines split on runs of two or more spaces, header first."""
     import re
     return [re.split(r"\s{2,}", line.strip()) for line in table.strip().splitlines()]
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')
+
+
+def scrape():
+    """Parses the exposition strictly (text format 0.0.4): {(name, frozenset(labels)): value}.
+    Every sample needs a # TYPE for its family before it; counters end in _total."""
+    with urllib.request.urlopen(f"http://{NVA}:{METRICS_PORT}/metrics", timeout=5) as r:
+        ctype = r.headers["Content-Type"]
+        text = r.read().decode()
+    if not ctype.startswith("text/plain; version=0.0.4"):
+        raise harness.Fail(f"metrics Content-Type {ctype!r}")
+    types, out = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            if kind not in ("counter", "gauge") or (kind == "counter") != name.endswith("_total"):
+                raise harness.Fail(f"bad TYPE line {line!r}")
+            types[name] = kind
+            continue
+        if line.startswith("# HELP "):
+            continue
+        m = SAMPLE.match(line)
+        if not m or m.group(1) not in types:
+            raise harness.Fail(f"metrics line not in the text format, or without TYPE: {line!r}")
+        labels = frozenset(LABEL.findall(m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
 
 
 def scenario(work):
@@ -65,6 +98,7 @@ services:
     port: {PROXY_PORT}
     backends: [{{address: {BACKEND}, port: {WEB_PORT}, checks: [web]}}]
 control: {{socket: {sock}}}
+metrics: {{address: {NVA}, port: {METRICS_PORT}}}
 """)
     Proc("anycastd", [ANYCASTD, "-c", cfg], os.path.join(work, "anycastd.log"))
     wait_until(lambda: bird.route(VIP) and bird.route(PLAIN_VIP), 20, "BIRD holding both VIPs")
@@ -101,6 +135,32 @@ control: {{socket: {sock}}}
     rc, out, _ = ctl(sock, "show", "proxy")
     check(rc == 0 and "web backends:" in out and f"{BACKEND}:{WEB_PORT}" in out,
           f"show proxy table:\n{out}")
+
+    m = scrape()
+    peer = frozenset({("peer", BIRD), ("remote_as", str(harness.PEER_AS))})
+    backend = frozenset({("service", "web"), ("backend", f"{BACKEND}:{WEB_PORT}")})
+    check(m[("anycastd_bgp_session_up", peer)] == 1 and
+          m[("anycastd_bgp_session_established_total", peer)] == 1 and
+          m[("anycastd_vip_announced", frozenset({("vip", VIP)}))] == 1 and
+          m[("anycastd_vip_state", frozenset({("vip", VIP), ("state", "announced")}))] == 1 and
+          m[("anycastd_check_up", frozenset({("check", "web")}))] == 1 and
+          m[("anycastd_check_latency_seconds", frozenset({("check", "web")}))] > 0,
+          "metrics: session up, VIP announced, check up with its latency")
+    check(m[("anycastd_proxy_connections_total", backend)] == 3 and
+          m[("anycastd_proxy_active_connections", backend)] == 0 and
+          m[("anycastd_proxy_backend_healthy", backend)] == 1 and
+          m[("anycastd_proxy_sent_bytes_total", backend)] == b["bytes_out"] and
+          m[("anycastd_proxy_received_bytes_total", backend)] == b["bytes_in"],
+          "metrics: the proxy's per-backend counters agree with show proxy")
+    start = m[("anycastd_process_start_time_seconds", frozenset())]
+    check(0 < time.time() - start < 120 and
+          m[("anycastd_build_info", frozenset({("version", "0.1.0")}))] == 1,
+          "metrics: process start time and build info")
+    try:
+        urllib.request.urlopen(f"http://{NVA}:{METRICS_PORT}/", timeout=5)
+        check(False, "only /metrics is served")
+    except urllib.error.HTTPError as e:
+        check(e.code == 404, "any other path is 404")
 
     rc, out, _ = ctl(sock, "drain", VIP)
     check(rc == 0 and out.strip() == f"{VIP}: draining", f"drain: {out!r}")

@@ -255,6 +255,14 @@ TEST(Config, ControlSocketDefaultsAndForms) {
       "nva.yaml");
   ASSERT_TRUE(group.ok()) << group.error().to_string();
   EXPECT_EQ(group->control.mode, 0660u);
+  EXPECT_FALSE(def->metrics.address) << "metrics are off unless configured";
+  auto m = load_string("router-id: 1.2.3.4\nlocal-as: 1\nmetrics: {port: 9200}\n", "nva.yaml");
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_EQ(m->metrics.address->to_string(), "127.0.0.1");
+  EXPECT_EQ(m->metrics.port, 9200);
+  auto mp = load_string(print(*m), "printed.yaml");
+  ASSERT_TRUE(mp.ok());
+  EXPECT_EQ(mp->metrics.port, 9200);
   for (const auto* c : {&*def, &*off, &*group}) {
     auto again = load_string(print(*c), "printed.yaml");
     ASSERT_TRUE(again.ok()) << again.error().to_string();

@@ -1,0 +1,151 @@
+#include "api/metrics.hpp"
+
+#include <sstream>
+
+#include "bgp/fsm.hpp"
+
+namespace anycastd::api {
+
+namespace {
+
+// Label values escape backslash, double quote and newline (exposition format).
+std::string esc(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"')
+      out += '\\', out += c;
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  return out;
+}
+
+class Writer {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    o_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  }
+  Writer& sample(const char* name) {
+    o_ << name;
+    first_ = true;
+    return *this;
+  }
+  Writer& label(const char* k, const std::string& v) {
+    o_ << (first_ ? '{' : ',') << k << "=\"" << esc(v) << '"';
+    first_ = false;
+    return *this;
+  }
+  template <typename T>
+  void value(T v) {
+    if (!first_) o_ << '}';
+    o_ << ' ' << v << '\n';
+  }
+  std::string str() const { return o_.str(); }
+
+ private:
+  std::ostringstream o_;
+  bool first_ = true;
+};
+
+void bgp_metrics(Writer& w, const bgp::Speaker& s) {
+  const auto& peers = s.config().peers;
+  auto each = [&](const char* name, auto get) {
+    for (size_t i = 0; i < peers.size(); ++i) {
+      auto info = s.peer_info(i);
+      w.sample(name)
+          .label("peer", peers[i].address.to_string())
+          .label("remote_as", std::to_string(peers[i].remote_as))
+          .value(get(info));
+    }
+  };
+  w.family("anycastd_bgp_session_up", "gauge", "1 while the session is Established");
+  each("anycastd_bgp_session_up",
+       [](const auto& i) { return i.state == bgp::State::established ? 1 : 0; });
+  w.family("anycastd_bgp_session_established_total", "counter",
+           "times the session reached Established");
+  each("anycastd_bgp_session_established_total", [](const auto& i) { return i.established_count; });
+  w.family("anycastd_bgp_updates_received_total", "counter", "UPDATE messages received");
+  each("anycastd_bgp_updates_received_total", [](const auto& i) { return i.updates_in; });
+  w.family("anycastd_bgp_prefixes_accepted", "gauge",
+           "routes from the peer that passed import policy");
+  each("anycastd_bgp_prefixes_accepted", [](const auto& i) { return i.accepted; });
+  w.family("anycastd_vip_announced", "gauge", "1 while the VIP is announced");
+  for (const auto& v : s.config().vips)
+    w.sample("anycastd_vip_announced")
+        .label("vip", v.prefix.to_string())
+        .value(s.vip_up(v.prefix) ? 1 : 0);
+}
+
+void health_metrics(Writer& w, const health::Monitor& m) {
+  w.family("anycastd_vip_state", "gauge", "1 for the VIP's current health state");
+  for (const auto& [p, v] : m.vips())
+    w.sample("anycastd_vip_state")
+        .label("vip", p.to_string())
+        .label("state", health::to_string(v.status()))
+        .value(1);
+  w.family("anycastd_check_up", "gauge", "1 while the check is up (after rise)");
+  for (const auto& c : m.checkers())
+    w.sample("anycastd_check_up").label("check", c->config().name).value(c->state().up() ? 1 : 0);
+  w.family("anycastd_check_latency_seconds", "gauge", "the last result's latency");
+  for (const auto& c : m.checkers()) {
+    const auto& last = c->state().last();
+    w.sample("anycastd_check_latency_seconds")
+        .label("check", c->config().name)
+        .value(last ? std::chrono::duration<double>(last->latency).count() : 0.0);
+  }
+}
+
+void proxy_metrics(Writer& w, const proxy::Engine& e) {
+  const auto& svcs = e.config().services;
+  std::vector<proxy::ServiceStats> stats;
+  for (size_t i = 0; i < svcs.size(); ++i) stats.push_back(e.stats(i));
+  w.family("anycastd_proxy_refused_total", "counter",
+           "new connections or flows refused: none healthy, draining or at max-connections");
+  for (size_t i = 0; i < svcs.size(); ++i)
+    w.sample("anycastd_proxy_refused_total").label("service", svcs[i].name).value(stats[i].refused);
+  auto each = [&](const char* name, const char* type, const char* help, auto get) {
+    w.family(name, type, help);
+    for (size_t i = 0; i < svcs.size(); ++i)
+      for (size_t b = 0; b < svcs[i].backends.size(); ++b)
+        w.sample(name)
+            .label("service", svcs[i].name)
+            .label("backend", svcs[i].backends[b].endpoint.to_string())
+            .value(get(stats[i].backends[b]));
+  };
+  each("anycastd_proxy_backend_healthy", "gauge", "1 while the backend may get new connections",
+       [](const auto& b) { return b.healthy ? 1 : 0; });
+  each("anycastd_proxy_connections_total", "counter", "connections (tcp) or flows (udp) opened",
+       [](const auto& b) { return b.connections; });
+  each("anycastd_proxy_active_connections", "gauge", "connections or flows open now",
+       [](const auto& b) { return b.active; });
+  each("anycastd_proxy_failures_total", "counter",
+       "connects refused, reset or timed out, and UDP port-unreachables",
+       [](const auto& b) { return b.failures; });
+  each("anycastd_proxy_received_bytes_total", "counter", "bytes from clients to the backend",
+       [](const auto& b) { return b.bytes_in; });
+  each("anycastd_proxy_sent_bytes_total", "counter", "bytes from the backend to clients",
+       [](const auto& b) { return b.bytes_out; });
+}
+
+}  // namespace
+
+std::string metrics_text(const Daemon& d, double started_unix) {
+  Writer w;
+  w.family("anycastd_build_info", "gauge", "always 1; the labels say which build");
+  w.sample("anycastd_build_info").label("version", ANYCASTD_VERSION).value(1);
+  w.family("anycastd_process_start_time_seconds", "gauge", "start of the process, Unix time");
+  {
+    std::ostringstream v;
+    v.precision(15);
+    v << started_unix;
+    w.sample("anycastd_process_start_time_seconds").value(v.str());
+  }
+  if (d.speaker) bgp_metrics(w, *d.speaker);
+  if (d.monitor) health_metrics(w, *d.monitor);
+  if (d.engine) proxy_metrics(w, *d.engine);
+  return w.str();
+}
+
+}  // namespace anycastd::api

@@ -1,0 +1,26 @@
+#pragma once
+// The HTTP listener Prometheus scrapes: GET /metrics answers the exposition text, anything
+// else 404. One request per connection (Connection: close), as a scrape needs no more.
+#include <asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.hpp"
+#include "runtime/transport.hpp"
+
+namespace anycastd::api {
+
+class MetricsHttp {
+ public:
+  static Result<std::unique_ptr<MetricsHttp>, std::string> open(asio::io_context& io, Endpoint at,
+                                                                std::function<std::string()> body);
+  ~MetricsHttp();
+
+ private:
+  struct State;
+  explicit MetricsHttp(std::shared_ptr<State> s) : state_(std::move(s)) {}
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace anycastd::api

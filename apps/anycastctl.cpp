@@ -78,7 +78,29 @@ void table(const std::vector<std::pair<std::string, std::string>>& cols, const j
 }
 
 void print(const std::string& what, const json& a) {
-  if (what == "peers") {
+  if (what == "routes") {
+    json rows = json::array();
+    for (auto r : a["routes"]) {
+      // birdc's markers: * the best path, = another equal path kept for ECMP.
+      r["mark"] = r.value("best", false) ? "*" : r.value("multipath", false) ? "=" : "";
+      std::string c;
+      for (const auto& x : r["communities"]) c += (c.empty() ? "" : " ") + x.get<std::string>();
+      r["communities_text"] = c;
+      for (const char* k : {"local_pref", "med"})
+        if (r[k].is_null()) r[k] = "";
+      rows.push_back(r);
+    }
+    const char* peer_col = a["view"] == "advertised" ? "to" : "from";
+    table({{"", "mark"},
+           {"Prefix", "prefix"},
+           {a["view"] == "advertised" ? "To" : "From", peer_col},
+           {"AS path", "as_path"},
+           {"Next hop", "next_hop"},
+           {"LocPref", "local_pref"},
+           {"MED", "med"},
+           {"Communities", "communities_text"}},
+          rows);
+  } else if (what == "peers") {
     table({{"Peer", "address"},
            {"AS", "remote_as"},
            {"State", "state"},
@@ -132,11 +154,18 @@ int main(int argc, char** argv) {
   app.add_option("-s,--socket", socket_path, "the daemon's control socket");
   app.add_flag("-j,--json", as_json, "print the daemon's JSON answer");
   app.require_subcommand(1);
-  auto* show = app.add_subcommand("show", "peers, vips, health or proxy");
-  std::string what;
-  show->add_option("what", what, "peers, vips, health, proxy")
+  auto* show = app.add_subcommand("show", "peers, routes, vips, health or proxy");
+  std::string what, prefix, peer;
+  bool received = false, advertised = false;
+  show->add_option("what", what, "peers, routes, vips, health, proxy")
       ->required()
-      ->check(CLI::IsMember({"peers", "vips", "health", "proxy"}));
+      ->check(CLI::IsMember({"peers", "routes", "vips", "health", "proxy"}));
+  show->add_option("prefix", prefix, "show routes: only this prefix");
+  show->add_option("--peer", peer, "show routes: only from (or to) this peer");
+  auto* rx =
+      show->add_flag("--received", received, "show routes: the peer's routes after import policy");
+  show->add_flag("--advertised", advertised, "show routes: what the peer has been sent")
+      ->excludes(rx);
   auto* drain =
       app.add_subcommand("drain", "announce the VIP with GRACEFUL_SHUTDOWN, then withdraw it");
   drain->add_option("vip", vip, "a configured VIP")->required();
@@ -151,6 +180,14 @@ int main(int argc, char** argv) {
   json req;
   if (show->parsed()) {
     req = {{"command", "show " + what}};
+    if (what != "routes" && (!prefix.empty() || !peer.empty() || received || advertised)) {
+      std::cerr
+          << "anycastctl: a prefix, --peer, --received and --advertised go with show routes\n";
+      return 2;
+    }
+    if (!prefix.empty()) req["prefix"] = prefix;
+    if (!peer.empty()) req["peer"] = peer;
+    if (received || advertised) req["view"] = received ? "received" : "advertised";
   } else {
     what = drain->parsed() ? "drain" : "undrain";
     req = {{"command", what}, {"vip", vip}};

@@ -1,5 +1,7 @@
 #include "api/control.hpp"
 
+#include <map>
+
 #include "bgp/fsm.hpp"
 
 namespace anycastd::api {
@@ -102,13 +104,95 @@ json services(const Daemon& d) {
   return out;
 }
 
+json attributes(const bgp::PathAttributes& a, const std::optional<IpAddress>& next_hop) {
+  std::string path;
+  if (a.as_path)
+    for (const auto& seg : a.as_path->segments) {
+      bool set = seg.type != bgp::kAsSequence;
+      if (!path.empty()) path += ' ';
+      if (set) path += '{';
+      for (size_t i = 0; i < seg.asns.size(); ++i)
+        path += (i ? " " : "") + std::to_string(seg.asns[i]);
+      if (set) path += '}';
+    }
+  json communities = json::array();
+  for (auto c : a.communities) communities.push_back(bgp::community_to_string(c));
+  for (const auto& c : a.large_communities)
+    communities.push_back(bgp::large_community_to_string(c));
+  json j = {{"as_path", path}, {"communities", communities}};
+  j["next_hop"] =
+      next_hop ? next_hop->to_string() : (a.next_hop ? a.next_hop->to_string() : "self");
+  j["local_pref"] = a.local_pref ? json(*a.local_pref) : json(nullptr);
+  j["med"] = a.med ? json(*a.med) : json(nullptr);
+  return j;
+}
+
+std::optional<Prefix> parse_vip(const std::string& text) {
+  if (auto p = Prefix::parse(text)) return p;
+  if (auto a = IpAddress::parse(text)) return Prefix(*a, a->is_v4() ? 32 : 128);
+  return std::nullopt;
+}
+
+json routes(const json& req, const Daemon& d) {
+  std::optional<Prefix> only;
+  if (req.contains("prefix")) {
+    only = req["prefix"].is_string() ? parse_vip(req["prefix"].get<std::string>()) : std::nullopt;
+    if (!only) return fail("\"prefix\" is not a prefix or an address");
+  }
+  std::optional<size_t> peer;
+  if (req.contains("peer")) {
+    auto a =
+        req["peer"].is_string() ? IpAddress::parse(req["peer"].get<std::string>()) : std::nullopt;
+    for (size_t i = 0; a && i < d.speaker->peer_count(); ++i)
+      if (d.speaker->config().peers[i].address == *a) peer = i;
+    if (!peer) return fail("no peer " + req["peer"].dump() + " in the configuration");
+  }
+  const std::string view = req.value("view", "loc-rib");
+  json out = json::array();
+  auto add = [&](const Prefix& p, json j) {
+    if (only && p != *only) return;
+    j["prefix"] = p.to_string();
+    out.push_back(std::move(j));
+  };
+  if (view == "received" || view == "advertised") {
+    if (!peer) return fail("--" + view + " needs --peer");
+    const auto& addr = d.speaker->config().peers[*peer].address.to_string();
+    if (view == "received") {
+      for (const auto& [p, r] : d.speaker->received(*peer)) {
+        auto j = attributes(r.attrs, r.next_hop);
+        j["from"] = addr;
+        add(p, j);
+      }
+    } else {
+      for (const auto& [p, a] : d.speaker->advertised(*peer)) {
+        auto j = attributes(*a, std::nullopt);
+        j["to"] = addr;
+        add(p, j);
+      }
+    }
+    return {{"ok", true}, {"view", view}, {"routes", out}};
+  }
+  if (view != "loc-rib") return fail("view is loc-rib, received or advertised");
+  const auto& rib = d.speaker->rib();
+  std::map<Prefix, const rib::Entry*> sorted;
+  for (const auto& [p, e] : rib.loc_rib()) sorted.emplace(p, &e);
+  for (const auto& [p, e] : sorted)
+    for (const auto& path : e->paths) {
+      std::string from =
+          path.peer == rib::kLocal ? "local" : rib.neighbour(path.peer).address.to_string();
+      if (peer && from != d.speaker->config().peers[*peer].address.to_string()) continue;
+      auto j = attributes(*path.attrs, std::nullopt);
+      j["from"] = from;
+      j["best"] = path.best;
+      j["multipath"] = path.multipath;
+      add(p, j);
+    }
+  return {{"ok", true}, {"view", view}, {"routes", out}};
+}
+
 json drain(const json& req, const Daemon& d, bool on) {
   if (!req.contains("vip") || !req["vip"].is_string()) return fail("missing \"vip\"");
-  auto p = Prefix::parse(req["vip"].get<std::string>());
-  if (!p && IpAddress::parse(req["vip"].get<std::string>())) {
-    auto a = *IpAddress::parse(req["vip"].get<std::string>());
-    p = Prefix(a, a.is_v4() ? 32 : 128);
-  }
+  auto p = parse_vip(req["vip"].get<std::string>());
   if (!p) return fail("'" + req["vip"].get<std::string>() + "' is not a prefix");
   bool known = false;
   for (const auto& v : d.speaker->config().vips) known |= v.prefix == *p;
@@ -131,10 +215,11 @@ json handle(const json& req, const Daemon& d) {
   if (cmd == "show vips") return {{"ok", true}, {"vips", vips(d)}};
   if (cmd == "show health") return {{"ok", true}, {"checks", checks(d)}};
   if (cmd == "show proxy") return {{"ok", true}, {"services", services(d)}};
+  if (cmd == "show routes") return routes(req, d);
   if (cmd == "drain") return drain(req, d, true);
   if (cmd == "undrain") return drain(req, d, false);
   return fail("unknown command '" + cmd +
-              "' (show peers, show vips, show health, show proxy, drain, undrain)");
+              "' (show peers, show routes, show vips, show health, show proxy, drain, undrain)");
 }
 
 }  // namespace anycastd::api

@@ -18,7 +18,8 @@ struct Daemon {
   proxy::Engine* engine = nullptr;
 };
 
-// Commands: "show peers", "show vips", "show health", "show proxy", "drain" and "undrain"
+// Commands: "show peers", "show routes" ("prefix", "peer", "view": loc-rib, received or
+// advertised), "show vips", "show health", "show proxy", "drain" and "undrain"
 // (with "vip": a configured prefix).
 nlohmann::json handle(const nlohmann::json& request, const Daemon& d);
 

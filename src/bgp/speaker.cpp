@@ -380,6 +380,13 @@ void Speaker::shutdown(std::function<void()> done) {
   loop_.post(std::move(done));
 }
 
+std::map<Prefix, rib::Attrs> Speaker::advertised(size_t i) const {
+  const auto& p = *peers_.at(i);
+  if (!rib_.is_up(p.id)) return {};
+  const auto& out = rib_.adj_rib_out(p.id);
+  return {out.begin(), out.end()};
+}
+
 Speaker::PeerInfo Speaker::peer_info(size_t i) const {
   const auto& p = *peers_.at(i);
   PeerInfo out;

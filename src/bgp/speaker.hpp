@@ -50,6 +50,8 @@ class Speaker : private SessionObserver {
   PeerInfo peer_info(size_t i) const;
   // Routes from peer i that passed its import policy (its post-policy Adj-RIB-In).
   std::map<Prefix, ReceivedRoute> received(size_t i) const;
+  // What peer i has been sent and not withdrawn (its Adj-RIB-Out); empty while it is down.
+  std::map<Prefix, rib::Attrs> advertised(size_t i) const;
   const rib::Rib& rib() const { return rib_; }
   // Told of every Loc-RIB change (the kernel FIB listens here).
   void on_route_change(std::function<void(const Prefix&, const rib::Entry*)> f) {

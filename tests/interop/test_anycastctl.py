@@ -85,7 +85,7 @@ def scenario(work):
 local-as: {harness.NVA_AS}
 peers:
   - {{address: {BIRD}, remote-as: {harness.PEER_AS}, port: {BIRD_PORT}, local-address: {NVA},
-      connect-retry: 1, hold-time: 9}}
+      connect-retry: 1, hold-time: 9, import: accept}}
 checks:
   web: {{type: http, address: {BACKEND}, port: {WEB_PORT}, interval: 0.2, rise: 1, fall: 2}}
 vips:
@@ -112,6 +112,29 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
     t = rows(out)
     check(rc == 0 and t[0][:3] == ["Peer", "AS", "State"] and t[1][:3] ==
           [BIRD, str(harness.PEER_AS), "Established"], f"show peers table:\n{out}")
+
+    wait_until(lambda: any(r["prefix"] == harness.PEER_ROUTE for r in
+                           ctl_json(sock, "show", "routes")["routes"]), 10, "BIRD's route in our RIB")
+    loc = {(r["prefix"], r["from"]): r for r in ctl_json(sock, "show", "routes")["routes"]}
+    theirs, ours = loc[(harness.PEER_ROUTE, BIRD)], loc[(VIP, "local")]
+    check(theirs["best"] and theirs["as_path"] == f"{harness.PEER_AS} 4200000001"
+          and theirs["next_hop"] == BIRD and "4200000002:7:8" in theirs["communities"],
+          f"show routes -j: BIRD's route, best, with its path and large community: {theirs}")
+    check(ours["best"] and ours["as_path"] == "", f"show routes -j: the VIP originated here: {ours}")
+    rc, out, _ = ctl(sock, "show", "routes", harness.PEER_ROUTE)
+    t = rows(out)
+    check(rc == 0 and t[0][:3] == ["Prefix", "From", "AS path"] and len(t) == 2 and
+          t[1][:4] == ["*", harness.PEER_ROUTE, BIRD, f"{harness.PEER_AS} 4200000001"],
+          f"show routes PREFIX table, '*' on the best path:\n{out}")
+    rx = ctl_json(sock, "show", "routes", "--peer", BIRD, "--received")["routes"]
+    check([r["prefix"] for r in rx] == [harness.PEER_ROUTE], f"--received from BIRD: {rx}")
+    adv = {r["prefix"]: r for r in
+           ctl_json(sock, "show", "routes", "--peer", BIRD, "--advertised")["routes"]}
+    check(set(adv) == {VIP, PLAIN_VIP} and adv[VIP]["as_path"] == str(harness.NVA_AS)
+          and adv[VIP]["next_hop"] == NVA,
+          f"--advertised to BIRD: both VIPs, path {harness.NVA_AS}, next hop us: {adv}")
+    rc, _, err = ctl(sock, "show", "routes", "--advertised")
+    check(rc == 1 and "needs --peer" in err, f"--advertised without --peer: exit 1, {err.strip()!r}")
 
     vips = {v["prefix"]: v for v in ctl_json(sock, "show", "vips")["vips"]}
     check(vips[VIP]["state"] == "announced" and vips[PLAIN_VIP]["state"] == "announced",

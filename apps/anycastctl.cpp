@@ -101,14 +101,17 @@ void print(const std::string& what, const json& a) {
            {"Communities", "communities_text"}},
           rows);
   } else if (what == "peers") {
+    json rows = a["peers"];
+    for (auto& r : rows) r["updates"] = cell(r["updates_in"]) + "/" + cell(r["updates_out"]);
     table({{"Peer", "address"},
            {"AS", "remote_as"},
            {"State", "state"},
            {"Since(s)", "since_seconds"},
            {"Accepted", "accepted"},
-           {"UPDATEs in", "updates_in"},
+           {"Sent", "advertised"},
+           {"UPDATEs in/out", "updates"},
            {"Last error", "last_error"}},
-          a["peers"]);
+          rows);
   } else if (what == "vips") {
     table({{"VIP", "prefix"}, {"State", "state"}, {"Since(s)", "since_seconds"}, {"Why", "reason"}},
           a["vips"]);

@@ -30,7 +30,9 @@ json peers(const Daemon& d) {
                    {"state", bgp::to_string(info.state)},
                    {"since_seconds", seconds_since(d, info.since)},
                    {"accepted", info.accepted},
+                   {"advertised", info.advertised},
                    {"updates_in", info.updates_in},
+                   {"updates_out", info.updates_out},
                    {"established_count", info.established_count},
                    {"last_error", info.last_error}});
   }

@@ -68,9 +68,13 @@ void bgp_metrics(Writer& w, const bgp::Speaker& s) {
   each("anycastd_bgp_session_established_total", [](const auto& i) { return i.established_count; });
   w.family("anycastd_bgp_updates_received_total", "counter", "UPDATE messages received");
   each("anycastd_bgp_updates_received_total", [](const auto& i) { return i.updates_in; });
+  w.family("anycastd_bgp_updates_sent_total", "counter", "UPDATE messages sent");
+  each("anycastd_bgp_updates_sent_total", [](const auto& i) { return i.updates_out; });
   w.family("anycastd_bgp_prefixes_accepted", "gauge",
            "routes from the peer that passed import policy");
   each("anycastd_bgp_prefixes_accepted", [](const auto& i) { return i.accepted; });
+  w.family("anycastd_bgp_prefixes_advertised", "gauge", "routes the peer has been sent");
+  each("anycastd_bgp_prefixes_advertised", [](const auto& i) { return i.advertised; });
   w.family("anycastd_vip_announced", "gauge", "1 while the VIP is announced");
   for (const auto& v : s.config().vips)
     w.sample("anycastd_vip_announced")

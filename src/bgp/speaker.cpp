@@ -315,7 +315,10 @@ void Speaker::flush_now(Peer& p) {
   std::vector<Prefix> v4, v6;
   for (const auto& pfx : out.withdraw) (pfx.family() == Family::v6 ? v6 : v4).push_back(pfx);
   for (auto* list : {&v4, &v6}) {
-    for (auto& msg : pack_withdraw(*list, s.codec())) s.send_encoded(std::move(msg));
+    for (auto& msg : pack_withdraw(*list, s.codec())) {
+      s.send_encoded(std::move(msg));
+      ++p.updates_out;
+    }
     for (const auto& pfx : *list)
       if (auto level = level_for(pfx))
         spdlog::log(*level, "peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
@@ -324,7 +327,10 @@ void Speaker::flush_now(Peer& p) {
     PathAttributes a = *attrs;
     IpAddress nh = *a.next_hop;
     a.next_hop.reset();
-    for (auto& msg : pack_announce(a, nh, prefixes, s.codec())) s.send_encoded(std::move(msg));
+    for (auto& msg : pack_announce(a, nh, prefixes, s.codec())) {
+      s.send_encoded(std::move(msg));
+      ++p.updates_out;
+    }
     for (const auto& pfx : prefixes)
       if (auto level = level_for(pfx))
         spdlog::log(*level, "peer {}: announced {} path [{}] next-hop {}", p.cfg.name(),
@@ -395,6 +401,8 @@ Speaker::PeerInfo Speaker::peer_info(size_t i) const {
   out.last_error = p.last_error;
   out.accepted = rib_.is_up(p.id) ? rib_.accepted_from(p.id) : 0;
   out.updates_in = p.updates_in;
+  out.updates_out = p.updates_out;
+  out.advertised = rib_.is_up(p.id) ? rib_.adj_rib_out(p.id).size() : 0;
   out.established_count = p.established_count;
   return out;
 }

@@ -44,8 +44,9 @@ class Speaker : private SessionObserver {
     State state = State::idle;
     TimePoint since{};  // of the last Established, or of the last drop
     std::string last_error;
-    size_t accepted = 0;  // routes received that passed import policy
-    uint64_t updates_in = 0, established_count = 0;
+    size_t accepted = 0;    // routes received that passed import policy
+    size_t advertised = 0;  // routes in its Adj-RIB-Out
+    uint64_t updates_in = 0, updates_out = 0, established_count = 0;
   };
   PeerInfo peer_info(size_t i) const;
   // Routes from peer i that passed its import policy (its post-policy Adj-RIB-In).
@@ -75,7 +76,7 @@ class Speaker : private SessionObserver {
     TimerId max_prefix_restart = 0;
     TimePoint since{};
     std::string last_error;
-    uint64_t updates_in = 0, established_count = 0;
+    uint64_t updates_in = 0, updates_out = 0, established_count = 0;
   };
 
   void on_open_received(Session& s) override;

@@ -106,7 +106,7 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
 
     peers = ctl_json(sock, "show", "peers")["peers"]
     check(len(peers) == 1 and peers[0]["address"] == BIRD and peers[0]["state"] == "Established"
-          and peers[0]["remote_as"] == harness.PEER_AS,
+          and peers[0]["remote_as"] == harness.PEER_AS and peers[0]["advertised"] == 2,
           f"show peers -j: BIRD Established: {peers}")
     rc, out, _ = ctl(sock, "show", "peers")
     t = rows(out)
@@ -164,6 +164,9 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
     backend = frozenset({("service", "web"), ("backend", f"{BACKEND}:{WEB_PORT}")})
     check(m[("anycastd_bgp_session_up", peer)] == 1 and
           m[("anycastd_bgp_session_established_total", peer)] == 1 and
+          m[("anycastd_bgp_prefixes_advertised", peer)] == 2 and
+          m[("anycastd_bgp_updates_sent_total", peer)] >= 1 and
+          m[("anycastd_bgp_prefixes_accepted", peer)] == 1 and
           m[("anycastd_vip_announced", frozenset({("vip", VIP)}))] == 1 and
           m[("anycastd_vip_state", frozenset({("vip", VIP), ("state", "announced")}))] == 1 and
           m[("anycastd_check_up", frozenset({("check", "web")}))] == 1 and

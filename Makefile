@@ -6,7 +6,7 @@ ASAN := build-asan
 FUZZ := build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build asan fuzz test unit demo bench format clean
+.PHONY: all deps build asan fuzz test unit demo bench package format clean
 
 all: build
 
@@ -34,6 +34,11 @@ test: build asan fuzz
 
 unit: build
 	ctest --test-dir $(BUILD) -L unit -j $(JOBS) --output-on-failure
+
+# A .deb of anycastd, anycastctl, the systemd unit and /etc/anycastd/anycastd.yaml.
+package: build
+	cd $(BUILD) && cpack -G DEB
+	@ls $(BUILD)/anycastd_*.deb
 
 demo: build
 	./scripts/demo

@@ -18,6 +18,7 @@
 #include "health/exec_probe.hpp"
 #include "proxy/health_link.hpp"
 #include "runtime/asio/asio_transport.hpp"
+#include "service_manager.hpp"
 
 using namespace anycastd;
 
@@ -182,6 +183,8 @@ int main(int argc, char** argv) {
     else
       spdlog::error("{}", m.error());
   }
+  ServiceManager systemd(loop);
+  systemd.ready();
   spdlog::info("anycastd started: AS{} router-id {}, {} peers, {} VIPs", cfg->bgp.local_as,
                IpAddress::v4(cfg->bgp.router_id).to_string(), cfg->bgp.peers.size(),
                cfg->bgp.vips.size());
@@ -209,6 +212,7 @@ int main(int argc, char** argv) {
   std::function<void()> stop_now = [&] {
     if (stopped) return;
     stopped = true;
+    systemd.stopping("withdrawing VIPs, closing sessions");
     if (monitor) monitor->stop();
     // If a peer never drains its socket, do not hang: leave after 5 s regardless.
     guard = loop.schedule(std::chrono::seconds(5), [&] { loop.stop(); });
@@ -243,6 +247,7 @@ int main(int argc, char** argv) {
     spdlog::info("signal {}: draining for {} ms before withdrawing (again to stop now)", sig,
                  std::chrono::duration_cast<std::chrono::milliseconds>(drain).count());
     draining = true;
+    systemd.stopping("draining VIPs before withdrawing them");
     guard = loop.schedule(drain, [&] { stop_now(); });
     signals.async_wait(on_signal);
   };

@@ -16,6 +16,7 @@
 #include "fib/netlink_address.hpp"
 #include "fib/netlink_fib.hpp"
 #include "health/exec_probe.hpp"
+#include "json_log_formatter.hpp"
 #include "proxy/health_link.hpp"
 #include "runtime/asio/asio_transport.hpp"
 #include "service_manager.hpp"
@@ -31,10 +32,16 @@ int main(int argc, char** argv) {
   app.add_flag("--print", print, "with --check-config: print the configuration with defaults");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "text, or json: one object per line for shippers")
+      ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_level(spdlog::level::from_str(log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (log_format == "json")
+    spdlog::set_formatter(std::make_unique<JsonLogFormatter>());
+  else
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   auto cfg = config::load_file(config_path);
   if (!cfg) {

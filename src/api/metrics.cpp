@@ -22,6 +22,12 @@ std::string esc(const std::string& v) {
   return out;
 }
 
+std::string snake(std::string s) {
+  for (auto& c : s)
+    if (c == ' ') c = '_';
+  return s;
+}
+
 class Writer {
  public:
   void family(const char* name, const char* type, const char* help) {
@@ -92,6 +98,37 @@ void health_metrics(Writer& w, const health::Monitor& m) {
   w.family("anycastd_check_up", "gauge", "1 while the check is up (after rise)");
   for (const auto& c : m.checkers())
     w.sample("anycastd_check_up").label("check", c->config().name).value(c->state().up() ? 1 : 0);
+  w.family("anycastd_check_results_total", "counter", "check results by outcome");
+  for (const auto& c : m.checkers())
+    for (auto f :
+         {health::Failure::none, health::Failure::refused, health::Failure::timeout,
+          health::Failure::reset, health::Failure::wrong_status, health::Failure::wrong_answer,
+          health::Failure::exit_code, health::Failure::error})
+      w.sample("anycastd_check_results_total")
+          .label("check", c->config().name)
+          .label("result", f == health::Failure::none ? "ok" : snake(health::to_string(f)))
+          .value(c->state().results(f));
+  w.family("anycastd_check_duration_seconds", "histogram",
+           "how long each answered check took (timeouts are not counted here)");
+  for (const auto& c : m.checkers()) {
+    const auto& h = c->state().latency();
+    const auto& bounds = health::LatencyHistogram::kBounds;
+    for (size_t i = 0; i <= bounds.size(); ++i) {
+      std::ostringstream le;
+      if (i < bounds.size())
+        le << bounds[i];
+      else
+        le << "+Inf";
+      w.sample("anycastd_check_duration_seconds_bucket")
+          .label("check", c->config().name)
+          .label("le", le.str())
+          .value(h.at_most(i));
+    }
+    w.sample("anycastd_check_duration_seconds_sum").label("check", c->config().name).value(h.sum());
+    w.sample("anycastd_check_duration_seconds_count")
+        .label("check", c->config().name)
+        .value(h.count());
+  }
   w.family("anycastd_check_latency_seconds", "gauge", "the last result's latency");
   for (const auto& c : m.checkers()) {
     const auto& last = c->state().last();

@@ -31,6 +31,9 @@ std::string CheckResult::describe() const {
 
 bool CheckState::record(const CheckResult& r, TimePoint now) {
   ++checks_;
+  ++results_[static_cast<size_t>(r.failure)];
+  // A timeout's latency is the timeout, not an answer's time: it would skew the buckets.
+  if (r.failure != Failure::timeout) latency_.add(r.latency);
   last_ = r;
   if (!since_) since_ = now;
   if (r.ok) {

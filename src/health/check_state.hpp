@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <optional>
 
+#include <array>
+
 #include "health/check_result.hpp"
+#include "health/latency_histogram.hpp"
 
 namespace anycastd::health {
 
@@ -23,6 +26,9 @@ class CheckState {
   // When the state last flipped (or the first result came).
   std::optional<TimePoint> since() const { return since_; }
   uint64_t checks() const { return checks_; }
+  const LatencyHistogram& latency() const { return latency_; }
+  // Results by Failure kind (none: successes), since start.
+  uint64_t results(Failure f) const { return results_[static_cast<size_t>(f)]; }
 
  private:
   uint32_t rise_, fall_;
@@ -31,6 +37,8 @@ class CheckState {
   std::optional<CheckResult> last_;
   std::optional<TimePoint> since_;
   uint64_t checks_ = 0;
+  LatencyHistogram latency_;
+  std::array<uint64_t, static_cast<size_t>(Failure::error) + 1> results_{};
 };
 
 }  // namespace anycastd::health

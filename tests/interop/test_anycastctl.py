@@ -55,9 +55,13 @@ def scrape():
     for line in text.splitlines():
         if line.startswith("# TYPE "):
             _, _, name, kind = line.split(" ", 3)
-            if kind not in ("counter", "gauge") or (kind == "counter") != name.endswith("_total"):
+            if kind not in ("counter", "gauge", "histogram") or \
+                    (kind == "counter") != name.endswith("_total"):
                 raise harness.Fail(f"bad TYPE line {line!r}")
             types[name] = kind
+            if kind == "histogram":
+                for suffix in ("_bucket", "_sum", "_count"):
+                    types[name + suffix] = kind
             continue
         if line.startswith("# HELP "):
             continue
@@ -172,6 +176,17 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
           m[("anycastd_check_up", frozenset({("check", "web")}))] == 1 and
           m[("anycastd_check_latency_seconds", frozenset({("check", "web")}))] > 0,
           "metrics: session up, VIP announced, check up with its latency")
+    web_check = frozenset({("check", "web")})
+    n = m[("anycastd_check_duration_seconds_count", web_check)]
+    buckets = sorted((float(dict(k[1])["le"]), v) for k, v in m.items()
+                     if k[0] == "anycastd_check_duration_seconds_bucket")
+    check(n >= 1 and buckets[-1] == (float("inf"), n) and
+          all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])) and
+          m[("anycastd_check_results_total", web_check | {("result", "ok")})] >= 1 and
+          n == sum(v for k, v in m.items() if k[0] == "anycastd_check_results_total"
+                   and ("result", "timeout") not in k[1]),
+          f"metrics: the check's duration histogram is cumulative and counts every answered "
+          f"check ({n:.0f})")
     check(m[("anycastd_proxy_connections_total", backend)] == 3 and
           m[("anycastd_proxy_active_connections", backend)] == 0 and
           m[("anycastd_proxy_backend_healthy", backend)] == 1 and

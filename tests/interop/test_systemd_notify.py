@@ -1,6 +1,8 @@
 """Type=notify as systemd sees it, without systemd: anycastd started with NOTIFY_SOCKET and
 WATCHDOG_USEC must send READY=1 once started, WATCHDOG=1 about every half period, and
-STOPPING=1 when SIGTERM begins the drain."""
+STOPPING=1 when SIGTERM begins the drain. Run with --log-format json, as under a journal
+shipper: every log line must be one JSON object."""
+import json
 import os
 import signal
 import socket
@@ -23,7 +25,8 @@ def scenario(work):
 local-as: 65010
 control: none
 """)
-    d = Proc("anycastd", [ANYCASTD, "-c", cfg], os.path.join(work, "anycastd.log"),
+    d = Proc("anycastd", [ANYCASTD, "-c", cfg, "--log-format", "json"],
+             os.path.join(work, "anycastd.log"),
              env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "200000"})
     got = []  # (time, message)
     t0 = time.monotonic()
@@ -48,6 +51,11 @@ control: none
     check(any("STOPPING=1" in m and t >= signalled for t, m in got),
           "STOPPING=1 after SIGTERM")
     check(d.p.returncode == 0, "exits 0")
+    with open(os.path.join(work, "anycastd.log")) as f:
+        lines = [json.loads(line) for line in f]
+    check(lines and all(set(x) == {"time", "level", "msg"} for x in lines) and
+          any(x["msg"] == "anycastd stopped" and x["level"] == "info" for x in lines),
+          f"--log-format json: {len(lines)} lines, each an object with time, level and msg")
 
 
 def main():

@@ -143,6 +143,17 @@ void print(const std::string& what, const json& a) {
              {"Bytes out", "bytes_out"}},
             s["backends"], "  ");
     }
+  } else if (what == "reload") {
+    bool any = false;
+    for (const char* k : {"added", "removed", "restarted", "vips"}) {
+      if (a[k].empty()) continue;
+      any = true;
+      std::string items;
+      for (const auto& x : a[k]) items += (items.empty() ? "" : ", ") + x.get<std::string>();
+      std::cout << (std::string(k) == "vips" ? "VIPs" : std::string("peers ") + k) << ": " << items
+                << "\n";
+    }
+    if (!any) std::cout << "reloaded: nothing changed\n";
   } else {
     std::cout << a["vip"].get<std::string>() << ": " << a["state"].get<std::string>() << "\n";
   }
@@ -174,6 +185,7 @@ int main(int argc, char** argv) {
   drain->add_option("vip", vip, "a configured VIP")->required();
   auto* undrain = app.add_subcommand("undrain", "end a drain");
   undrain->add_option("vip", vip, "a configured VIP")->required();
+  auto* reload = app.add_subcommand("reload", "read the configuration file again (as SIGHUP)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -191,6 +203,9 @@ int main(int argc, char** argv) {
     if (!prefix.empty()) req["prefix"] = prefix;
     if (!peer.empty()) req["peer"] = peer;
     if (received || advertised) req["view"] = received ? "received" : "advertised";
+  } else if (reload->parsed()) {
+    what = "reload";
+    req = {{"command", what}};
   } else {
     what = drain->parsed() ? "drain" : "undrain";
     req = {{"command", what}, {"vip", vip}};

@@ -161,10 +161,37 @@ int main(int argc, char** argv) {
     monitor->start();
     if (link) link->refresh();
   }
+  // SIGHUP and `anycastctl reload`: a bad file changes nothing; peers and VIP settings
+  // apply in place, and unchanged peers keep their sessions.
+  std::function<nlohmann::json()> reload = [&]() -> nlohmann::json {
+    auto next = config::load_file(config_path);
+    if (!next) {
+      spdlog::error("reload refused: {}", next.error().to_string());
+      return {{"ok", false}, {"error", next.error().to_string()}};
+    }
+    if (auto why = config::reload_blocker(*cfg, *next)) {
+      spdlog::error("reload refused: {}", *why);
+      return {{"ok", false}, {"error", *why}};
+    }
+    auto r = speaker.reconfigure(next->bgp.peers, next->bgp.vips);
+    *cfg = std::move(*next);
+    auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+      return s.empty() ? std::string("none") : s;
+    };
+    spdlog::info("reloaded {}: peers added: {}; removed: {}; restarted: {}; VIPs: {}", config_path,
+                 list(r.added), list(r.removed), list(r.restarted), list(r.vips_changed));
+    return {{"ok", true},
+            {"added", r.added},
+            {"removed", r.removed},
+            {"restarted", r.restarted},
+            {"vips", r.vips_changed}};
+  };
+  api::Daemon daemon{&loop, &speaker, monitor.get(), engine.get(), reload};
   // Routing goes on without the control socket: a failure to open it is only logged.
   std::unique_ptr<api::ControlSocket> control;
   if (!cfg->control.socket.empty()) {
-    api::Daemon daemon{&loop, &speaker, monitor.get(), engine.get()};
     auto c = api::ControlSocket::open(
         loop.context(), cfg->control.socket, cfg->control.mode,
         [daemon](const nlohmann::json& req) {
@@ -181,7 +208,6 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<api::MetricsHttp> metrics;
   if (cfg->metrics.address) {
-    api::Daemon daemon{&loop, &speaker, monitor.get(), engine.get()};
     auto m = api::MetricsHttp::open(
         loop.context(), {*cfg->metrics.address, cfg->metrics.port},
         [daemon, started_unix] { return api::metrics_text(daemon, started_unix); });
@@ -196,7 +222,15 @@ int main(int argc, char** argv) {
                IpAddress::v4(cfg->bgp.router_id).to_string(), cfg->bgp.peers.size(),
                cfg->bgp.vips.size());
 
-  // Until the control socket lands, SIGUSR1 drains every VIP and SIGUSR2 undrains them.
+  asio::signal_set hup(loop.context(), SIGHUP);
+  std::function<void(const std::error_code&, int)> on_hup = [&](auto ec, int) {
+    if (ec) return;
+    reload();
+    hup.async_wait(on_hup);
+  };
+  hup.async_wait(on_hup);
+
+  // SIGUSR1 drains every VIP and SIGUSR2 undrains them (anycastctl drains one).
   asio::signal_set drain_signals(loop.context(), SIGUSR1, SIGUSR2);
   std::function<void(const std::error_code&, int)> on_drain_signal = [&](auto ec, int sig) {
     if (ec) return;

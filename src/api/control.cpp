@@ -218,10 +218,12 @@ json handle(const json& req, const Daemon& d) {
   if (cmd == "show health") return {{"ok", true}, {"checks", checks(d)}};
   if (cmd == "show proxy") return {{"ok", true}, {"services", services(d)}};
   if (cmd == "show routes") return routes(req, d);
+  if (cmd == "reload") return d.reload ? d.reload() : fail("reload is not available here");
   if (cmd == "drain") return drain(req, d, true);
   if (cmd == "undrain") return drain(req, d, false);
-  return fail("unknown command '" + cmd +
-              "' (show peers, show routes, show vips, show health, show proxy, drain, undrain)");
+  return fail(
+      "unknown command '" + cmd +
+      "' (show peers, show routes, show vips, show health, show proxy, drain, undrain, reload)");
 }
 
 }  // namespace anycastd::api

@@ -16,10 +16,13 @@ struct Daemon {
   bgp::Speaker* speaker = nullptr;
   health::Monitor* monitor = nullptr;
   proxy::Engine* engine = nullptr;
+  // Reads the configuration file again and applies what may change without a restart;
+  // the answer says what changed, or why nothing did.
+  std::function<nlohmann::json()> reload;
 };
 
 // Commands: "show peers", "show routes" ("prefix", "peer", "view": loc-rib, received or
-// advertised), "show vips", "show health", "show proxy", "drain" and "undrain"
+// advertised), "show vips", "show health", "show proxy", "drain", "undrain" and "reload"
 // (with "vip": a configured prefix).
 nlohmann::json handle(const nlohmann::json& request, const Daemon& d);
 

@@ -36,10 +36,12 @@ struct PeerConfig {
     uint8_t warning_percent = 80;
     bool restart = true;  // false: warn only
     Duration restart_after = std::chrono::seconds(60);
+    bool operator==(const MaxPrefix&) const = default;
   } max_prefix;
   // Minimum time between UPDATE batches to this peer; 0 sends every change at once.
   Duration mrai{0};
   std::string name() const { return address.to_string() + " AS" + std::to_string(remote_as); }
+  bool operator==(const PeerConfig&) const = default;
 };
 
 // What health checks add to a VIP's announcement when it is degraded or draining.
@@ -59,6 +61,7 @@ struct VipConfig {
   std::optional<uint32_t> med;
   // False when health checks decide: nothing is announced before they pass.
   bool start_announced = true;
+  bool operator==(const VipConfig&) const = default;
 };
 
 struct SpeakerConfig {

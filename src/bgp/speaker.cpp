@@ -62,26 +62,106 @@ Speaker::Speaker(Loop& loop, Transport& transport, SpeakerConfig cfg, uint64_t s
     up_vips_[v.prefix] = {};
     rib_.originate(v.prefix, vip_attributes(v, cfg_.local_as));
   }
+  for (const auto& pc : cfg_.peers) peers_.push_back(make_peer(pc));
+}
+
+Speaker::~Speaker() = default;
+
+std::unique_ptr<Speaker::Peer> Speaker::make_peer(const PeerConfig& pc) {
   auto policy = [&](const std::string& name) -> const policy::Policy* {
     auto it = cfg_.policies.find(name);
     return it == cfg_.policies.end() ? nullptr : &it->second;
   };
-  for (const auto& pc : cfg_.peers) {
-    auto p = std::make_unique<Peer>();
-    p->cfg = pc;
-    rib::PeerSettings s{pc.address, pc.remote_as, policy(pc.import_policy),
-                        policy(pc.export_policy)};
-    s.allow_own_as = pc.allow_own_as;
-    s.route_reflector_client = pc.route_reflector_client;
-    s.route_server_client = pc.route_server_client;
-    s.max_prefix = pc.max_prefix.limit;
-    s.max_prefix_warning = pc.max_prefix.warning_percent;
-    p->id = rib_.add_peer(s);
-    peers_.push_back(std::move(p));
+  auto p = std::make_unique<Peer>();
+  p->cfg = pc;
+  rib::PeerSettings s{pc.address, pc.remote_as, policy(pc.import_policy), policy(pc.export_policy)};
+  s.allow_own_as = pc.allow_own_as;
+  s.route_reflector_client = pc.route_reflector_client;
+  s.route_server_client = pc.route_server_client;
+  s.max_prefix = pc.max_prefix.limit;
+  s.max_prefix_warning = pc.max_prefix.warning_percent;
+  p->id = rib_.add_peer(s);
+  return p;
+}
+
+void Speaker::drop_peer(Peer& p) {
+  loop_.cancel(p.max_prefix_restart);
+  // The RIB keeps the id (ids are never reused); the peer's routes leave it now.
+  if (rib_.is_up(p.id)) {
+    rib_.peer_down(p.id);
+    flush_all();
+  }
+  // Out of the peer first, so that the session's own down report finds no peer to act on.
+  for (auto* slot : {&p.session, &p.candidate}) {
+    auto s = std::move(*slot);
+    if (!s) continue;
+    s->stop(err::kCeasePeerDeconfigured);
+    bury(std::move(s));
   }
 }
 
-Speaker::~Speaker() = default;
+Speaker::Reconfigured Speaker::reconfigure(const std::vector<PeerConfig>& peers,
+                                           const std::vector<VipConfig>& vips) {
+  Reconfigured out;
+  auto wanted = [&](const PeerConfig& pc) {
+    return std::find(peers.begin(), peers.end(), pc) != peers.end();
+  };
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    if (wanted((*it)->cfg)) {
+      ++it;
+      continue;
+    }
+    bool again = std::any_of(peers.begin(), peers.end(), [&](const PeerConfig& pc) {
+      return pc.address == (*it)->cfg.address;
+    });
+    (again ? out.restarted : out.removed).push_back((*it)->cfg.name());
+    drop_peer(**it);
+    it = peers_.erase(it);
+  }
+  std::vector<std::unique_ptr<Peer>> kept;
+  for (const auto& pc : peers) {
+    auto it = std::find_if(peers_.begin(), peers_.end(),
+                           [&](const auto& p) { return p && p->cfg == pc; });
+    if (it != peers_.end()) {
+      kept.push_back(std::move(*it));
+      continue;
+    }
+    auto p = make_peer(pc);
+    if (std::none_of(out.restarted.begin(), out.restarted.end(),
+                     [&](const std::string& n) { return n == pc.name(); }))
+      out.added.push_back(pc.name());
+    p->session = make_session(pc);
+    p->session->start();
+    kept.push_back(std::move(p));
+  }
+  peers_ = std::move(kept);  // in the new configuration's order, as peer_info(i) expects
+  cfg_.peers = peers;
+
+  for (const auto& old : cfg_.vips)
+    if (std::none_of(vips.begin(), vips.end(),
+                     [&](const VipConfig& v) { return v.prefix == old.prefix; })) {
+      out.vips_changed.push_back(old.prefix.to_string() + " removed");
+      up_vips_.erase(old.prefix);
+      rib_.retract(old.prefix);
+    }
+  auto old_vips = cfg_.vips;
+  cfg_.vips = vips;
+  for (const auto& v : vips) {
+    auto old = std::find_if(old_vips.begin(), old_vips.end(),
+                            [&](const VipConfig& o) { return o.prefix == v.prefix; });
+    if (old != old_vips.end() && *old == v) continue;
+    out.vips_changed.push_back(v.prefix.to_string() +
+                               (old == old_vips.end() ? " added" : " changed"));
+    if (auto up = up_vips_.find(v.prefix); up != up_vips_.end()) {
+      rib_.originate(v.prefix, vip_attributes(v, cfg_.local_as, up->second));
+    } else if (old == old_vips.end() && v.start_announced) {
+      up_vips_[v.prefix] = {};
+      rib_.originate(v.prefix, vip_attributes(v, cfg_.local_as));
+    }
+  }
+  for (auto& p : peers_) flush_now(*p);
+  return out;
+}
 
 std::unique_ptr<Session> Speaker::make_session(const PeerConfig& pc) {
   FsmConfig f = base_fsm_;

@@ -38,6 +38,16 @@ class Speaker : private SessionObserver {
   void set_vip(const Prefix& vip, std::optional<VipAdjust> adjust);
   bool vip_up(const Prefix& vip) const { return up_vips_.count(vip) > 0; }
 
+  // Reload: the new peers and VIPs. A peer whose settings are unchanged keeps its session
+  // untouched; a removed one is closed with Cease/Peer De-configured; a changed one is
+  // closed that way and started again; a new one starts. VIPs are re-announced only where
+  // their attributes changed. Policies and everything else stay as they are.
+  struct Reconfigured {
+    std::vector<std::string> added, removed, restarted, vips_changed;
+  };
+  Reconfigured reconfigure(const std::vector<PeerConfig>& peers,
+                           const std::vector<VipConfig>& vips);
+
   State peer_state(size_t i) const;
   // What `anycastctl show peers` prints: since when the state holds, why it last went down.
   struct PeerInfo {
@@ -94,6 +104,8 @@ class Speaker : private SessionObserver {
   void on_limit(Peer& p, rib::Accepted a);
   bool is_vip(const Prefix& p) const;
   std::unique_ptr<Session> make_session(const PeerConfig& pc);
+  std::unique_ptr<Peer> make_peer(const PeerConfig& pc);
+  void drop_peer(Peer& p);
   void bury(std::unique_ptr<Session> s);
 
   Loop& loop_;

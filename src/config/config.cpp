@@ -348,4 +348,25 @@ std::string print(const Config& c) {
   return o.str();
 }
 
+std::optional<std::string> reload_blocker(const Config& running, const Config& next) {
+  // Everything but peers and VIPs, printed: equal text means equal settings. A VIP's
+  // health settings belong to the checks, which a reload does not touch.
+  auto rest = [](Config c) {
+    std::string health;
+    for (const auto& [p, v] : c.health.vips)
+      health += p.to_string() + "\n" + print_vip_health(v, "  ");
+    c.bgp.peers.clear();
+    c.bgp.vips.clear();
+    return print(c) + health;
+  };
+  auto a = rest(running), b = rest(next);
+  if (a == b) return std::nullopt;
+  std::istringstream sa(a), sb(b);
+  std::string la, lb;
+  while (std::getline(sa, la) && std::getline(sb, lb) && la == lb) {
+  }
+  return "a reload changes peers and VIP announcements only; this changed too: '" + lb +
+         "' (was '" + la + "'): restart to apply it";
+}
+
 }  // namespace anycastd::config

@@ -44,6 +44,11 @@ struct ConfigError {
 Result<Config, ConfigError> load_file(const std::string& path);
 Result<Config, ConfigError> load_string(const std::string& text, const std::string& name);
 
+// Why `next` cannot replace `running` without a restart, or nullopt when only peers and
+// VIP announcement settings differ (what a reload applies). Names the first other line
+// that changed, in the printed form.
+std::optional<std::string> reload_blocker(const Config& running, const Config& next);
+
 // Every setting, defaults included, as YAML that load_string reads back to the same Config.
 std::string print(const Config& c);
 

@@ -271,6 +271,31 @@ TEST(Config, ControlSocketDefaultsAndForms) {
   }
 }
 
+TEST(Config, ReloadMayChangePeersAndVipsOnly) {
+  auto load = [](const std::string& extra) {
+    return *load_string("router-id: 1.2.3.4\nlocal-as: 65010\n" + extra, "nva.yaml");
+  };
+  auto base =
+      load("peers:\n  - {address: 10.0.0.1, remote-as: 65515}\nvips:\n  - prefix: 9.9.9.9/32\n");
+  auto peers = load(
+      "peers:\n  - {address: 10.0.0.2, remote-as: 65515}\nvips:\n  - {prefix: 9.9.9.9/32, "
+      "prepend: 2}\n  - prefix: 9.9.9.10/32\n");
+  EXPECT_FALSE(reload_blocker(base, peers)) << *reload_blocker(base, peers);
+  auto other = load(
+      "peers:\n  - {address: 10.0.0.1, remote-as: 65515}\nvips:\n  - prefix: 9.9.9.9/32\n"
+      "fib: kernel\n");
+  auto why = reload_blocker(base, other);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("'  type: kernel' (was '  type: none')"), std::string::npos) << *why;
+  // A VIP's health settings belong to the checks: not a reload's business.
+  auto checks = "checks:\n  web: {type: tcp, address: 10.0.0.9, port: 80}\n";
+  auto h1 =
+      load(std::string(checks) + "vips:\n  - {prefix: 9.9.9.9/32, health: {checks: [web]}}\n");
+  auto h2 = load(std::string(checks) +
+                 "vips:\n  - {prefix: 9.9.9.9/32, health: {checks: [web], drain-time: 3}}\n");
+  EXPECT_TRUE(reload_blocker(h1, h2));
+}
+
 struct BadCase {
   const char* name;
   std::string text;

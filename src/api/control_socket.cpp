@@ -7,6 +7,7 @@
 
 #include <asio/local/stream_protocol.hpp>
 #include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
 #include <cerrno>
@@ -18,6 +19,7 @@ namespace anycastd::api {
 using asio::local::stream_protocol;
 
 namespace {
+constexpr auto kRequestTimeout = std::chrono::seconds(10);
 constexpr size_t kMaxRequest = 64 * 1024;
 
 bool someone_listens(const std::string& path) {
@@ -48,9 +50,16 @@ struct ControlSocket::State : std::enable_shared_from_this<ControlSocket::State>
   }
 
   void serve(std::shared_ptr<stream_protocol::socket> s) {
+    // A client that connects and says nothing is closed after a while, not kept forever.
+    auto timer = std::make_shared<asio::steady_timer>(s->get_executor(), kRequestTimeout);
+    timer->async_wait([s](std::error_code ec) {
+      std::error_code ignored;
+      if (!ec) s->close(ignored);
+    });
     auto buf = std::make_shared<asio::streambuf>(kMaxRequest);
     asio::async_read_until(
-        *s, *buf, '\n', [self = shared_from_this(), s, buf](std::error_code ec, size_t n) {
+        *s, *buf, '\n', [self = shared_from_this(), s, buf, timer](std::error_code ec, size_t n) {
+          timer->cancel();
           if (ec && n == 0) return;
           std::string line(asio::buffers_begin(buf->data()), asio::buffers_begin(buf->data()) + n);
           nlohmann::json answer;

@@ -2,6 +2,7 @@
 
 #include <asio/ip/tcp.hpp>
 #include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
 
@@ -12,8 +13,9 @@ namespace anycastd::api {
 using asio::ip::tcp;
 
 namespace {
+constexpr auto kRequestTimeout = std::chrono::seconds(10);
 constexpr size_t kMaxRequest = 8192;
-}
+}  // namespace
 
 struct MetricsHttp::State : std::enable_shared_from_this<MetricsHttp::State> {
   State(asio::io_context& io, std::function<std::string()> b) : acceptor(io), body(std::move(b)) {}
@@ -29,9 +31,17 @@ struct MetricsHttp::State : std::enable_shared_from_this<MetricsHttp::State> {
   }
 
   void serve(std::shared_ptr<tcp::socket> s) {
+    // A client that connects and says nothing is closed after a while, not kept forever.
+    auto timer = std::make_shared<asio::steady_timer>(s->get_executor(), kRequestTimeout);
+    timer->async_wait([s](std::error_code ec) {
+      std::error_code ignored;
+      if (!ec) s->close(ignored);
+    });
     auto buf = std::make_shared<asio::streambuf>(kMaxRequest);
     asio::async_read_until(
-        *s, *buf, "\r\n\r\n", [self = shared_from_this(), s, buf](std::error_code ec, size_t n) {
+        *s, *buf, "\r\n\r\n",
+        [self = shared_from_this(), s, buf, timer](std::error_code ec, size_t n) {
+          timer->cancel();
           if (ec) return;
           std::string head(asio::buffers_begin(buf->data()), asio::buffers_begin(buf->data()) + n);
           auto line = head.substr(0, head.find("\r\n"));

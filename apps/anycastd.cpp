@@ -16,7 +16,7 @@
 #include "fib/netlink_address.hpp"
 #include "fib/netlink_fib.hpp"
 #include "health/exec_probe.hpp"
-#include "json_log_formatter.hpp"
+#include "logging.hpp"
 #include "proxy/health_link.hpp"
 #include "runtime/asio/asio_transport.hpp"
 #include "service_manager.hpp"
@@ -30,18 +30,18 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "configuration file (YAML)")->required();
   app.add_flag("--check-config", check, "validate the configuration and exit");
   app.add_flag("--print", print, "with --check-config: print the configuration with defaults");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-level", log_level,
+                 "trace, debug, info, warn or error; per subsystem too: info,bgp=debug "
+                 "(bgp, health, proxy, fib, api)");
   std::string log_format = "text";
   app.add_option("--log-format", log_format, "text, or json: one object per line for shippers")
       ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
 
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  if (log_format == "json")
-    spdlog::set_formatter(std::make_unique<JsonLogFormatter>());
-  else
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (auto bad = setup_logging(log_level, log_format == "json"); !bad.empty()) {
+    std::cerr << "--log-level: " << bad << "\n";
+    return 2;
+  }
 
   auto cfg = config::load_file(config_path);
   if (!cfg) {
@@ -63,20 +63,20 @@ int main(int argc, char** argv) {
   if (cfg->fib.kernel) {
     auto nl = fib::NetlinkFib::open(cfg->fib);
     if (!nl) {
-      spdlog::error("fib: {}", nl.error());
+      sub("fib").error("fib: {}", nl.error());
       return 1;
     }
     netlink = std::move(*nl);
     auto purged = netlink->purge();
     if (!purged) {
-      spdlog::error("fib: {}", purged.error());
+      sub("fib").error("fib: {}", purged.error());
       return 1;
     }
     if (*purged)
-      spdlog::info("fib: removed {} stale routes of protocol {} in table {}", *purged,
-                   int{cfg->fib.protocol}, cfg->fib.table);
+      sub("fib").info("fib: removed {} stale routes of protocol {} in table {}", *purged,
+                      int{cfg->fib.protocol}, cfg->fib.table);
     kernel = std::make_unique<fib::FibSync>(*netlink);
-    kernel->on_error = [](const std::string& e) { spdlog::warn("fib: {}", e); };
+    kernel->on_error = [](const std::string& e) { sub("fib").warn("fib: {}", e); };
     speaker.on_route_change([&](const Prefix& p, const rib::Entry* e) { kernel->on_change(p, e); });
   }
   auto started = speaker.start();
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
       });
     });
     if (!e) {
-      spdlog::error("proxy: {}", e.error());
+      sub("proxy").error("proxy: {}", e.error());
       return 1;
     }
     engine = std::move(*e);
@@ -106,26 +106,26 @@ int main(int argc, char** argv) {
       if (!aliases) {
         auto nl = fib::NetlinkAddress::open();
         if (!nl) {
-          spdlog::error("proxy {}: {}", s.name, nl.error());
+          sub("proxy").error("proxy {}: {}", s.name, nl.error());
           return 1;
         }
         aliases = std::move(*nl);
       }
       auto added = aliases->add(s.listen.address);
       if (!added) {
-        spdlog::error("proxy {}: {}", s.name, added.error());
+        sub("proxy").error("proxy {}: {}", s.name, added.error());
         for (const auto& a : added_addresses) aliases->remove(a);
         return 1;
       }
       if (*added == fib::NetlinkAddress::Added::added) {
         added_addresses.push_back(s.listen.address);
-        spdlog::info("proxy {}: added {} to lo", s.name, s.listen.address.to_string());
+        sub("proxy").info("proxy {}: added {} to lo", s.name, s.listen.address.to_string());
       }
     }
     for (const auto& s : cfg->proxy.services)
-      spdlog::info("proxy {}: {} {} to {} backends on {} threads", s.name,
-                   s.protocol == proxy::Protocol::tcp ? "tcp" : "udp", s.listen.to_string(),
-                   s.backends.size(), engine->threads());
+      sub("proxy").info("proxy {}: {} {} to {} backends on {} threads", s.name,
+                        s.protocol == proxy::Protocol::tcp ? "tcp" : "udp", s.listen.to_string(),
+                        s.backends.size(), engine->threads());
   }
   std::unique_ptr<health::Monitor> monitor;
   if (!cfg->health.checks.empty()) {
@@ -138,15 +138,16 @@ int main(int argc, char** argv) {
       if (link) link->on_check(c, flipped);
       const auto& st = c.state();
       if (flipped)
-        spdlog::info("check {}: {} ({})", c.config().name, st.up() ? "up" : "down",
-                     st.last()->describe());
+        sub("health").info("check {}: {} ({})", c.config().name, st.up() ? "up" : "down",
+                           st.last()->describe());
       else if (!st.last()->ok)
-        spdlog::debug("check {}: failed {} of {}: {}", c.config().name, st.failures(),
-                      c.config().fall, st.last()->describe());
+        sub("health").debug("check {}: failed {} of {}: {}", c.config().name, st.failures(),
+                            c.config().fall, st.last()->describe());
     };
     monitor->on_announce = [&](const Prefix& p, const health::Announcement& a,
                                const health::VipHealth& v) {
-      spdlog::info("VIP {}: {} ({})", p.to_string(), health::to_string(v.status()), v.reason());
+      sub("health").info("VIP {}: {} ({})", p.to_string(), health::to_string(v.status()),
+                         v.reason());
       if (!a.announce) return speaker.set_vip(p, std::nullopt);
       speaker.set_vip(p, bgp::VipAdjust{a.extra_prepend, a.communities, a.med});
     };
@@ -154,8 +155,8 @@ int main(int argc, char** argv) {
       link = std::make_unique<proxy::HealthLink>(*monitor, *engine);
       link->on_log = [](const proxy::ServiceConfig& s, const proxy::BackendConfig& b,
                         const std::string& why) {
-        spdlog::warn("proxy {}: backend {} failed a connection: {}; re-checking now", s.name,
-                     b.endpoint.to_string(), why);
+        sub("proxy").warn("proxy {}: backend {} failed a connection: {}; re-checking now", s.name,
+                          b.endpoint.to_string(), why);
       };
     }
     monitor->start();
@@ -166,11 +167,11 @@ int main(int argc, char** argv) {
   std::function<nlohmann::json()> reload = [&]() -> nlohmann::json {
     auto next = config::load_file(config_path);
     if (!next) {
-      spdlog::error("reload refused: {}", next.error().to_string());
+      sub("api").error("reload refused: {}", next.error().to_string());
       return {{"ok", false}, {"error", next.error().to_string()}};
     }
     if (auto why = config::reload_blocker(*cfg, *next)) {
-      spdlog::error("reload refused: {}", *why);
+      sub("api").error("reload refused: {}", *why);
       return {{"ok", false}, {"error", *why}};
     }
     auto r = speaker.reconfigure(next->bgp.peers, next->bgp.vips);
@@ -180,8 +181,9 @@ int main(int argc, char** argv) {
       for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
       return s.empty() ? std::string("none") : s;
     };
-    spdlog::info("reloaded {}: peers added: {}; removed: {}; restarted: {}; VIPs: {}", config_path,
-                 list(r.added), list(r.removed), list(r.restarted), list(r.vips_changed));
+    sub("api").info("reloaded {}: peers added: {}; removed: {}; restarted: {}; VIPs: {}",
+                    config_path, list(r.added), list(r.removed), list(r.restarted),
+                    list(r.vips_changed));
     return {{"ok", true},
             {"added", r.added},
             {"removed", r.removed},
@@ -198,7 +200,7 @@ int main(int argc, char** argv) {
           auto answer = api::handle(req, daemon);
           if (answer.value("ok", false) &&
               req.value("command", "").find("drain") != std::string::npos)
-            spdlog::info("control: {} {}", req.value("command", ""), req.value("vip", ""));
+            sub("api").info("control: {} {}", req.value("command", ""), req.value("vip", ""));
           return answer;
         });
     if (c)
@@ -264,8 +266,8 @@ int main(int argc, char** argv) {
         if (!engine) return loop.stop();
         // The VIP is withdrawn; connections already open may finish, up to drain-time.
         engine->drain_all();
-        spdlog::info("proxy: {} connections open, letting them finish",
-                     engine->active_connections());
+        sub("proxy").info("proxy: {} connections open, letting them finish",
+                          engine->active_connections());
         poll_proxy();
       });
     });
@@ -295,13 +297,13 @@ int main(int argc, char** argv) {
   signals.async_wait(on_signal);
   loop.run();
   if (kernel) {
-    spdlog::info("fib: removing {} routes", kernel->installed());
+    sub("fib").info("fib: removing {} routes", kernel->installed());
     kernel->clear();
     // The speaker outlives `kernel`: it must not report anything more to it.
     speaker.on_route_change(nullptr);
   }
   for (const auto& a : added_addresses)
-    if (auto err = aliases->remove(a); !err.empty()) spdlog::warn("proxy: {}", err);
+    if (auto err = aliases->remove(a); !err.empty()) sub("proxy").warn("proxy: {}", err);
   spdlog::info("anycastd stopped");
   return 0;
 }

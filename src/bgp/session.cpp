@@ -1,6 +1,6 @@
 #include "bgp/session.hpp"
 
-#include <spdlog/spdlog.h>
+#include "bgp/log.hpp"
 
 namespace anycastd::bgp {
 
@@ -60,7 +60,7 @@ void Session::handle(const Event& e) {
       codec_ = negotiated_options(cfg_, *fsm_.peer_open);
     for (const auto& a : t.actions) perform(a);
     if (before != fsm_.state) {
-      spdlog::debug("peer {}: {} -> {}", peer_.name(), to_string(before), to_string(fsm_.state));
+      log().debug("peer {}: {} -> {}", peer_.name(), to_string(before), to_string(fsm_.state));
       if (fsm_.state == State::open_confirm) observer_.on_open_received(*this);
     }
   }
@@ -76,7 +76,7 @@ void Session::perform(const Action& a) {
         } else if constexpr (std::is_same_v<T, act::Send>) {
           if (stream_) stream_->write(encode(x.message, codec_));
           if (auto* n = std::get_if<Notification>(&x.message))
-            spdlog::warn("peer {}: sent NOTIFICATION {}", peer_.name(), n->to_string());
+            log().warn("peer {}: sent NOTIFICATION {}", peer_.name(), n->to_string());
         } else if constexpr (std::is_same_v<T, act::ArmTimer>) {
           if (auto it = timers_.find(x.timer); it != timers_.end()) loop_.cancel(it->second);
           Timer which = x.timer;
@@ -96,12 +96,12 @@ void Session::perform(const Action& a) {
           inbuf_.clear();
           codec_ = CodecOptions{};
         } else if constexpr (std::is_same_v<T, act::SessionUp>) {
-          spdlog::info("peer {}: session established (hold time {}s, {})", peer_.name(),
-                       fsm_.hold_time, outbound_ ? "outbound" : "inbound");
+          log().info("peer {}: session established (hold time {}s, {})", peer_.name(),
+                     fsm_.hold_time, outbound_ ? "outbound" : "inbound");
           observer_.on_up(*this);
         } else if constexpr (std::is_same_v<T, act::SessionDown>) {
           last_error_ = x.reason;
-          spdlog::warn("peer {}: session down: {}", peer_.name(), x.reason);
+          log().warn("peer {}: session down: {}", peer_.name(), x.reason);
           observer_.on_down(*this, x.reason);
         } else if constexpr (std::is_same_v<T, act::Deliver>) {
           observer_.on_message(*this, x.message);
@@ -118,7 +118,7 @@ void Session::connect() {
         connecting_.reset();
         if (!r) {
           last_error_ = "connect: " + r.error();
-          spdlog::debug("peer {}: connect failed: {}", peer_.name(), r.error());
+          log().debug("peer {}: connect failed: {}", peer_.name(), r.error());
           handle(ev::TcpFailed{r.error()});
           return;
         }
@@ -145,7 +145,7 @@ void Session::on_data(ByteView data) {
     auto msg = decode(rest.first(**len), codec_);
     off += **len;
     if (!msg) {
-      spdlog::warn("peer {}: malformed message: {}", peer_.name(), msg.error().reason);
+      log().warn("peer {}: malformed message: {}", peer_.name(), msg.error().reason);
       handle(ev::DecodeFailed{msg.error()});
       return;
     }

@@ -1,6 +1,6 @@
 #include "bgp/speaker.hpp"
 
-#include <spdlog/spdlog.h>
+#include "bgp/log.hpp"
 
 #include <algorithm>
 
@@ -179,7 +179,7 @@ Result<bool, std::string> Speaker::start() {
                                [this](std::unique_ptr<Stream> s) { accept(std::move(s)); });
     if (!l) return Err(std::string("cannot listen: ") + l.error());
     listener_ = std::move(l).value();
-    spdlog::info("listening for BGP on {}", listener_->local().to_string());
+    log().info("listening for BGP on {}", listener_->local().to_string());
   }
   for (auto& p : peers_) {
     p->session = make_session(p->cfg);
@@ -193,8 +193,8 @@ void Speaker::accept(std::unique_ptr<Stream> stream) {
   auto it = std::find_if(peers_.begin(), peers_.end(),
                          [&](const auto& p) { return p->cfg.address == from.address; });
   if (shutting_down_ || it == peers_.end()) {
-    spdlog::warn("refused BGP connection from {}: {}", from.to_string(),
-                 shutting_down_ ? "shutting down" : "not a configured peer");
+    log().warn("refused BGP connection from {}: {}", from.to_string(),
+               shutting_down_ ? "shutting down" : "not a configured peer");
     stream->close();
     return;
   }
@@ -210,8 +210,8 @@ void Speaker::accept(std::unique_ptr<Stream> stream) {
     p.candidate->start();
     if (p.candidate->accept(stream)) return;
   }
-  spdlog::info("peer {}: refused extra connection from {} (session is {})", p.cfg.name(),
-               from.to_string(), to_string(st));
+  log().info("peer {}: refused extra connection from {} (session is {})", p.cfg.name(),
+             from.to_string(), to_string(st));
   stream->close();
 }
 
@@ -223,8 +223,8 @@ void Speaker::on_open_received(Session& s) {
   uint32_t remote_id = s.fsm().peer_open->bgp_id;
   Keep keep = resolve_collision(cfg_.router_id, remote_id);
   bool drop_primary = (keep == Keep::locally_initiated) != p->session->locally_initiated();
-  spdlog::info("peer {}: connection collision, keeping the {} connection", p->cfg.name(),
-               keep == Keep::locally_initiated ? "locally initiated" : "remotely initiated");
+  log().info("peer {}: connection collision, keeping the {} connection", p->cfg.name(),
+             keep == Keep::locally_initiated ? "locally initiated" : "remotely initiated");
   std::unique_ptr<Session> loser;
   if (drop_primary) {
     loser = std::move(p->session);
@@ -268,7 +268,7 @@ void Speaker::on_down(Session& s, const std::string& reason) {
   p->last_error = reason;
   if (rib_.is_up(p->id)) {
     if (size_t n = rib_.accepted_from(p->id))
-      spdlog::info("peer {}: dropped {} received routes", p->cfg.name(), n);
+      log().info("peer {}: dropped {} received routes", p->cfg.name(), n);
     rib_.peer_down(p->id);
     flush_all();
   }
@@ -292,15 +292,15 @@ void Speaker::on_message(Session& s, const Message& m) {
   const auto* u = std::get_if<Update>(&m);
   if (!u) return;
   ++p->updates_in;
-  for (const auto& d : u->diagnostics) spdlog::warn("peer {}: UPDATE: {}", p->cfg.name(), d);
+  for (const auto& d : u->diagnostics) log().warn("peer {}: UPDATE: {}", p->cfg.name(), d);
   if (auto eor = u->end_of_rib()) {
-    spdlog::info("peer {}: End-of-RIB for {} unicast", p->cfg.name(),
-                 eor->afi == kAfiIpv6 ? "IPv6" : "IPv4");
+    log().info("peer {}: End-of-RIB for {} unicast", p->cfg.name(),
+               eor->afi == kAfiIpv6 ? "IPv6" : "IPv4");
   }
-  const bool debug = spdlog::should_log(spdlog::level::debug);
+  const bool debug = log().should_log(spdlog::level::debug);
   for (const auto& pfx : u->withdrawn_all()) {
     rib_.withdraw(p->id, pfx);
-    if (debug) spdlog::debug("peer {}: withdrawn {}", p->cfg.name(), pfx.to_string());
+    if (debug) log().debug("peer {}: withdrawn {}", p->cfg.name(), pfx.to_string());
   }
   rib::Accepted worst = rib::Accepted::yes;
   if (!u->treat_as_withdraw) {
@@ -308,12 +308,11 @@ void Speaker::on_message(Session& s, const Message& m) {
       PathAttributes attrs = u->attrs;
       attrs.next_hop = nh;
       // describe() builds a string per prefix: only pay for it when it will be printed.
-      if (debug)
-        spdlog::debug("peer {}: received {}", p->cfg.name(), describe(pfx, {u->attrs, nh}));
+      if (debug) log().debug("peer {}: received {}", p->cfg.name(), describe(pfx, {u->attrs, nh}));
       auto a = rib_.announce(p->id, pfx, std::move(attrs));
       if (debug && (a == rib::Accepted::rejected_by_policy || a == rib::Accepted::rejected_loop))
-        spdlog::debug("peer {}: rejected {} ({})", p->cfg.name(), pfx.to_string(),
-                      a == rib::Accepted::rejected_loop ? "own AS in path" : "import policy");
+        log().debug("peer {}: rejected {} ({})", p->cfg.name(), pfx.to_string(),
+                    a == rib::Accepted::rejected_loop ? "own AS in path" : "import policy");
       if (a == rib::Accepted::warning_threshold || a == rib::Accepted::limit_exceeded) worst = a;
     };
     for (const auto& pfx : u->nlri)
@@ -329,18 +328,18 @@ void Speaker::on_message(Session& s, const Message& m) {
 void Speaker::on_limit(Peer& p, rib::Accepted a) {
   const auto& mp = p.cfg.max_prefix;
   if (a == rib::Accepted::warning_threshold) {
-    spdlog::warn("peer {}: {} routes accepted, {}% of the max-prefix limit {}", p.cfg.name(),
-                 rib_.accepted_from(p.id), mp.warning_percent, mp.limit);
+    log().warn("peer {}: {} routes accepted, {}% of the max-prefix limit {}", p.cfg.name(),
+               rib_.accepted_from(p.id), mp.warning_percent, mp.limit);
     return;
   }
   if (!mp.restart) {
-    spdlog::warn("peer {}: {} routes accepted, over the max-prefix limit {} (warn only)",
-                 p.cfg.name(), rib_.accepted_from(p.id), mp.limit);
+    log().warn("peer {}: {} routes accepted, over the max-prefix limit {} (warn only)",
+               p.cfg.name(), rib_.accepted_from(p.id), mp.limit);
     return;
   }
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(mp.restart_after).count();
-  spdlog::error("peer {}: over the max-prefix limit {}: closing the session, restart in {}s",
-                p.cfg.name(), mp.limit, secs);
+  log().error("peer {}: over the max-prefix limit {}: closing the session, restart in {}s",
+              p.cfg.name(), mp.limit, secs);
   p.session->stop(err::kCeaseMaxPrefixes);
   loop_.cancel(p.max_prefix_restart);
   p.max_prefix_restart =
@@ -390,7 +389,7 @@ void Speaker::flush_now(Peer& p) {
   // text built only when it will be printed.
   auto level_for = [&](const Prefix& pfx) -> std::optional<spdlog::level::level_enum> {
     auto level = is_vip(pfx) ? spdlog::level::info : spdlog::level::debug;
-    return spdlog::should_log(level) ? std::optional(level) : std::nullopt;
+    return log().should_log(level) ? std::optional(level) : std::nullopt;
   };
   std::vector<Prefix> v4, v6;
   for (const auto& pfx : out.withdraw) (pfx.family() == Family::v6 ? v6 : v4).push_back(pfx);
@@ -401,7 +400,7 @@ void Speaker::flush_now(Peer& p) {
     }
     for (const auto& pfx : *list)
       if (auto level = level_for(pfx))
-        spdlog::log(*level, "peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
+        log().log(*level, "peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
   }
   for (const auto& [attrs, prefixes] : out.announce) {
     PathAttributes a = *attrs;
@@ -413,12 +412,12 @@ void Speaker::flush_now(Peer& p) {
     }
     for (const auto& pfx : prefixes)
       if (auto level = level_for(pfx))
-        spdlog::log(*level, "peer {}: announced {} path [{}] next-hop {}", p.cfg.name(),
-                    pfx.to_string(), a.as_path ? a.as_path->to_string() : "", nh.to_string());
+        log().log(*level, "peer {}: announced {} path [{}] next-hop {}", p.cfg.name(),
+                  pfx.to_string(), a.as_path ? a.as_path->to_string() : "", nh.to_string());
   }
   if (out.size() > 100)
-    spdlog::info("peer {}: sent {} announcements and {} withdrawals", p.cfg.name(),
-                 out.size() - out.withdraw.size(), out.withdraw.size());
+    log().info("peer {}: sent {} announcements and {} withdrawals", p.cfg.name(),
+               out.size() - out.withdraw.size(), out.withdraw.size());
 }
 
 std::map<Prefix, ReceivedRoute> Speaker::received(size_t i) const {

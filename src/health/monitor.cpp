@@ -90,7 +90,10 @@ bool Monitor::undrain(const Prefix& p) {
 Duration Monitor::drain_all() {
   Duration longest{};
   for (auto& [p, v] : vips_) {
-    longest = std::max(longest, v.config().drain_time);
+    // Only an announced VIP has traffic to move away; a withdrawn one needs no wait.
+    auto pub = published_.find(p);
+    if (pub != published_.end() && pub->second.announce)
+      longest = std::max(longest, v.config().drain_time);
     drain(p);
   }
   return longest;

@@ -201,6 +201,29 @@ TEST(Monitor, VipFollowsItsRuleAndDrainsOnRequest) {
   scripts.clear();
 }
 
+TEST(Monitor, DrainAllOfNothingAnnouncedWaitsForNothing) {
+  // Regression: SIGTERM waited the full drain-time for a VIP already withdrawn.
+  sim::SimLoop loop;
+  std::vector<TimePoint> starts;
+  HealthConfig hc;
+  hc.checks.push_back(cfg(1, 1));
+  VipHealthConfig v;
+  v.checks = {"web"};
+  v.drain_time = 5s;
+  hc.vips[*Prefix::parse("198.18.9.9/32")] = v;
+  Monitor m(
+      loop, hc,
+      [&](const CheckConfig&) {
+        auto p = std::make_unique<Scripted>(loop, std::deque<bool>{false}, &starts);
+        p->latency = 1ms;
+        return p;
+      },
+      nullptr);
+  m.start();
+  loop.run_for(100ms);
+  EXPECT_EQ(m.drain_all(), Duration::zero());
+}
+
 TEST(Monitor, DrainAllWithdrawsAfterTheDrainTime) {
   sim::SimLoop loop;
   std::vector<TimePoint> starts;

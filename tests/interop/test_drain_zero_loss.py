@@ -184,7 +184,9 @@ def scenario(work):
     check(not lost, f"no request lost over {len(served)} requests (lost: {lost[:5]})")
     first_b = next(t for t, r in served if t > t_term and r == "north-europe")
     check(client.drain_seen is not None and t_term <= client.drain_seen <= first_b,
-          "BIRD saw 65535:0 on west-europe's route before traffic moved")
+          "BIRD saw 65535:0 on west-europe's route before traffic moved (SIGTERM at 0, "
+          f"65535:0 seen at {None if client.drain_seen is None else client.drain_seen - t_term}, "
+          f"first request to north-europe at {first_b - t_term})")
     check(first_b < t_exit, f"traffic left west-europe {(first_b - t_term) * 1000:.0f} ms "
                             f"after SIGTERM, while it still announced the VIP (it withdrew and "
                             f"exited at {(t_exit - t_term) * 1000:.0f} ms)")

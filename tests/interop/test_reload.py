@@ -109,8 +109,9 @@ def scenario(work):
     check(rc == 1 and "router-id: 198.18.18.9" in out and "restart to apply" in out,
           f"a change a reload cannot apply is refused, named: {out.strip()}")
     time.sleep(0.5)
-    check(bird.protocol("a") == ("Established", a_since) and bird.path("a") == [n, n, n]
-          and bird.protocol("c")[0] == "Established", "and neither changed anything")
+    state = (bird.protocol("a"), bird.path("a"), bird.protocol("c"))
+    check(state[0] == ("Established", a_since) and state[1] == [n, n, n]
+          and state[2][0] == "Established", f"and neither changed anything: a, its path, c: {state}")
 
     nva_conf(cfg, ["a", "b", "c"], 0)
     nva.signal(signal.SIGHUP)

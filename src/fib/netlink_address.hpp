@@ -6,15 +6,13 @@
 
 #include "core/ip.hpp"
 #include "core/result.hpp"
-
-struct mnl_socket;
+#include "fib/netlink_socket.hpp"
 
 namespace anycastd::fib {
 
 class NetlinkAddress {
  public:
   static Result<std::unique_ptr<NetlinkAddress>, std::string> open();
-  ~NetlinkAddress();
 
   enum class Added { added, already_present };
   // A host address (/32 or /128) on `ifname`.
@@ -22,12 +20,10 @@ class NetlinkAddress {
   std::string remove(const IpAddress& a, const std::string& ifname = "lo");
 
  private:
-  explicit NetlinkAddress(mnl_socket* nl);
+  explicit NetlinkAddress(std::unique_ptr<NetlinkSocket> nl) : nl_(std::move(nl)) {}
   std::string request(uint16_t type, uint16_t flags, const IpAddress& a, const std::string& ifname);
 
-  mnl_socket* nl_;
-  uint32_t portid_ = 0;
-  uint32_t seq_ = 0;
+  std::unique_ptr<NetlinkSocket> nl_;
 };
 
 }  // namespace anycastd::fib

@@ -75,44 +75,20 @@ int collect(const nlmsghdr* nlh, void* data) {
 }  // namespace
 
 Result<std::unique_ptr<NetlinkFib>, std::string> NetlinkFib::open(const FibConfig& cfg) {
-  mnl_socket* nl = mnl_socket_open(NETLINK_ROUTE);
-  if (!nl) return Err(std::string("netlink socket: ") + std::strerror(errno));
-  if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-    std::string e = std::string("netlink bind: ") + std::strerror(errno);
-    mnl_socket_close(nl);
-    return Err(e);
-  }
-  return std::unique_ptr<NetlinkFib>(new NetlinkFib(nl, cfg));
+  auto nl = NetlinkSocket::open();
+  if (!nl) return Err(nl.error());
+  return std::unique_ptr<NetlinkFib>(new NetlinkFib(std::move(*nl), cfg));
 }
 
-NetlinkFib::NetlinkFib(mnl_socket* nl, FibConfig cfg)
-    : nl_(nl), cfg_(cfg), portid_(mnl_socket_get_portid(nl)) {}
+NetlinkFib::NetlinkFib(std::unique_ptr<NetlinkSocket> nl, FibConfig cfg)
+    : nl_(std::move(nl)), cfg_(cfg) {}
 
-NetlinkFib::~NetlinkFib() {
-  mnl_socket_close(nl_);
-}
-
-std::string NetlinkFib::request(void* buf) {
-  auto* nlh = static_cast<nlmsghdr*>(buf);
-  uint32_t seq = nlh->nlmsg_seq;
-  if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return std::strerror(errno);
-  std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE);
-  for (;;) {
-    ssize_t n = mnl_socket_recvfrom(nl_, rx.data(), rx.size());
-    if (n < 0) return std::strerror(errno);
-    int rc = mnl_cb_run(rx.data(), static_cast<size_t>(n), seq, portid_, nullptr, nullptr);
-    if (rc == MNL_CB_ERROR) return std::strerror(errno);
-    if (rc == MNL_CB_STOP) return {};
-    // MNL_CB_OK with no ACK yet: keep reading.
-  }
-}
+NetlinkFib::~NetlinkFib() = default;
 
 std::string NetlinkFib::install(const KernelRoute& r) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-  nlh->nlmsg_type = RTM_NEWROUTE;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
-  nlh->nlmsg_seq = ++seq_;
+  std::vector<char> buf;
+  nlmsghdr* nlh =
+      nl_->start(buf, RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
   put_route_header(nlh, r.prefix, cfg_, true);
   if (r.next_hops.size() == 1) {
     const auto& nh = r.next_hops.front();
@@ -129,40 +105,24 @@ std::string NetlinkFib::install(const KernelRoute& r) {
     }
     mnl_attr_nest_end(nlh, nest);
   }
-  return request(buf.data());
+  return nl_->request(nlh);
 }
 
 std::string NetlinkFib::remove(const Prefix& p) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-  nlh->nlmsg_type = RTM_DELROUTE;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  nlh->nlmsg_seq = ++seq_;
+  std::vector<char> buf;
+  nlmsghdr* nlh = nl_->start(buf, RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK);
   put_route_header(nlh, p, cfg_, false);
-  return request(buf.data());
+  return nl_->request(nlh);
 }
 
 Result<size_t, std::string> NetlinkFib::purge() {
   Found found{&cfg_, {}};
   for (int family : {AF_INET, AF_INET6}) {
-    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = RTM_GETROUTE;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    nlh->nlmsg_seq = ++seq_;
+    std::vector<char> buf;
+    nlmsghdr* nlh = nl_->start(buf, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
     auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
     rtm->rtm_family = static_cast<uint8_t>(family);
-    if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0)
-      return Err(std::string("route dump: ") + std::strerror(errno));
-    std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE);
-    for (;;) {
-      ssize_t n = mnl_socket_recvfrom(nl_, rx.data(), rx.size());
-      if (n < 0) return Err(std::string("route dump: ") + std::strerror(errno));
-      int rc =
-          mnl_cb_run(rx.data(), static_cast<size_t>(n), nlh->nlmsg_seq, portid_, collect, &found);
-      if (rc == MNL_CB_ERROR) return Err(std::string("route dump: ") + std::strerror(errno));
-      if (rc == MNL_CB_STOP) break;
-    }
+    if (auto e = nl_->request(nlh, collect, &found); !e.empty()) return Err("route dump: " + e);
   }
   for (const auto& p : found.prefixes)
     if (auto e = remove(p); !e.empty()) return Err("remove stale " + p.to_string() + ": " + e);

@@ -6,8 +6,7 @@
 #include "core/result.hpp"
 #include "fib/fib_config.hpp"
 #include "fib/fib_sync.hpp"
-
-struct mnl_socket;
+#include "fib/netlink_socket.hpp"
 
 namespace anycastd::fib {
 
@@ -23,13 +22,10 @@ class NetlinkFib : public FibWriter {
   Result<size_t, std::string> purge();
 
  private:
-  NetlinkFib(mnl_socket* nl, FibConfig cfg);
-  std::string request(void* buf);
+  NetlinkFib(std::unique_ptr<NetlinkSocket> nl, FibConfig cfg);
 
-  mnl_socket* nl_;
+  std::unique_ptr<NetlinkSocket> nl_;
   FibConfig cfg_;
-  uint32_t portid_ = 0;
-  uint32_t seq_ = 0;
 };
 
 }  // namespace anycastd::fib

@@ -1,6 +1,8 @@
 """anycastctl against a running anycastd peered with BIRD: every command's table and JSON,
 drain/undrain as BIRD sees them (65535:0 on the route), and the exit codes scripts test."""
 import json
+import socket
+import threading
 import re
 import os
 import subprocess
@@ -107,6 +109,18 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
     Proc("anycastd", [ANYCASTD, "-c", cfg], os.path.join(work, "anycastd.log"))
     wait_until(lambda: bird.route(VIP) and bird.route(PLAIN_VIP), 20, "BIRD holding both VIPs")
     check(oct(os.stat(sock).st_mode & 0o777) == "0o600", "the control socket is mode 0600")
+    # A client that connects and never asks is dropped after 10 s (runs alongside the rest).
+    silent = {}
+
+    def hold_silent():
+        with socket.socket(socket.AF_UNIX) as c:
+            c.connect(sock)
+            c.settimeout(15)
+            t = time.monotonic()
+            silent["eof"] = c.recv(1) == b""
+            silent["after"] = time.monotonic() - t
+    holder = threading.Thread(target=hold_silent, daemon=True)
+    holder.start()
 
     peers = ctl_json(sock, "show", "peers")["peers"]
     check(len(peers) == 1 and peers[0]["address"] == BIRD and peers[0]["state"] == "Established"
@@ -220,6 +234,10 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
     check(rc == 3 and "cannot reach anycastd" in err, f"no daemon: exit 3, {err.strip()!r}")
     rc, _, _ = ctl(sock, "show", "nonsense")
     check(rc == 2, "bad usage: exit 2")
+
+    holder.join(16)
+    check(silent.get("eof") and 9 <= silent["after"] <= 12,
+          f"a silent control client is closed after 10 s: {silent}")
 
     web.stop()
     wait_until(lambda: bird.route(VIP) is None, 10, "the VIP withdrawn when its backend stops")

@@ -1,11 +1,13 @@
 """Type=notify as systemd sees it, without systemd: anycastd started with NOTIFY_SOCKET and
 WATCHDOG_USEC must send READY=1 once started, WATCHDOG=1 about every half period, and
 STOPPING=1 when SIGTERM begins the drain. Run with --log-format json, as under a journal
-shipper: every log line must be one JSON object."""
+shipper: every log line must be one JSON object. Then levels per subsystem: warn for all
+but bgp=debug shows BGP's state changes and nothing of the rest; a bad spec exits 2."""
 import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -58,8 +60,32 @@ control: none
           f"--log-format json: {len(lines)} lines, each an object with time, level and msg")
 
 
+def subsystem_levels(work):
+    cfg = os.path.join(work, "levels.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"""router-id: 198.18.{NET}.1
+local-as: 65010
+control: none
+peers:
+  - {{address: 127.0.{NET}.2, remote-as: 65515, port: 18017, local-address: 127.0.{NET}.1,
+      connect-retry: 1}}
+""")
+    log = os.path.join(work, "levels.log")
+    d = Proc("levels", [ANYCASTD, "-c", cfg, "--log-level", "warn,bgp=debug"], log)
+    time.sleep(1.5)
+    d.signal(signal.SIGTERM)
+    d.p.wait(10)
+    text = open(log).read()
+    check("Idle -> Connect" in text and "anycastd started" not in text,
+          "--log-level warn,bgp=debug: BGP's debug lines, none of the rest's info")
+    r = subprocess.run([ANYCASTD, "-c", cfg, "--log-level", "info,bgpx=debug"],
+                       capture_output=True, text=True, timeout=10)
+    check(r.returncode == 2 and "'bgpx': a subsystem is bgp, health, proxy, fib or api" in r.stderr,
+          f"a bad subsystem exits 2 and says why: {r.stderr.strip()!r}")
+
+
 def main():
-    return run_test("systemd_notify", scenario)
+    return run_test("systemd_notify", lambda work: (scenario(work), subsystem_levels(work)))
 
 
 if __name__ == "__main__":

@@ -206,12 +206,8 @@ TEST(ProxyEngine, MaglevKeepsAClientOnOneBackend) {
 
 TEST(ProxyEngine, UdpAnswersComeBackFromTheVip) {
   // A UDP backend that answers "<name>:<query>".
-  int srv = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  auto sa = to_sockaddr(ep("127.0.13.111", 0));
-  ASSERT_EQ(::bind(srv, sa.get(), sa.length), 0);
-  SockAddr bound;
-  bound.length = sizeof bound.storage;
-  ::getsockname(srv, bound.get(), &bound.length);
+  auto [srv, backend] = bound_udp(ep("127.0.13.111", 0));
+  ASSERT_GE(srv, 0);
   set_timeout(srv, 200);
   std::atomic<bool> done{false};
   std::thread server([&] {
@@ -225,7 +221,7 @@ TEST(ProxyEngine, UdpAnswersComeBackFromTheVip) {
       ::sendto(srv, answer.data(), answer.size(), 0, from.get(), from.length);
     }
   });
-  auto s = service("127.0.13.11", {{from_sockaddr(bound.get()), 1}});
+  auto s = service("127.0.13.11", {{backend, 1}});
   s.protocol = Protocol::udp;
   auto e = start(s, 2);
   int cl = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -279,13 +275,9 @@ TEST(ProxyEngine, BadListenAddressFailsAtStart) {
 TEST(ProxyEngine, DrainingUdpServiceReleasesQuietFlows) {
   // A shutdown waits for open connections; an answered DNS flow must not hold it for the
   // whole idle timeout.
-  int srv = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  auto sa = to_sockaddr(ep("127.0.13.141", 0));
-  ASSERT_EQ(::bind(srv, sa.get(), sa.length), 0);
-  SockAddr bound;
-  bound.length = sizeof bound.storage;
-  ::getsockname(srv, bound.get(), &bound.length);
-  auto s = service("127.0.13.14", {{from_sockaddr(bound.get()), 1}});
+  auto [srv, backend] = bound_udp(ep("127.0.13.141", 0));
+  ASSERT_GE(srv, 0);
+  auto s = service("127.0.13.14", {{backend, 1}});
   s.protocol = Protocol::udp;
   s.idle_timeout = 30s;
   s.drain_time = 10s;

@@ -49,6 +49,27 @@ inline bool write_all(int fd, const std::string& s) {
   return true;
 }
 
+// A UDP socket bound at `at` (port 0: any); fd -1 when the bind fails.
+struct BoundUdp {
+  int fd = -1;
+  Endpoint endpoint;
+};
+inline BoundUdp bound_udp(const Endpoint& at) {
+  BoundUdp b;
+  b.fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  auto sa = to_sockaddr(at);
+  if (::bind(b.fd, sa.get(), sa.length) != 0) {
+    ::close(b.fd);
+    b.fd = -1;
+    return b;
+  }
+  SockAddr local;
+  local.length = sizeof local.storage;
+  ::getsockname(b.fd, local.get(), &local.length);
+  b.endpoint = from_sockaddr(local.get());
+  return b;
+}
+
 // A TCP backend: each connection gets `answer(received)` after the client half-closes,
 // then a close. A thread per connection keeps it simple.
 class TcpBackend {

@@ -37,18 +37,21 @@ void Checker::stop() {
 void Checker::schedule_regular() {
   loop_.cancel(next_);
   TimePoint now = loop_.now();
-  // The next slot of the grid that is still ahead: a slow or skipped check never shifts
-  // the ones after it.
-  do {
-    ++slot_;
-  } while (base_ + cfg_.interval * static_cast<int64_t>(slot_) <= now);
-  TimePoint due = base_ + cfg_.interval * static_cast<int64_t>(slot_);
+  // The first slot of the grid after the last one that ran and still ahead: a slow or
+  // skipped check never shifts the ones after it, and rescheduling before the slot came
+  // (a passive failure does) keeps it rather than skipping to the one after.
+  uint64_t slot = slot_ + 1;
+  while (base_ + cfg_.interval * static_cast<int64_t>(slot) <= now) ++slot;
+  TimePoint due = base_ + cfg_.interval * static_cast<int64_t>(slot);
   if (cfg_.jitter.count() > 0) {
     std::uniform_int_distribution<int64_t> d(-cfg_.jitter.count(), cfg_.jitter.count());
     due += Duration(d(rng_));
     if (due < now) due = now;
   }
-  next_ = loop_.schedule(due - now, [this] { run(); });
+  next_ = loop_.schedule(due - now, [this, slot] {
+    slot_ = slot;
+    run();
+  });
 }
 
 void Checker::run() {

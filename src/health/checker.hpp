@@ -48,7 +48,7 @@ class Checker : private Stream::Handler {
   std::mt19937_64 rng_;
   CheckState state_;
   TimePoint base_{};
-  uint64_t slot_ = 0;
+  uint64_t slot_ = 0;  // the grid slot of the last regular check that ran
   TimerId next_ = 0, timeout_ = 0;
   bool running_ = false, started_ = false, fast_ = false, fast_run_ = false;
   std::shared_ptr<void> watch_token_;

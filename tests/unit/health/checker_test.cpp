@@ -159,6 +159,26 @@ TEST(Checker, PassiveFailuresCountButOneAloneDoesNotTakeABackendDown) {
   EXPECT_EQ(c.state().failures(), 0u);
 }
 
+TEST(Checker, PassiveFailuresThatTakeItDownKeepTheNextSlot) {
+  // Regression: rescheduling before the pending slot came skipped it, so a backend taken
+  // down by the proxy's failures waited two intervals for its next check, not one.
+  sim::SimLoop loop;
+  std::vector<TimePoint> starts;
+  auto probe = std::make_unique<Scripted>(loop, std::deque<bool>{true}, &starts);
+  probe->latency = 1ms;
+  Checker c(loop, cfg(1, 2), std::move(probe), nullptr);
+  TimePoint t0 = loop.now();
+  c.start();
+  loop.run_for(1100ms);  // checks at 0 and 1 s
+  c.passive_failure("Connection refused");
+  c.passive_failure("Connection refused");
+  ASSERT_FALSE(c.state().up());
+  loop.run_for(1000ms);
+  ASSERT_EQ(starts.size(), 3u);
+  EXPECT_EQ(starts[2] - t0, 2s) << "the 2 s slot, not the 3 s one";
+  EXPECT_TRUE(c.state().up());
+}
+
 TEST(Monitor, VipFollowsItsRuleAndDrainsOnRequest) {
   sim::SimLoop loop;
   std::map<std::string, std::deque<bool>> scripts{{"a", {true}}, {"b", {true, true, true, false}}};

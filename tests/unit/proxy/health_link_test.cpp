@@ -1,0 +1,82 @@
+// The glue between checks and the proxy: health gates backends, and the proxy's failed
+// connects count against the backend's checks at once (passive health).
+#include "proxy/health_link.hpp"
+
+#include <gtest/gtest.h>
+
+#include "loopback_servers.hpp"
+#include "runtime/sim/sim_loop.hpp"
+
+using namespace anycastd;
+using namespace anycastd::proxy;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Always passes, 1 ms after it starts.
+struct Passing : health::Probe {
+  Loop& loop;
+  TimerId t = 0;
+  explicit Passing(Loop& l) : loop(l) {}
+  void start(std::function<void(health::CheckResult)> done) override {
+    t = loop.schedule(1ms, [done] { done(health::CheckResult::success(1ms)); });
+  }
+  void cancel() override { loop.cancel(t); }
+};
+
+}  // namespace
+
+TEST(HealthLink, ChecksGateBackendsAndProxyFailuresCountAgainstThem) {
+  sim::SimLoop loop;
+  health::HealthConfig hc;
+  health::CheckConfig web;
+  web.name = "web";
+  web.target = proxy::testing::ep("127.0.13.171", 80);
+  web.rise = 1;
+  web.fall = 2;
+  web.interval = 1s;
+  web.timeout = 500ms;
+  hc.checks.push_back(web);
+  health::Monitor m(
+      loop, hc, [&](const health::CheckConfig&) { return std::make_unique<Passing>(loop); },
+      nullptr);
+
+  ProxyConfig pc;
+  pc.threads = 1;
+  ServiceConfig s;
+  s.name = "web";
+  s.listen = proxy::testing::ep("127.0.13.17", 18080);
+  s.backends = {{proxy::testing::ep("127.0.13.171", 80), 1, {"web"}},
+                {proxy::testing::ep("127.0.13.172", 80), 1, {}}};
+  pc.services.push_back(s);
+  auto engine = Engine::start(pc);
+  ASSERT_TRUE(engine) << engine.error();
+  EXPECT_FALSE((*engine)->stats(0).backends[0].healthy) << "unused until its check passes";
+  EXPECT_TRUE((*engine)->stats(0).backends[1].healthy) << "no checks: always used";
+
+  HealthLink link(m, **engine);
+  std::vector<std::string> logged;
+  link.on_log = [&](const ServiceConfig&, const BackendConfig& b, const std::string& why) {
+    logged.push_back(b.endpoint.to_string() + " " + why);
+  };
+  m.on_check = [&](const health::Checker& c, bool flipped) { link.on_check(c, flipped); };
+  m.start();
+  link.refresh();
+  loop.run_for(1100ms);  // the first check comes within one interval
+  ASSERT_TRUE(m.checker("web")->state().up());
+  EXPECT_TRUE((*engine)->stats(0).backends[0].healthy);
+
+  // Two refused connects seen by the proxy: `fall` failures without waiting for the next
+  // interval, so the backend is out at once; the log says so once, not per failure.
+  link.on_failure(0, 0, "Connection refused");
+  link.on_failure(0, 0, "Connection refused");
+  EXPECT_EQ(m.checker("web")->state().results(health::Failure::refused), 2u);
+  EXPECT_FALSE(m.checker("web")->state().up());
+  EXPECT_FALSE((*engine)->stats(0).backends[0].healthy);
+  EXPECT_EQ(logged, std::vector<std::string>{"127.0.13.171:80 Connection refused"});
+  // The next real check passes (rise 1): the backend is used again.
+  loop.run_for(1100ms);
+  EXPECT_TRUE(m.checker("web")->state().up())
+      << m.checker("web")->state().checks() << " " << m.checker("web")->state().last()->describe();
+  EXPECT_TRUE((*engine)->stats(0).backends[0].healthy);
+}

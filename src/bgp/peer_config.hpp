@@ -61,6 +61,9 @@ struct VipConfig {
   std::optional<uint32_t> med;
   // False when health checks decide: nothing is announced before they pass.
   bool start_announced = true;
+  // ASNs the originated path carries behind ours: the lab's Virtual WAN route map that
+  // prepends an ASN on routes from a connection.
+  std::vector<uint32_t> path_asns{};
   bool operator==(const VipConfig&) const = default;
 };
 

@@ -8,6 +8,7 @@ PathAttributes vip_attributes(const VipConfig& vip, uint32_t local_as, const Vip
   PathAttributes a;
   a.origin = kOriginIgp;
   AsPath path;
+  for (auto it = vip.path_asns.rbegin(); it != vip.path_asns.rend(); ++it) path.prepend(*it, 1);
   path.prepend(local_as, vip.prepend + adjust.extra_prepend);
   a.as_path = path;
   a.med = adjust.med ? adjust.med : vip.med;

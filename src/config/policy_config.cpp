@@ -105,7 +105,7 @@ policy::Actions read_actions(const YamlReader& r, const YAML::Node& n, const std
   r.require_map(n, path);
   r.only_keys(
       n, path,
-      {"action", "prepend", "prepend-as", "remove-as", "replace-as", "set-communities",
+      {"action", "prepend", "prepend-as", "remove-as", "replace-as", "remove-private-as", "set-communities",
        "add-communities", "remove-communities", "set-large-communities", "add-large-communities",
        "remove-large-communities", "med", "local-pref", "next-hop"});
   if (auto x = n["action"]) {
@@ -127,6 +127,8 @@ policy::Actions read_actions(const YamlReader& r, const YAML::Node& n, const std
   }
   if (auto x = n["remove-as"]) a.remove_asns = asns(r, x, path + ".remove-as");
   if (auto x = n["replace-as"]) a.replace_asns = asns(r, x, path + ".replace-as");
+  if (auto x = n["remove-private-as"])
+    a.remove_private_asns = r.boolean(x, path + ".remove-private-as");
   if (auto x = n["set-communities"])
     a.set_communities = communities(r, x, path + ".set-communities");
   if (auto x = n["add-communities"])
@@ -191,6 +193,7 @@ std::string print_actions(const policy::Actions& a) {
   if (!a.remove_asns.empty()) o << "        remove-as: " << join(strs(a.remove_asns, num)) << "\n";
   if (!a.replace_asns.empty())
     o << "        replace-as: " << join(strs(a.replace_asns, num)) << "\n";
+  if (a.remove_private_asns) o << "        remove-private-as: true\n";
   if (a.set_communities)
     o << "        set-communities: " << join(strs(*a.set_communities, comm)) << "\n";
   if (!a.add_communities.empty())
@@ -242,10 +245,11 @@ std::map<std::string, policy::Policy> read_policies(const YamlReader& r, const Y
 
 rib::DecisionConfig read_decision(const YamlReader& r, const YAML::Node& n) {
   r.require_map(n, "decision");
-  r.only_keys(n, "decision", {"always-compare-med", "tie-break", "multipath"});
+  r.only_keys(n, "decision", {"always-compare-med", "ignore-med", "tie-break", "multipath"});
   rib::DecisionConfig d;
   if (n["always-compare-med"])
     d.always_compare_med = r.boolean(n["always-compare-med"], "decision.always-compare-med");
+  if (n["ignore-med"]) d.ignore_med = r.boolean(n["ignore-med"], "decision.ignore-med");
   if (n["multipath"]) d.multipath = r.integer(n["multipath"], "decision.multipath", 1, 64);
   if (auto t = n["tie-break"]) {
     if (!t.IsSequence()) r.fail(t, "decision.tie-break", "expected a list");
@@ -263,7 +267,7 @@ rib::DecisionConfig read_decision(const YamlReader& r, const YAML::Node& n) {
 std::string print_decision(const rib::DecisionConfig& d) {
   std::ostringstream o;
   o << "decision:\n  always-compare-med: " << (d.always_compare_med ? "true" : "false")
-    << "\n  multipath: " << d.multipath << "\n  tie-break: "
+    << "\n  ignore-med: " << (d.ignore_med ? "true" : "false") << "\n  multipath: " << d.multipath << "\n  tie-break: "
     << join(strs(d.tie_breaks, [](rib::TieBreak t) { return std::string(rib::to_string(t)); }))
     << "\n";
   return o.str();

@@ -76,14 +76,19 @@ bool matches(const Match& m, const Prefix& prefix, const bgp::PathAttributes& a,
   return true;
 }
 
+bool is_private_asn(uint32_t asn) {
+  return (asn >= 64512 && asn <= 65534) || (asn >= 4200000000u && asn <= 4294967294u);
+}
+
 void apply(const Actions& x, bgp::PathAttributes& a, const Context& ctx) {
-  if (!x.remove_asns.empty() || !x.replace_asns.empty()) {
+  if (!x.remove_asns.empty() || !x.replace_asns.empty() || x.remove_private_asns) {
     bgp::AsPath path = a.as_path.value_or(bgp::AsPath{});
     for (auto& seg : path.segments) {
       for (auto& asn : seg.asns)
         if (std::find(x.replace_asns.begin(), x.replace_asns.end(), asn) != x.replace_asns.end())
           asn = ctx.local_as;
       remove_all(seg.asns, x.remove_asns);
+      if (x.remove_private_asns) std::erase_if(seg.asns, is_private_asn);
     }
     std::erase_if(path.segments, [](const bgp::AsSegment& s) { return s.asns.empty(); });
     a.as_path = std::move(path);

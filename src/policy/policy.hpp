@@ -41,6 +41,8 @@ struct Actions {
   std::vector<Prepend> prepend;
   std::vector<uint32_t> remove_asns;   // drop these ASNs from the path
   std::vector<uint32_t> replace_asns;  // as-override: these ASNs become the local ASN
+  // Drops private ASNs (RFC 6996), as ExpressRoute's edge does toward the customer.
+  bool remove_private_asns = false;
   std::optional<std::vector<uint32_t>> set_communities;
   std::vector<uint32_t> add_communities, remove_communities;
   std::optional<std::vector<bgp::LargeCommunity>> set_large_communities;
@@ -72,6 +74,9 @@ struct Context {
   std::optional<IpAddress> self;  // next hop for next-hop-self
   IpAddress from_peer;            // the peer the route was learned from (matches `peers`)
 };
+
+// 64512-65534 and 4200000000-4294967294 (RFC 6996).
+bool is_private_asn(uint32_t asn);
 
 bool matches(const Match& m, const Prefix& prefix, const bgp::PathAttributes& attrs,
              const Context& ctx);

@@ -91,7 +91,7 @@ Verdict compare(const Path& a, const Neighbour& na, const Path& b, const Neighbo
   // RFC 4271 §9.1.2.2 (c): MED only between routes from the same neighbouring AS; a
   // missing MED is the lowest value (RFC 4271 §5.1.4 leaves it to the implementation, and
   // BIRD, FRR and GoBGP all read it as 0).
-  if (cfg.always_compare_med || first_as(x) == first_as(y)) {
+  if (!cfg.ignore_med && (cfg.always_compare_med || first_as(x) == first_as(y))) {
     if (int o = lower(x.med.value_or(0), y.med.value_or(0))) return decide(o, Step::med);
   }
   if (int o = lower(na.ibgp, nb.ibgp)) return decide(o, Step::ebgp_over_ibgp);

@@ -15,6 +15,8 @@ enum class TieBreak { oldest, router_id, lowest_next_hop, peer_address };
 
 struct DecisionConfig {
   bool always_compare_med = false;
+  // Azure Route Server compares only the AS path between NVAs: MED never decides.
+  bool ignore_med = false;
   std::vector<TieBreak> tie_breaks{TieBreak::router_id, TieBreak::peer_address};
   size_t multipath = 1;  // equal best paths kept (ECMP); 1 = no ECMP
 };

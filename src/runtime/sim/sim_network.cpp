@@ -9,9 +9,11 @@ struct SimNetwork::Pipe {
   bool closed[2] = {false, false};  // side i closed itself or saw the close
   Bytes inbox[2];                   // data that arrived before start()
   std::optional<std::string> pending_close[2];
+  bool severed = false;  // one end crashed: nothing more passes, not even a close
 
+  Duration delay() const { return net->latency(ends[0].address, ends[1].address); }
   void deliver(int to, Bytes data) {
-    if (closed[to]) return;
+    if (closed[to] || severed) return;
     if (!handler[to]) {
       inbox[to].insert(inbox[to].end(), data.begin(), data.end());
       return;
@@ -19,7 +21,7 @@ struct SimNetwork::Pipe {
     handler[to]->on_data(data);
   }
   void hang_up(int to, const std::string& reason) {
-    if (closed[to]) return;
+    if (closed[to] || severed) return;
     if (!handler[to]) {
       pending_close[to] = reason;
       return;
@@ -54,7 +56,7 @@ class SimStream : public Stream {
     if (pipe_->closed[side_]) return;
     int to = 1 - side_;
     pipe_->net->loop().schedule(
-        pipe_->net->latency(),
+        pipe_->delay(),
         [pipe = pipe_, to, d = std::move(data)]() mutable { pipe->deliver(to, std::move(d)); });
   }
   void close() override {
@@ -62,7 +64,7 @@ class SimStream : public Stream {
     pipe_->closed[side_] = true;
     pipe_->handler[side_] = nullptr;
     int to = 1 - side_;
-    pipe_->net->loop().schedule(pipe_->net->latency(), [pipe = pipe_, to] {
+    pipe_->net->loop().schedule(pipe_->delay(), [pipe = pipe_, to] {
       pipe->hang_up(to, "connection closed by peer");
     });
   }
@@ -71,7 +73,7 @@ class SimStream : public Stream {
     pipe_->closed[side_] = true;
     pipe_->handler[side_] = nullptr;
     int to = 1 - side_;
-    pipe_->net->loop().schedule(pipe_->net->latency(), [pipe = pipe_, to] {
+    pipe_->net->loop().schedule(pipe_->delay(), [pipe = pipe_, to] {
       pipe->hang_up(to, "connection reset by peer");
     });
   }
@@ -125,8 +127,11 @@ std::shared_ptr<void> SimNetwork::connect(std::optional<IpAddress> local, Endpoi
   auto token = std::make_shared<int>(0);
   std::weak_ptr<void> weak = token;
   Endpoint from{local.value_or(IpAddress::v4(0x7F000001)), next_port_++};
-  loop_.schedule(latency_ * 2, [this, weak, from, remote, cb = std::move(cb)] {
+  loop_.schedule(latency(from.address, remote.address) * 2, [this, weak, from, remote,
+                                                              cb = std::move(cb)] {
     if (weak.expired()) return;
+    // A powered-off host answers nothing: the connect hangs until the caller gives up.
+    if (crashed(remote.address) || crashed(from.address)) return;
     auto it = listeners_.find({remote.address, remote.port});
     if (it == listeners_.end()) it = listeners_.find({IpAddress{}, remote.port});
     if (it == listeners_.end() || blocked(from.address, remote.address)) {
@@ -167,7 +172,7 @@ class SimDatagram : public Datagram {
     net_.udp_ports_.erase({port_->at.address, port_->at.port});
   }
   void send(const Endpoint& to, Bytes data) override {
-    net_.loop().schedule(net_.latency(),
+    net_.loop().schedule(net_.latency(port_->at.address, to.address),
                          [&net = net_, from = port_->at, to, d = std::move(data)]() mutable {
                            net.deliver_datagram(from, to, std::move(d));
                          });
@@ -192,7 +197,7 @@ Result<std::unique_ptr<Datagram>, std::string> SimNetwork::udp(Endpoint at,
 }
 
 void SimNetwork::deliver_datagram(Endpoint from, Endpoint to, Bytes data) {
-  if (blocked(from.address, to.address)) return;
+  if (blocked(from.address, to.address) || crashed(from.address) || crashed(to.address)) return;
   auto find = [this](const Endpoint& e) -> std::shared_ptr<UdpPort> {
     auto it = udp_ports_.find({e.address, e.port});
     if (it == udp_ports_.end()) it = udp_ports_.find({IpAddress{}, e.port});
@@ -247,6 +252,29 @@ void SimNetwork::partition(IpAddress a, IpAddress b) {
       ++it;
     }
   }
+}
+
+void SimNetwork::crash(IpAddress host) {
+  dead_.insert(host);
+  for (auto it = pipes_.begin(); it != pipes_.end();) {
+    if ((*it)->ends[0].address == host || (*it)->ends[1].address == host) {
+      (*it)->severed = true;
+      it = pipes_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void SimNetwork::set_latency(IpAddress a, IpAddress b, Duration d) {
+  latencies_[{a, b}] = d;
+  latencies_[{b, a}] = d;
+}
+
+Duration SimNetwork::latency(const IpAddress& a, const IpAddress& b) const {
+  if (latencies_.empty()) return latency_;
+  auto it = latencies_.find({a, b});
+  return it == latencies_.end() ? latency_ : it->second;
 }
 
 void SimNetwork::heal(IpAddress a, IpAddress b) {

@@ -29,6 +29,15 @@ class SimNetwork : public Transport {
   // Cuts every open connection between a and b and refuses new ones until healed.
   void partition(IpAddress a, IpAddress b);
   void heal(IpAddress a, IpAddress b);
+  // A host that loses power: nothing it sent is delivered, its peers get no FIN or reset
+  // (they notice only by their own timers), connects to it never answer. revive() lets it
+  // open and accept new connections; the severed ones stay dead.
+  void crash(IpAddress host);
+  void revive(IpAddress host) { dead_.erase(host); }
+  bool crashed(const IpAddress& host) const { return dead_.count(host) > 0; }
+  // One-way latency between two hosts, overriding the default (regions far apart).
+  void set_latency(IpAddress a, IpAddress b, Duration d);
+  Duration latency(const IpAddress& a, const IpAddress& b) const;
 
   SimLoop& loop() { return loop_; }
   Duration latency() const { return latency_; }
@@ -46,6 +55,8 @@ class SimNetwork : public Transport {
   uint16_t next_port_ = 40000;
   std::map<std::pair<IpAddress, uint16_t>, AcceptCallback> listeners_;
   std::set<std::pair<IpAddress, IpAddress>> partitions_;
+  std::set<IpAddress> dead_;
+  std::map<std::pair<IpAddress, IpAddress>, Duration> latencies_;
   std::set<std::shared_ptr<Pipe>> pipes_;
   std::map<std::pair<IpAddress, uint16_t>, std::weak_ptr<UdpPort>> udp_ports_;
 };

@@ -43,6 +43,16 @@ TEST(VipAdvert, Seed004PrependAndNextHopSelf) {
   EXPECT_FALSE(a->local_pref);  // never sent to an eBGP peer
 }
 
+// Seed 001's Virtual WAN route map: the connection's routes carry 11111 behind the hub's
+// own 65515, which the ExpressRoute edge shows as "65515 11111".
+TEST(VipAdvert, PathAsnsFollowOwnAsn) {
+  VipConfig v{P("10.13.76.0/24"), std::nullopt, 0, {}, {}, std::nullopt};
+  v.path_asns = {11111};
+  auto a = exported(v, route_server(), A("192.168.128.12"));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->as_path->to_string(), "65010 11111");
+}
+
 TEST(VipAdvert, IbgpPeerGetsLocalPrefAndNoOwnAsn) {
   PeerConfig p = route_server();
   p.remote_as = 65010;

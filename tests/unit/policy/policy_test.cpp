@@ -99,6 +99,18 @@ TEST(Actions, PathRewrites) {
   EXPECT_EQ(a.as_path->to_string(), "65010 65010 11111 65001");
 }
 
+// ExpressRoute's edge toward the customer: "65515 65010 65010" leaves as nothing private,
+// while public ASNs (and the 32-bit private range's neighbours) stay.
+TEST(Actions, RemovePrivateAsns) {
+  auto a = attrs({65515, 64512, 65534, 65535, 133937, 4200000000u, 4199999999u}, "198.18.0.4");
+  Actions x;
+  x.remove_private_asns = true;
+  apply(x, a, ctx());
+  EXPECT_EQ(a.as_path->to_string(), "65535 133937 4199999999");
+  EXPECT_TRUE(is_private_asn(65010));
+  EXPECT_FALSE(is_private_asn(12076));
+}
+
 TEST(Actions, CommunitiesAndScalars) {
   auto a = attrs({65515}, "198.18.0.4");
   a.communities = {1, 2};

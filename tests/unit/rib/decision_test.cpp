@@ -103,6 +103,11 @@ TEST(Decision, MedComparedOnlyWithinTheSameNeighbouringAs) {
   auto w = cmp(ca, cc, always);
   EXPECT_GT(w.order, 0);
   EXPECT_EQ(w.step, Step::med);
+  // A route server that ignores MED lets the tie-breaks decide even within one AS.
+  DecisionConfig ignore;
+  ignore.ignore_med = true;
+  ignore.always_compare_med = true;
+  EXPECT_EQ(cmp(ca, cc, ignore).step, Step::router_id);
   // A missing MED is the best possible value.
   a.med.reset();
   EXPECT_LT(cmp(make(a), make(b)).order, 0);

@@ -105,9 +105,9 @@ policy::Actions read_actions(const YamlReader& r, const YAML::Node& n, const std
   r.require_map(n, path);
   r.only_keys(
       n, path,
-      {"action", "prepend", "prepend-as", "remove-as", "replace-as", "remove-private-as", "set-communities",
-       "add-communities", "remove-communities", "set-large-communities", "add-large-communities",
-       "remove-large-communities", "med", "local-pref", "next-hop"});
+      {"action", "prepend", "prepend-as", "remove-as", "replace-as", "remove-private-as",
+       "set-communities", "add-communities", "remove-communities", "set-large-communities",
+       "add-large-communities", "remove-large-communities", "med", "local-pref", "next-hop"});
   if (auto x = n["action"]) {
     auto s = r.string(x, path + ".action");
     if (s != "accept" && s != "reject")
@@ -267,7 +267,8 @@ rib::DecisionConfig read_decision(const YamlReader& r, const YAML::Node& n) {
 std::string print_decision(const rib::DecisionConfig& d) {
   std::ostringstream o;
   o << "decision:\n  always-compare-med: " << (d.always_compare_med ? "true" : "false")
-    << "\n  ignore-med: " << (d.ignore_med ? "true" : "false") << "\n  multipath: " << d.multipath << "\n  tie-break: "
+    << "\n  ignore-med: " << (d.ignore_med ? "true" : "false") << "\n  multipath: " << d.multipath
+    << "\n  tie-break: "
     << join(strs(d.tie_breaks, [](rib::TieBreak t) { return std::string(rib::to_string(t)); }))
     << "\n";
   return o.str();

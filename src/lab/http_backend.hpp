@@ -1,0 +1,54 @@
+#pragma once
+// A backend's web server in the simulator: answers every request on a connection with
+// 200 and its region's text, or 503 while the scenario has failed its application, then
+// closes -- enough for the real HTTP checks to judge it.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "runtime/transport.hpp"
+
+namespace anycastd::lab {
+
+class HttpConnection : public Stream::Handler {
+ public:
+  HttpConnection(Loop& loop, std::unique_ptr<Stream> s, std::string body,
+                 std::function<bool()> healthy)
+      : loop_(loop), stream_(std::move(s)), body_(std::move(body)), healthy_(std::move(healthy)) {
+    stream_->start(this);
+  }
+  ~HttpConnection() override {
+    if (stream_) stream_->abort();
+  }
+  bool done() const { return !stream_; }
+
+  void on_data(ByteView data) override {
+    request_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    if (request_.find("\r\n\r\n") == std::string::npos) return;
+    bool ok = healthy_();
+    std::string body = ok ? body_ : "application failed\n";
+    std::string r =
+        std::string(ok ? "HTTP/1.1 200 OK" : "HTTP/1.1 503 Service Unavailable") +
+        "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
+    stream_->write(Bytes(reinterpret_cast<const std::byte*>(r.data()),
+                         reinterpret_cast<const std::byte*>(r.data()) + r.size()));
+    finish();
+  }
+  void on_closed(const std::string&) override { finish(); }
+
+ private:
+  void finish() {
+    if (!stream_) return;
+    stream_->close();
+    destroy_later(loop_, std::move(stream_));
+  }
+
+  Loop& loop_;
+  std::unique_ptr<Stream> stream_;
+  std::string body_;
+  std::function<bool()> healthy_;
+  std::string request_;
+};
+
+}  // namespace anycastd::lab

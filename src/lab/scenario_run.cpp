@@ -1,0 +1,234 @@
+#include "lab/scenario_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "lab/format.hpp"
+
+namespace anycastd::lab {
+
+namespace {
+
+std::string joined(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return "[" + s + "]";
+}
+
+class Runner {
+ public:
+  Runner(const Topology& t, const Scenario& s, const RunOptions& opt)
+      : t_(t), s_(s), opt_(opt), lab_(t) {}
+
+  RunResult run() {
+    auto wall0 = std::chrono::steady_clock::now();
+    r_.topology = t_.name;
+    r_.scenario = s_.name;
+    r_.description = s_.description;
+    r_.seed = t_.seed;
+    r_.end = s_.end;
+    for (const auto& c : t_.clients) r_.clients.push_back(c.name);
+    lab_.on_event = [this](const Event& e) {
+      r_.events.push_back(e);
+      if (e.kind == "error") r_.failures.push_back(e.text);
+    };
+    if (auto ok = lab_.start(); !ok) r_.failures.push_back(ok.error());
+    last_.assign(t_.clients.size(), "");
+    for (size_t i = 0; i < t_.clients.size(); ++i) schedule_client(i, 0);
+    auto& loop = lab_.loop();
+    TimePoint t0 = loop.now();
+    for (size_t i = 0; i < s_.steps.size(); ++i) {
+      loop.run_until(t0 + s_.steps[i].at);
+      step(i);
+    }
+    loop.run_until(t0 + s_.end);
+    stopped_ = true;
+    faults();
+    r_.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    return std::move(r_);
+  }
+
+ private:
+  void schedule_client(size_t i, uint64_t n) {
+    const auto& c = t_.clients[i];
+    auto interval =
+        std::chrono::duration_cast<Duration>(std::chrono::duration<double>(1.0 / c.rate));
+    // Clients start staggered inside one interval so their requests do not all coincide.
+    Duration first =
+        n == 0 ? interval * static_cast<long>(i + 1) / static_cast<long>(t_.clients.size() + 1)
+               : interval;
+    lab_.loop().schedule(first, [this, i, n] {
+      if (stopped_) return;
+      send(i, n);
+      schedule_client(i, n + 1);
+    });
+  }
+
+  void send(size_t i, uint64_t n) {
+    const auto& c = t_.clients[i];
+    uint64_t flow = (static_cast<uint64_t>(i) << 40) ^ (t_.seed << 20) ^ n;
+    Outcome o = lab_.request(c, flow);
+    r_.requests.push_back({lab_.elapsed(), i, o.ok, o.ok ? o.region : "", o.why, o.rtt});
+    std::string now = o.ok ? o.region : "";
+    if (now == last_[i]) return;
+    if (o.ok) {
+      lab_.on_event(Event{lab_.elapsed(), "served",
+                          c.name + ": served by " + o.region + " (" + o.answer + ")"});
+    } else {
+      lab_.on_event(Event{lab_.elapsed(), "lost", c.name + ": request failed: " + o.why});
+    }
+    last_[i] = now;
+  }
+
+  void check(StepRecord& rec, bool ok, std::string what) {
+    (ok ? rec.checked : rec.failed).push_back(what);
+    if (!ok) r_.failures.push_back("t=" + secs(rec.at) + ": " + what);
+  }
+
+  void step(size_t idx) {
+    const Step& st = s_.steps[idx];
+    StepRecord rec;
+    rec.at = st.at;
+    rec.note = st.note;
+    if (opt_.progress) {
+      std::string what = st.note;
+      for (const auto& a : st.actions) what += (what.empty() ? "" : "; ") + a.describe();
+      if (what.empty() && st.expect) what = "check";
+      opt_.progress("[" + secs(st.at) + "s] step " + std::to_string(idx + 1) + "/" +
+                    std::to_string(s_.steps.size()) + (what.empty() ? "" : ": " + what));
+    }
+    if (st.expect) expect(*st.expect, rec);
+    if (st.show || opt_.show_all) {
+      for (const auto& c : t_.circuits)
+        rec.tables.push_back(
+            {"MSEE " + c.name + " (AS" + std::to_string(c.asn) + ")", lab_.msee_table(c.name)});
+      for (const auto& g : t_.regions)
+        if (!g.nvas.empty())
+          rec.tables.push_back({"route server " + g.hub.name, lab_.route_server_table(g.hub.name)});
+    }
+    for (const auto& a : st.actions) {
+      lab_.apply(a);
+      rec.actions.push_back(a.describe());
+    }
+    r_.steps.push_back(std::move(rec));
+  }
+
+  void expect(const Expect& e, StepRecord& rec) {
+    for (const auto& m : e.msee) {
+      std::string where = "MSEE " + m.circuit + " " + m.prefix.to_string();
+      if (m.routes) {
+        auto have = lab_.msee_routes(m.circuit, m.prefix);
+        bool ok = joined(have) == joined(*m.routes);
+        check(rec, ok,
+              where + " routes " + joined(*m.routes) + (ok ? "" : ", found " + joined(have)));
+      }
+      if (m.chosen_region) {
+        auto have = lab_.msee_chosen_region(m.circuit, m.prefix);
+        check(rec, have == *m.chosen_region,
+              where + " chosen region " + *m.chosen_region +
+                  (have == *m.chosen_region ? "" : ", found " + have));
+      }
+    }
+    for (const auto& [client, region] : e.served_by) {
+      size_t i = client_index(client);
+      const RequestRecord* last = nullptr;
+      for (auto it = r_.requests.rbegin(); it != r_.requests.rend(); ++it)
+        if (it->client == i) {
+          last = &*it;
+          break;
+        }
+      std::string have = !last ? "no request yet" : last->ok ? last->region : "none";
+      check(rec, have == region,
+            client + " served by " + region +
+                (have == region
+                     ? ""
+                     : ", found " + have + (last && !last->ok ? " (" + last->why + ")" : "")));
+    }
+    for (const auto& [client, max] : e.lost_max) {
+      size_t i = client_index(client);
+      size_t lost = 0;
+      for (const auto& q : r_.requests)
+        if (q.client == i && q.at > since_ && !q.ok) ++lost;
+      check(rec, lost <= max,
+            client + " lost at most " + std::to_string(max) + " since t=" + secs(since_) +
+                (lost <= max ? "" : ", lost " + std::to_string(lost)));
+    }
+    for (const auto& [hub, prefixes] : e.route_server)
+      for (const auto& [p, want] : prefixes) {
+        bool have = lab_.route_server_has(hub, p);
+        check(rec, have == want,
+              "route server " + hub + " " + (want ? "holds " : "does not hold ") + p.to_string() +
+                  (have == want ? ""
+                   : have       ? ", but it does"
+                                : ", but it does not"));
+      }
+    since_ = rec.at;
+  }
+
+  size_t client_index(const std::string& name) const {
+    for (size_t i = 0; i < t_.clients.size(); ++i)
+      if (t_.clients[i].name == name) return i;
+    return 0;
+  }
+
+  // Per step with actions and per client: who served before, how long until another region
+  // served or requests succeeded again, and how many were lost until the next such step.
+  void faults() {
+    std::vector<size_t> at;
+    for (size_t i = 0; i < s_.steps.size(); ++i)
+      if (!s_.steps[i].actions.empty()) at.push_back(i);
+    for (size_t k = 0; k < at.size(); ++k) {
+      const Step& st = s_.steps[at[k]];
+      Duration from = st.at;
+      Duration to = k + 1 < at.size() ? s_.steps[at[k + 1]].at : s_.end;
+      std::string action;
+      for (const auto& a : st.actions) action += (action.empty() ? "" : "; ") + a.describe();
+      for (size_t c = 0; c < t_.clients.size(); ++c) {
+        FaultRecord f;
+        f.at = from;
+        f.action = action;
+        f.client = t_.clients[c].name;
+        bool failing = false;
+        for (const auto& q : r_.requests) {
+          if (q.client != c) continue;
+          if (q.at <= from) {
+            if (q.ok) f.before = q.region;
+            continue;
+          }
+          if (q.at > to) break;
+          ++f.sent;
+          if (!q.ok) {
+            ++f.lost;
+            failing = true;
+            continue;
+          }
+          f.after = q.region;
+          if (!f.switched && q.region != f.before) f.switched = q.at - from;
+          if (failing) f.recovered = q.at - from;
+          failing = false;
+        }
+        r_.faults.push_back(f);
+      }
+    }
+  }
+
+  const Topology& t_;
+  const Scenario& s_;
+  RunOptions opt_;
+  SimLab lab_;
+  RunResult r_;
+  std::vector<std::string> last_;
+  Duration since_{};
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+RunResult run_scenario(const Topology& t, const Scenario& s, const RunOptions& opt) {
+  return Runner(t, s, opt).run();
+}
+
+}  // namespace anycastd::lab

@@ -6,7 +6,7 @@ ASAN := build-asan
 FUZZ := build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build asan fuzz test unit demo bench package format clean
+.PHONY: all deps build asan fuzz test unit demo demo-live bench package format clean
 
 all: build
 
@@ -40,7 +40,12 @@ package: build
 	cd $(BUILD) && cpack -G DEB
 	@ls $(BUILD)/anycastd_*.deb
 
+# The seed-004 lab scenario in virtual time: MSEE tables, failover and failback, and an
+# HTML report. demo-live runs the same picture with BIRD and two anycastd processes.
 demo: build
+	./build/apps/anycast-lab examples/lab/seed-004.yaml --report build/demo-report.html
+
+demo-live: build
 	./scripts/demo
 
 bench: build

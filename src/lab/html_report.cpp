@@ -42,7 +42,7 @@ std::string topology_svg(const Topology& t, const std::map<std::string, std::str
   std::ostringstream o;
   const int col = 230, width = std::max<int>(700, col * static_cast<int>(t.regions.size()) + 40);
   o << "<svg class=\"topo\" width=\"" << width
-    << "\" height=\"330\" xmlns=\"http://www.w3.org/2000/svg\">";
+    << "\" height=\"330\">";
   auto box = [&](int x, int y, int w, const std::string& fill, const std::string& text,
                  const std::string& sub) {
     o << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << w
@@ -103,7 +103,7 @@ std::string timeline_svg(const RunResult& r, const std::map<std::string, std::st
     return left + static_cast<int>(plot * std::chrono::duration<double>(d).count() / end);
   };
   o << "<svg id=\"timeline\" class=\"timeline\" width=\"" << left + plot + 20 << "\" height=\""
-    << height << "\" xmlns=\"http://www.w3.org/2000/svg\">";
+    << height << "\">";
   for (size_t c = 0; c < r.clients.size(); ++c) {
     int y = 40 + row * static_cast<int>(c);
     o << "<text x=\"4\" y=\"" << y + 16 << "\">" << esc(r.clients[c]) << "</text>";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <set>
 
 #include "lab/format.hpp"
@@ -35,7 +36,7 @@ class Runner {
       if (e.kind == "error") r_.failures.push_back(e.text);
     };
     if (auto ok = lab_.start(); !ok) r_.failures.push_back(ok.error());
-    last_.assign(t_.clients.size(), "");
+    recent_.assign(t_.clients.size(), {});
     for (size_t i = 0; i < t_.clients.size(); ++i) schedule_client(i, 0);
     auto& loop = lab_.loop();
     TimePoint t0 = loop.now();
@@ -72,15 +73,20 @@ class Runner {
     uint64_t flow = (static_cast<uint64_t>(i) << 40) ^ (t_.seed << 20) ^ n;
     Outcome o = lab_.request(c, flow);
     r_.requests.push_back({lab_.elapsed(), i, o.ok, o.ok ? o.region : "", o.why, o.rtt});
+    // A region (or failure) new to this client's last few requests is news; ECMP
+    // alternating between two regions is not.
     std::string now = o.ok ? o.region : "";
-    if (now == last_[i]) return;
+    auto& recent = recent_[i];
+    bool news = std::find(recent.begin(), recent.end(), now) == recent.end();
+    recent.push_back(now);
+    if (recent.size() > 10) recent.pop_front();
+    if (!news) return;
     if (o.ok) {
       lab_.on_event(Event{lab_.elapsed(), "served",
                           c.name + ": served by " + o.region + " (" + o.answer + ")"});
     } else {
       lab_.on_event(Event{lab_.elapsed(), "lost", c.name + ": request failed: " + o.why});
     }
-    last_[i] = now;
   }
 
   void check(StepRecord& rec, bool ok, std::string what) {
@@ -101,10 +107,15 @@ class Runner {
                     std::to_string(s_.steps.size()) + (what.empty() ? "" : ": " + what));
     }
     if (st.expect) expect(*st.expect, rec);
+    since_ = st.at;
     if (st.show || opt_.show_all) {
       for (const auto& c : t_.circuits)
         rec.tables.push_back(
             {"MSEE " + c.name + " (AS" + std::to_string(c.asn) + ")", lab_.msee_table(c.name)});
+      for (const auto& o : t_.routers)
+        if (o.ecmp > 1)
+          rec.tables.push_back({"router " + o.name + " (AS" + std::to_string(o.asn) + ", ECMP)",
+                                lab_.router_table(o.name)});
       for (const auto& g : t_.regions)
         if (!g.nvas.empty())
           rec.tables.push_back({"route server " + g.hub.name, lab_.route_server_table(g.hub.name)});
@@ -147,6 +158,17 @@ class Runner {
                      ? ""
                      : ", found " + have + (last && !last->ok ? " (" + last->why + ")" : "")));
     }
+    for (const auto& [client, want] : e.regions_served) {
+      size_t i = client_index(client);
+      std::set<std::string> seen;
+      for (const auto& q : r_.requests)
+        if (q.client == i && q.at > since_ && q.ok) seen.insert(q.region);
+      std::vector<std::string> have(seen.begin(), seen.end());
+      bool ok = joined(have) == joined(want);
+      check(rec, ok,
+            client + " served since t=" + secs(since_) + " by " + joined(want) +
+                (ok ? "" : ", found " + joined(have)));
+    }
     for (const auto& [client, max] : e.lost_max) {
       size_t i = client_index(client);
       size_t lost = 0;
@@ -165,7 +187,6 @@ class Runner {
                    : have       ? ", but it does"
                                 : ", but it does not"));
       }
-    since_ = rec.at;
   }
 
   size_t client_index(const std::string& name) const {
@@ -220,7 +241,7 @@ class Runner {
   RunOptions opt_;
   SimLab lab_;
   RunResult r_;
-  std::vector<std::string> last_;
+  std::vector<std::deque<std::string>> recent_;
   Duration since_{};
   bool stopped_ = false;
 };

@@ -354,7 +354,7 @@ Result<bool, std::string> SimLab::start() {
 }
 
 void SimLab::apply(const Action& a) {
-  emit("fault", a.describe());
+  emit("action", a.describe());
   using K = Action::Kind;
   switch (a.kind) {
     case K::stop_bgp:
@@ -410,6 +410,15 @@ void SimLab::apply(const Action& a) {
           if (!removed) live.push_back(v);
         }
         if (n->speaker) n->speaker->reconfigure(n->speaker_cfg.peers, live);
+      }
+      break;
+    case K::export_policy:
+      if (auto* n = node(a.target)) {
+        for (auto& p : n->speaker_cfg.peers)
+          for (const auto& rs : by_name_)
+            if (rs.second->kind == Node::Kind::route_server && rs.second->address == p.address)
+              p.export_policy = a.policy;
+        if (n->speaker) n->speaker->reconfigure(n->speaker_cfg.peers, n->speaker_cfg.vips);
       }
       break;
     case K::prepend:

@@ -50,6 +50,7 @@ class SimLab {
 
   // The circuit's MSEE table as `az network express-route list-route-tables -o table`.
   std::string msee_table(const std::string& circuit) const;
+  std::string router_table(const std::string& router) const;
   // What each of a hub's route server instances learned, as the portal lists it.
   std::string route_server_table(const std::string& hub) const;
   // The MSEE's routes for a prefix as "NEXTHOP PATH", and the region its best leads to.

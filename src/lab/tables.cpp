@@ -13,6 +13,12 @@ std::string SimLab::msee_table(const std::string& circuit) const {
   return rib::az_route_table(n->speaker->rib());
 }
 
+std::string SimLab::router_table(const std::string& router) const {
+  const Node* n = by_name_.at(router);
+  if (!n->speaker) return "(" + n->name + " is down)\n";
+  return rib::az_route_table(n->speaker->rib());
+}
+
 std::vector<std::string> SimLab::msee_routes(const std::string& circuit, const Prefix& p) const {
   std::vector<std::string> out;
   const Node* n = by_name_.at("msee-" + circuit);

@@ -97,8 +97,10 @@ struct Action {
     restore_peering,  //
     prepend,          // an NVA's VIP prepend changes (count)
     route_map,        // a spoke connection's route map prepends these ASNs
+    export_policy,    // an NVA's sessions to its route servers take another export policy
   } kind;
   std::string target;
+  std::string policy;
   uint32_t count = 0;
   std::vector<uint32_t> asns;
   std::string describe() const;
@@ -114,7 +116,9 @@ struct MseeExpect {
 struct Expect {
   std::vector<MseeExpect> msee;
   std::map<std::string, std::string> served_by;  // client -> region ("none": failing)
-  std::map<std::string, size_t> lost_max;        // client -> requests lost since the last expect
+  std::map<std::string, size_t> lost_max;        // client -> requests lost since the previous step
+  // client -> the regions that answered it since the previous step (ECMP spreads flows)
+  std::map<std::string, std::vector<std::string>> regions_served;
   // hub -> prefix -> whether its route servers hold it
   std::map<std::string, std::map<Prefix, bool>> route_server;
 };

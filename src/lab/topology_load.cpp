@@ -157,6 +157,8 @@ class Loader {
     for_list(
         n, "nvas",
         [&](const YAML::Node& x, const std::string& xp) { g.nvas.push_back(nva(x, xp, g)); }, p);
+    if (!g.nvas.empty() && g.hub.route_servers.empty())
+      r_.fail(n["nvas"], p + ".nvas", "NVAs need the hub's route server (route-server: none)");
     if (g.nvas.size() > g.hub.rs_max_peers)
       r_.fail(n["nvas"], p + ".nvas",
               "route server supports at most " + std::to_string(g.hub.rs_max_peers) +
@@ -198,9 +200,12 @@ class Loader {
     }
     YAML::Node rs = n["route-server"] ? n["route-server"] : YAML::Node(YAML::NodeType::Map);
     std::string rp = p + ".route-server";
+    // A hub without Azure Route Server (seed 001's no-BGP design).
+    bool no_rs = rs.IsScalar() && rs.Scalar() == "none";
+    if (no_rs) rs = YAML::Node(YAML::NodeType::Map);
     r_.require_map(rs, rp);
     r_.only_keys(rs, rp, {"instances", "hold-time", "branch-to-branch", "max-routes", "max-peers"});
-    h.route_servers = addresses(rs["instances"], rp + ".instances", 2);
+    h.route_servers = addresses(rs["instances"], rp + ".instances", no_rs ? 0 : 2);
     if (rs["hold-time"])
       h.rs_hold_time =
           static_cast<uint16_t>(r_.integer(rs["hold-time"], rp + ".hold-time", 3, 65535));
@@ -245,7 +250,7 @@ class Loader {
                     "route maps exist only in Virtual WAN hubs (type: vwan)");
           s.answer = x["answer"] ? r_.string(x["answer"], xp + ".answer") : region;
           h.spokes.push_back(s);
-          spoke_nodes_[h.name + "/" + s.name] = x;
+          spoke_nodes_[h.name + "/" + s.name] = {x, xp};
         },
         p);
     return h;
@@ -262,8 +267,8 @@ class Loader {
         for (const auto& [h, o] : seen)
           if (overlaps(o->prefix, s.prefix))
             r_.fail(
-                spoke_nodes_[g.hub.name + "/" + s.name],
-                "regions." + g.name + ".hub.spokes." + s.name,
+                spoke_nodes_[g.hub.name + "/" + s.name].first,
+                spoke_nodes_[g.hub.name + "/" + s.name].second,
                 "Virtual network connection '" + s.name + "' from hub '" + g.hub.name +
                     "' to virtual network '" + s.name +
                     "' is not allowed. It overlaps with address space: " + o->prefix.to_string());
@@ -287,6 +292,16 @@ class Loader {
       if (c.IsScalar()) {
         auto path = std::filesystem::path(file_).parent_path() / c.Scalar();
         return config::load_file(path.string());
+      }
+      // A flow mapping ({...}) may share its lines with the topology: re-emit it, and
+      // point errors at where it starts.
+      if (c.Style() == YAML::EmitterStyle::Flow) {
+        auto r = config::load_string(YAML::Dump(c), file_);
+        if (r) return r;
+        auto e = r.error();
+        e.line = c.Mark().line + 1;
+        e.column = c.Mark().column + 1;
+        return Err(e);
       }
       auto [text, line0, col0] = cut(c);
       auto r = config::load_string(text, file_);
@@ -401,14 +416,15 @@ class Loader {
                                                 {"remove-peering", K::remove_peering},
                                                 {"restore-peering", K::restore_peering},
                                                 {"prepend", K::prepend},
-                                                {"route-map", K::route_map}};
+                                                {"route-map", K::route_map},
+        {"export-policy", K::export_policy}};
     auto it = kinds.find(key);
     if (it == kinds.end()) {
       std::string list;
       for (const auto& [k, _] : kinds) list += (list.empty() ? "" : ", ") + k;
       r_.fail(n.begin()->first, vp, "unknown action '" + key + "' (expected one of: " + list + ")");
     }
-    Action a{it->second, "", 0, {}};
+    Action a{it->second, "", "", 0, {}};
     switch (a.kind) {
       case K::stop_bgp:
       case K::start_bgp:
@@ -433,6 +449,21 @@ class Loader {
         a.target = node_ref(v["nva"], vp + ".nva", nvas, "NVA");
         a.count = static_cast<uint32_t>(r_.integer(v["count"], vp + ".count", 0, 32));
         break;
+      case K::export_policy: {
+        r_.require_map(v, vp);
+        r_.only_keys(v, vp, {"nva", "policy"});
+        if (!v["nva"] || !v["policy"]) r_.fail(v, vp, "expected {nva: NAME, policy: NAME}");
+        a.target = node_ref(v["nva"], vp + ".nva", nvas, "NVA");
+        a.policy = r_.string(v["policy"], vp + ".policy");
+        bool known = false;
+        for (const auto& g : t.regions)
+          for (const auto& x : g.nvas)
+            if (x.name == a.target) known = x.config.bgp.policies.count(a.policy) > 0;
+        if (!known)
+          r_.fail(v["policy"], vp + ".policy",
+                  "NVA " + a.target + " has no policy named '" + a.policy + "'");
+        break;
+      }
       case K::route_map:
         r_.require_map(v, vp);
         r_.only_keys(v, vp, {"spoke", "prepend"});
@@ -446,7 +477,7 @@ class Loader {
 
   Expect expect(const YAML::Node& n, const std::string& p, const Topology& t) {
     r_.require_map(n, p);
-    r_.only_keys(n, p, {"msee", "served-by", "lost-max", "route-server"});
+    r_.only_keys(n, p, {"msee", "served-by", "regions-served", "lost-max", "route-server"});
     Expect e;
     std::set<std::string> regions{"none"}, clients, hubs;
     for (const auto& g : t.regions) regions.insert(g.name), hubs.insert(g.hub.name);
@@ -484,6 +515,17 @@ class Loader {
       for (const auto& kv : s) {
         auto c = node_ref(kv.first, p + ".served-by", clients, "client");
         e.served_by[c] = node_ref(kv.second, p + ".served-by." + c, regions, "region");
+      }
+    }
+    if (auto s = n["regions-served"]) {
+      r_.require_map(s, p + ".regions-served");
+      for (const auto& kv : s) {
+        auto c = node_ref(kv.first, p + ".regions-served", clients, "client");
+        std::string cp = p + ".regions-served." + c;
+        if (!kv.second.IsSequence()) r_.fail(kv.second, cp, "expected a list of regions");
+        for (size_t i = 0; i < kv.second.size(); ++i)
+          e.regions_served[c].push_back(
+              node_ref(kv.second[i], cp + "[" + std::to_string(i) + "]", regions, "region"));
       }
     }
     if (auto s = n["lost-max"]) {
@@ -552,7 +594,7 @@ class Loader {
   std::string file_;
   std::vector<std::string> lines_;
   std::set<std::string> names_;
-  std::map<std::string, YAML::Node> spoke_nodes_;
+  std::map<std::string, std::pair<YAML::Node, std::string>> spoke_nodes_;
   AutoAddress auto_;
 };
 
@@ -584,6 +626,8 @@ std::string Action::describe() const {
       return "restore the VNet peering of " + target;
     case Kind::prepend:
       return "set the VIP prepend of " + target + " to " + std::to_string(count);
+    case Kind::export_policy:
+      return "export policy " + policy + " on " + target + "'s route server sessions";
     case Kind::route_map: {
       std::string s;
       for (auto a : asns) s += (s.empty() ? "" : " ") + std::to_string(a);

@@ -1,0 +1,248 @@
+// The lab against the seeds' own facts, at the level of the library: tables as the seeds
+// print them, the events and timings of each fault, and the topology errors a user meets.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "lab/format.hpp"
+#include "lab/sim_lab.hpp"
+#include "lab/topology.hpp"
+
+using namespace anycastd;
+using namespace anycastd::lab;
+
+namespace {
+
+Topology load(const std::string& name) {
+  auto t = load_topology(std::string(ANYCASTD_SOURCE_DIR) + "/examples/lab/" + name);
+  EXPECT_TRUE(t) << (t ? "" : t.error().to_string());
+  return *t;
+}
+
+RunResult run(const Topology& t, const std::string& scenario) {
+  const Scenario* s = t.scenario(scenario);
+  EXPECT_NE(s, nullptr);
+  return run_scenario(t, *s);
+}
+
+const Event* find_event(const RunResult& r, const std::string& kind, const std::string& text,
+                        Duration after = {}) {
+  for (const auto& e : r.events)
+    if (e.kind == kind && e.at >= after && e.text.find(text) != std::string::npos) return &e;
+  return nullptr;
+}
+
+double sec(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string error_of(const std::string& yaml) {
+  auto t = load_topology_string(yaml, "t.yaml");
+  return t ? "" : t.error().to_string();
+}
+
+const char* kTwoHubs = R"(
+circuits: [{name: c}]
+regions:
+  - name: r1
+    hub: {name: hub11, type: vwan, spokes: [{name: dns-11, prefix: 10.13.76.0/24}]}
+  - name: r2
+    hub: {name: hub21, type: vwan, spokes: [{name: dns-01, prefix: 10.13.76.0/24}]}
+)";
+
+}  // namespace
+
+// Seed 004's baseline: the four 9.9.9.9/32 rows of its MSEE table, North Europe chosen.
+TEST(LabSeed004, BaselineMseeTableHasTheSeedsFourRoutes) {
+  auto t = load("seed-004.yaml");
+  SimLab lab(t);
+  ASSERT_TRUE(lab.start());
+  lab.loop().run_for(std::chrono::seconds(5));
+  std::string table = lab.msee_table("london");
+  std::set<std::string> rows;
+  for (size_t at = 0, nl; (nl = table.find('\n', at)) != std::string::npos; at = nl + 1)
+    if (table.compare(at, 14, "100       9.9.") == 0) rows.insert(table.substr(at, nl - at));
+  std::set<std::string> want{
+      "100       9.9.9.9/32       172.16.158.12*  65515 65010              0",
+      "100       9.9.9.9/32       172.16.158.13   65515 65010              0",
+      "100       9.9.9.9/32       172.16.138.12   65515 65010 65010 65010  0",
+      "100       9.9.9.9/32       172.16.138.13   65515 65010 65010 65010  0"};
+  EXPECT_EQ(rows, want) << table;
+  EXPECT_EQ(lab.msee_chosen_region("london", *Prefix::parse("9.9.9.9/32")), "north-europe");
+  auto o = lab.request(t.clients[0], 1);
+  ASSERT_TRUE(o.ok) << o.why;
+  EXPECT_EQ(o.answer, "I'm running this website in North Europe");
+  EXPECT_EQ(o.hops, (std::vector<std::string>{"onprem", "msee-london", "hub-ne-gw0", "nva-ne",
+                                              "web-ne"}));
+}
+
+// Stopping BGP closes the sessions with a Cease: the MSEE moves within milliseconds and no
+// request is lost ("No pings lost, almost instant failover").
+TEST(LabSeed004, BgpStopFailsOverInMillisecondsWithoutLoss) {
+  auto t = load("seed-004.yaml");
+  auto r = run(t, "primary-failure");
+  EXPECT_TRUE(r.ok()) << text_report(r);
+  auto* moved = find_event(r, "msee-best", "(west-europe)", std::chrono::seconds(10));
+  ASSERT_NE(moved, nullptr);
+  EXPECT_LT(sec(moved->at) - 10.0, 0.05);
+  ASSERT_EQ(r.faults.size(), 2u);
+  EXPECT_EQ(r.faults[0].before, "north-europe");
+  EXPECT_EQ(r.faults[0].after, "west-europe");
+  EXPECT_EQ(r.faults[0].lost, 0u);
+  EXPECT_EQ(r.faults[1].after, "north-europe");
+  EXPECT_EQ(r.faults[1].lost, 0u);
+}
+
+// Without BFD, a crashed NVA keeps its routes at the route server until the 180 s hold
+// timer expires, and everything sent to North Europe meanwhile is lost.
+TEST(LabSeed004, CrashedNvaBlackHolesUntilHoldTimerExpires) {
+  auto t = load("seed-004.yaml");
+  auto r = run(t, "nva-crash");
+  EXPECT_TRUE(r.ok()) << text_report(r);
+  auto* down = find_event(r, "session", "nva-ne down: hold timer expired");
+  ASSERT_NE(down, nullptr);
+  // Keepalives every 60 s: the last one before the crash was at most 60 s before it.
+  EXPECT_GE(sec(down->at), 10.0 + 180 - 60);
+  EXPECT_LE(sec(down->at), 10.0 + 180 + 1);
+  ASSERT_EQ(r.faults.size(), 1u);
+  EXPECT_GT(r.faults[0].lost, 2000u);  // 20 requests a second for about three minutes
+  ASSERT_TRUE(r.faults[0].switched);
+  EXPECT_NEAR(sec(*r.faults[0].switched), sec(down->at) - 10.0, 0.1);
+}
+
+// A failed application: the HTTP check sees 503, the VIP is withdrawn, a few requests are
+// answered with errors before the MSEE moves.
+TEST(LabSeed004, ApplicationFailureWithdrawsAfterTheCheck) {
+  auto t = load("seed-004.yaml");
+  auto r = run(t, "application-failure");
+  EXPECT_TRUE(r.ok()) << text_report(r);
+  auto* check = find_event(r, "check", "nva-ne: check web down");
+  auto* withdraw = find_event(r, "announce", "nva-ne: VIP 9.9.9.9/32 withdrawn");
+  ASSERT_NE(check, nullptr);
+  ASSERT_NE(withdraw, nullptr);
+  EXPECT_GE(withdraw->at, check->at);
+  EXPECT_GE(r.faults[0].lost, 1u);
+  EXPECT_LE(r.faults[0].lost, 60u);
+}
+
+// The same seed gives the same run, event for event.
+TEST(LabSim, Deterministic) {
+  auto t = load("seed-004.yaml");
+  auto a = run(t, "application-failure");
+  auto b = run(t, "application-failure");
+  ASSERT_EQ(a.events.size(), b.events.size());
+  for (size_t i = 0; i < a.events.size(); ++i) {
+    EXPECT_EQ(a.events[i].at, b.events[i].at);
+    EXPECT_EQ(a.events[i].text, b.events[i].text);
+  }
+  EXPECT_EQ(a.requests.size(), b.requests.size());
+}
+
+// An expectation the network does not meet fails the run and says what was found.
+TEST(LabSim, WrongExpectationFails) {
+  auto t = load("seed-004.yaml");
+  Scenario s;
+  s.name = "wrong";
+  Step st;
+  st.at = std::chrono::seconds(5);
+  st.expect.emplace();
+  st.expect->msee.push_back({"london", *Prefix::parse("9.9.9.9/32"), std::nullopt, "west-europe"});
+  s.steps.push_back(st);
+  s.end = std::chrono::seconds(6);
+  auto r = run_scenario(t, s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.failures[0].find("chosen region west-europe, found north-europe"), std::string::npos)
+      << r.failures[0];
+}
+
+// Seed 000: equal announcements spread flows over both regions through on-prem ECMP.
+TEST(LabSeed000, EcmpSplitsFlowsThenPrependPicksOneRegion) {
+  auto t = load("seed-000.yaml");
+  auto r = run(t, "ecmp-prepend-health");
+  EXPECT_TRUE(r.ok()) << text_report(r);
+  size_t one = 0, two = 0;
+  for (const auto& q : r.requests)
+    if (q.at > std::chrono::seconds(2) && q.at <= std::chrono::seconds(10))
+      (q.region == "region-1" ? one : two) += q.ok;
+  ASSERT_GT(one + two, 300u);
+  EXPECT_NEAR(static_cast<double>(one) / static_cast<double>(one + two), 0.5, 0.15);
+}
+
+// Seed 001: route age is ignored -- after the first hub's routes come back (now the
+// newest), the lowest next hop wins again.
+TEST(LabSeed001, LowestNextHopWinsOverRouteAge) {
+  auto t = load("seed-001.yaml");
+  auto r = run(t, "remove-peerings");
+  EXPECT_TRUE(r.ok()) << text_report(r);
+  auto* back = find_event(r, "msee-best", "via 192.168.128.12 (hub1-region)", std::chrono::seconds(20));
+  ASSERT_NE(back, nullptr);
+  auto* answer = find_event(r, "served", "(1.1.1.1)", std::chrono::seconds(20));
+  ASSERT_NE(answer, nullptr);
+}
+
+TEST(LabSeed001, VirtualWanRouteMapPrepends11111) {
+  auto t = load("seed-001-vwan.yaml");
+  auto r = run(t, "route-map");
+  EXPECT_TRUE(r.ok()) << text_report(r);
+}
+
+TEST(LabSeed003, RouteServerInstallsOnlyAfterAsPathRewrite) {
+  auto t = load("seed-003.yaml");
+  auto r = run(t, "as-path-rewrite");
+  EXPECT_TRUE(r.ok()) << text_report(r);
+}
+
+// Virtual WAN's pre-flight check, in the portal's words.
+TEST(LabTopology, VirtualWanRefusesOverlappingDirectSpokes) {
+  EXPECT_EQ(error_of(kTwoHubs),
+            "t.yaml:7:45: regions[1].hub.spokes[0]: Virtual network connection 'dns-01' "
+            "from hub 'hub21' to virtual network 'dns-01' is not allowed. It overlaps with "
+            "address space: 10.13.76.0/24");
+  std::string indirect = kTwoHubs;
+  indirect.replace(indirect.rfind("prefix: 10.13.76.0/24"), 21,
+                   "prefix: 10.13.76.0/24, indirect: true, via: 10.200.1.4");
+  EXPECT_EQ(error_of(indirect), "");
+}
+
+TEST(LabTopology, RouteServerLimitsAreEnforced) {
+  std::string nvas;
+  for (int i = 0; i < 9; ++i)
+    nvas += "      - {name: n" + std::to_string(i) + ", address: 10.0.0." + std::to_string(i + 1) +
+            ", config: {router-id: 10.0.0.1, local-as: 65010}}\n";
+  auto yaml = "regions:\n  - name: r\n    hub: {name: h}\n    nvas:\n" + nvas;
+  EXPECT_NE(error_of(yaml).find("route server supports at most 8 BGP peers; 9 NVAs"),
+            std::string::npos)
+      << error_of(yaml);
+  EXPECT_NE(error_of("regions:\n  - name: r\n    hub: {name: h}\n    nvas:\n"
+                     "      - {name: n, address: 10.0.0.1, config: {router-id: 10.0.0.1, "
+                     "local-as: 4200000001}}\n")
+                .find("route server peers must use 16-bit ASNs; n has AS 4200000001"),
+            std::string::npos);
+}
+
+// An error inside an NVA's inline configuration points into the topology file.
+TEST(LabTopology, InlineNvaConfigErrorsKeepTheirPosition) {
+  std::string yaml =
+      "regions:\n"
+      "  - name: r\n"
+      "    hub: {name: h}\n"
+      "    nvas:\n"
+      "      - name: n\n"
+      "        address: 10.0.0.1\n"
+      "        config:\n"
+      "          router-id: 10.0.0.1\n"
+      "          local-as: banana\n";
+  auto e = error_of(yaml);
+  EXPECT_EQ(e.substr(0, 12), "t.yaml:9:21:") << e;
+  EXPECT_NE(e.find("regions[0].nvas[0].config.local-as"), std::string::npos) << e;
+}
+
+TEST(LabTopology, UnknownNamesAreNamed) {
+  EXPECT_NE(error_of("routers: [{name: r, asn: 65100, circuits: [nope]}]").find(
+                "routers[0].circuits[0]: no circuit named 'nope'"),
+            std::string::npos);
+  EXPECT_NE(error_of("scenarios: [{name: s, steps: [{at: 1, do: {stop-bgp: ghost}}]}]")
+                .find("no NVA named 'ghost'"),
+            std::string::npos);
+  EXPECT_NE(error_of("scenarios: [{name: s, steps: [{at: 1, do: {reboot: x}}]}]")
+                .find("unknown action 'reboot'"),
+            std::string::npos);
+}

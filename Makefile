@@ -50,6 +50,7 @@ demo-live: build
 
 bench: build
 	./build/bench/bench_codec --benchmark_min_time=0.5
+	./bench/lab
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -64,6 +64,9 @@ struct VipConfig {
   // ASNs the originated path carries behind ours: the lab's Virtual WAN route map that
   // prepends an ASN on routes from a connection.
   std::vector<uint32_t> path_asns{};
+  // Configured under `networks:`: an originated prefix of any length (a gateway's VNet
+  // range) rather than a VIP.
+  bool network = false;
   bool operator==(const VipConfig&) const = default;
 };
 

@@ -101,15 +101,23 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
   return p;
 }
 
-bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::string& path) {
+bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::string& path,
+                        bool network = false) {
   r.require_map(n, path);
-  r.only_keys(
-      n, path,
-      {"prefix", "next-hop", "prepend", "communities", "large-communities", "med", "health"});
+  if (network) {
+    r.only_keys(n, path,
+                {"prefix", "next-hop", "prepend", "path-asns", "communities", "large-communities",
+                 "med"});
+  } else {
+    r.only_keys(n, path,
+                {"prefix", "next-hop", "prepend", "path-asns", "communities", "large-communities",
+                 "med", "health"});
+  }
   bgp::VipConfig v;
+  v.network = network;
   if (!n["prefix"]) r.fail(n, path, "missing required key 'prefix'");
   v.prefix = r.prefix(n["prefix"], path + ".prefix");
-  if (v.prefix.length() != v.prefix.address().byte_size() * 8)
+  if (!network && v.prefix.length() != v.prefix.address().byte_size() * 8)
     r.fail(n["prefix"], path + ".prefix", "a VIP is a single address: use /32 or /128");
   if (n["next-hop"]) {
     auto s = r.string(n["next-hop"], path + ".next-hop");
@@ -123,6 +131,11 @@ bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::str
   if (n["prepend"])
     v.prepend = static_cast<uint32_t>(r.integer(n["prepend"], path + ".prepend", 0, 32));
   if (n["med"]) v.med = static_cast<uint32_t>(r.integer(n["med"], path + ".med", 0, 4294967295ull));
+  if (auto c = n["path-asns"]) {
+    if (!c.IsSequence()) r.fail(c, path + ".path-asns", "expected a list of AS numbers");
+    for (size_t i = 0; i < c.size(); ++i)
+      v.path_asns.push_back(r.asn(c[i], path + ".path-asns[" + std::to_string(i) + "]"));
+  }
   if (auto c = n["communities"]) {
     if (!c.IsSequence()) r.fail(c, path + ".communities", "expected a list");
     for (size_t i = 0; i < c.size(); ++i)
@@ -188,8 +201,8 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the file is empty");
   r.require_map(root, "");
   r.only_keys(root, "",
-              {"router-id", "local-as", "listen", "peers", "vips", "policies", "decision", "fib",
-               "checks", "services", "proxy", "control", "metrics"});
+              {"router-id", "local-as", "listen", "peers", "vips", "networks", "policies",
+               "decision", "fib", "checks", "services", "proxy", "control", "metrics"});
   Config c;
   if (!root["router-id"]) r.fail(root, "router-id", "missing required key 'router-id'");
   if (!root["local-as"]) r.fail(root, "local-as", "missing required key 'local-as'");
@@ -257,6 +270,17 @@ Config read(const YamlReader& r, const YAML::Node& root) {
       c.bgp.vips.push_back(v);
     }
   }
+  if (auto nets = root["networks"]) {
+    if (!nets.IsSequence()) r.fail(nets, "networks", "expected a list of networks");
+    for (size_t i = 0; i < nets.size(); ++i) {
+      std::string path = "networks[" + std::to_string(i) + "]";
+      auto v = read_vip(r, nets[i], path, true);
+      for (const auto& w : c.bgp.vips)
+        if (w.prefix == v.prefix)
+          r.fail(nets[i]["prefix"], path + ".prefix", "duplicate prefix " + v.prefix.to_string());
+      c.bgp.vips.push_back(v);
+    }
+  }
   return c;
 }
 
@@ -317,21 +341,33 @@ std::string print(const Config& c) {
   o << print_decision(c.bgp.decision) << print_policies(c.bgp.policies);
   o << "fib:\n  type: " << (c.fib.kernel ? "kernel" : "none") << "\n  table: " << c.fib.table
     << "\n  protocol: " << int{c.fib.protocol} << "\n  metric: " << c.fib.metric << "\n";
-  o << "vips:" << (c.bgp.vips.empty() ? " []" : "") << "\n";
-  for (const auto& v : c.bgp.vips) {
-    o << "  - prefix: " << v.prefix.to_string() << "\n"
-      << "    next-hop: " << (v.next_hop ? v.next_hop->to_string() : "self") << "\n"
-      << "    prepend: " << v.prepend << "\n";
-    if (v.med) o << "    med: " << *v.med << "\n";
-    o << "    communities: [";
-    for (size_t i = 0; i < v.communities.size(); ++i)
-      o << (i ? ", " : "") << '"' << bgp::community_to_string(v.communities[i]) << '"';
-    o << "]\n    large-communities: [";
-    for (size_t i = 0; i < v.large_communities.size(); ++i)
-      o << (i ? ", " : "") << '"' << bgp::large_community_to_string(v.large_communities[i]) << '"';
-    o << "]\n";
-    if (auto h = c.health.vips.find(v.prefix); h != c.health.vips.end())
-      o << print_vip_health(h->second, "    ");
+  for (bool network : {false, true}) {
+    size_t n = 0;
+    for (const auto& v : c.bgp.vips) n += v.network == network;
+    if (network && n == 0) continue;
+    o << (network ? "networks:" : "vips:") << (n == 0 ? " []" : "") << "\n";
+    for (const auto& v : c.bgp.vips) {
+      if (v.network != network) continue;
+      o << "  - prefix: " << v.prefix.to_string() << "\n"
+        << "    next-hop: " << (v.next_hop ? v.next_hop->to_string() : "self") << "\n"
+        << "    prepend: " << v.prepend << "\n";
+      if (!v.path_asns.empty()) {
+        o << "    path-asns: [";
+        for (size_t i = 0; i < v.path_asns.size(); ++i) o << (i ? ", " : "") << v.path_asns[i];
+        o << "]\n";
+      }
+      if (v.med) o << "    med: " << *v.med << "\n";
+      o << "    communities: [";
+      for (size_t i = 0; i < v.communities.size(); ++i)
+        o << (i ? ", " : "") << '"' << bgp::community_to_string(v.communities[i]) << '"';
+      o << "]\n    large-communities: [";
+      for (size_t i = 0; i < v.large_communities.size(); ++i)
+        o << (i ? ", " : "") << '"' << bgp::large_community_to_string(v.large_communities[i])
+          << '"';
+      o << "]\n";
+      if (auto h = c.health.vips.find(v.prefix); h != c.health.vips.end())
+        o << print_vip_health(h->second, "    ");
+    }
   }
   o << print_checks(c.health.checks);
   o << print_proxy(c.proxy);

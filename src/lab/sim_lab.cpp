@@ -18,6 +18,7 @@ bgp::VipConfig originated(const Prefix& p, std::vector<uint32_t> path_asns = {})
   bgp::VipConfig v;
   v.prefix = p;
   v.path_asns = std::move(path_asns);
+  v.network = true;
   return v;
 }
 

@@ -117,6 +117,27 @@ TEST(Config, PoliciesDecisionAndPeerOptionsLoad) {
   EXPECT_EQ(print(*again), printed);
 }
 
+// A gateway's VNet ranges: originated prefixes of any length, with a route map's ASNs;
+// a VIP stays a single address, and health is a VIP's alone.
+TEST(Config, NetworksOriginateAnyLength) {
+  auto c = load_string(
+      "router-id: 1.2.3.4\nlocal-as: 65515\nvips: [{prefix: 9.9.9.9/32}]\n"
+      "networks: [{prefix: 10.13.76.0/24, path-asns: [11111]}, {prefix: 192.168.128.0/23}]\n",
+      "gw.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ASSERT_EQ(c->bgp.vips.size(), 3u);
+  EXPECT_FALSE(c->bgp.vips[0].network);
+  EXPECT_TRUE(c->bgp.vips[1].network);
+  EXPECT_EQ(c->bgp.vips[1].path_asns, std::vector<uint32_t>{11111});
+  auto again = load_string(print(*c), "printed.yaml");
+  ASSERT_TRUE(again.ok()) << again.error().to_string() << "\n" << print(*c);
+  EXPECT_EQ(again->bgp.vips, c->bgp.vips);
+  auto e = load_string("router-id: 1.2.3.4\nlocal-as: 1\nnetworks: [{prefix: 10.0.0.0/8, health: {}}]\n",
+                       "x.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().to_string().substr(0, 40), "x.yaml:3:33: networks[0].health: unknown");
+}
+
 TEST(Config, FibShortAndLongForms) {
   auto a = load_string("router-id: 1.2.3.4\nlocal-as: 1\nfib: kernel\n", "nva.yaml");
   ASSERT_TRUE(a.ok()) << a.error().to_string();

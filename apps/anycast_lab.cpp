@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -19,8 +20,13 @@ int main(int argc, char** argv) {
   app.add_option("topology", file, "topology YAML (examples/lab/*.yaml)")->required();
   app.add_option("-s,--scenario", scenario, "scenario to run (default: the first)");
   app.add_flag("-a,--all", all, "run every scenario in the file");
-  app.add_option("-m,--mode", mode, "sim (virtual time, one process)")
-      ->check(CLI::IsMember({"sim"}));
+  uint16_t port = 23179;
+  app.add_option("-m,--mode", mode,
+                 "sim (virtual time, one process) or live (anycastd processes on 127.77.x.y, "
+                 "real time)")
+      ->check(CLI::IsMember({"sim", "live"}));
+  app.add_option("--port", port, "live: the BGP port every device listens on")
+      ->capture_default_str();
   app.add_flag("--json", json, "print machine-readable results instead of text");
   app.add_option("--report", report, "write a self-contained HTML report to this file");
   app.add_flag("--show-all", show_all, "print the route tables at every step");
@@ -64,6 +70,14 @@ int main(int argc, char** argv) {
   }
   lab::RunOptions opt;
   opt.show_all = show_all;
+  opt.mode = mode;
+  opt.port = port;
+  // The daemon that live mode starts: the one built or installed next to this program.
+  opt.anycastd = (std::filesystem::canonical("/proc/self/exe").parent_path() / "anycastd").string();
+  if (!std::filesystem::exists(opt.anycastd))
+    opt.anycastd = (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() /
+                    "sbin" / "anycastd")
+                       .string();
   if (!quiet && !json) opt.progress = [](const std::string& s) { std::cerr << s << "\n"; };
   bool ok = true;
   nlohmann::json results = nlohmann::json::array();

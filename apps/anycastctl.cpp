@@ -1,47 +1,16 @@
 // anycastctl: asks a running anycastd over its control socket and prints the answer as
 // aligned tables (or the JSON itself with -j). Exit codes: 0 done, 1 the daemon refused
 // (the reason is printed), 2 bad usage, 3 no daemon on the socket.
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "api/control_client.hpp"
+
 using nlohmann::json;
 
 namespace {
-
-std::optional<json> ask(const std::string& path, const json& req, std::string& err) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    err = "cannot reach anycastd at " + path + ": " + std::strerror(errno);
-    ::close(fd);
-    return std::nullopt;
-  }
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out = req.dump() + "\n", in;
-  if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
-    err = std::string("send: ") + std::strerror(errno);
-    ::close(fd);
-    return std::nullopt;
-  }
-  char buf[65536];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) in.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  auto j = json::parse(in, nullptr, false);
-  if (j.is_discarded()) {
-    err = "anycastd sent no answer (timed out or closed)";
-    return std::nullopt;
-  }
-  return j;
-}
 
 std::string cell(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -211,7 +180,7 @@ int main(int argc, char** argv) {
     req = {{"command", what}, {"vip", vip}};
   }
   std::string err;
-  auto answer = ask(socket_path, req, err);
+  auto answer = anycastd::api::ask(socket_path, req, err);
   if (!answer) {
     std::cerr << "anycastctl: " << err << "\n";
     return 3;

@@ -105,9 +105,9 @@ bgp::VipConfig read_vip(const YamlReader& r, const YAML::Node& n, const std::str
                         bool network = false) {
   r.require_map(n, path);
   if (network) {
-    r.only_keys(n, path,
-                {"prefix", "next-hop", "prepend", "path-asns", "communities", "large-communities",
-                 "med"});
+    r.only_keys(
+        n, path,
+        {"prefix", "next-hop", "prepend", "path-asns", "communities", "large-communities", "med"});
   } else {
     r.only_keys(n, path,
                 {"prefix", "next-hop", "prepend", "path-asns", "communities", "large-communities",

@@ -43,15 +43,18 @@ std::map<std::string, std::map<std::string, size_t>> shares(const RunResult& r) 
 
 std::string text_report(const RunResult& r) {
   std::ostringstream o;
-  o << "anycast-lab: " << r.topology << " / " << r.scenario << " (sim, seed " << r.seed << ", "
-    << secs(r.end) << " s of lab time)\n";
+  o << "anycast-lab: " << r.topology << " / " << r.scenario << " (" << r.mode << ", seed " << r.seed
+    << ", " << secs(r.end) << " s of lab time)\n";
   if (!r.description.empty()) o << r.description << "\n";
   for (const auto& st : r.steps) {
-    if (st.tables.empty() && st.checked.empty() && st.failed.empty()) continue;
+    if (st.tables.empty() && st.checked.empty() && st.failed.empty() && st.skipped.empty())
+      continue;
     o << "\n== t=" << secs(st.at) << " s" << (st.note.empty() ? "" : ": " + st.note) << " ==\n";
     for (const auto& [title, text] : st.tables) o << "  " << title << ":\n" << indent(text);
     for (const auto& c : st.checked) o << "  ok    " << c << "\n";
     for (const auto& c : st.failed) o << "  FAIL  " << c << "\n";
+    for (const auto& c : st.skipped)
+      o << "  skip  " << c << " (" << r.mode << " mode sends no requests)\n";
   }
   o << "\nTimeline:\n";
   for (const auto& e : r.events) {
@@ -90,7 +93,7 @@ nlohmann::json json_report(const RunResult& r) {
   auto sec = [](Duration d) { return std::chrono::duration<double>(d).count(); };
   json j{{"topology", r.topology},
          {"scenario", r.scenario},
-         {"mode", "sim"},
+         {"mode", r.mode},
          {"seed", r.seed},
          {"end", sec(r.end)},
          {"ok", r.ok()},
@@ -108,7 +111,8 @@ nlohmann::json json_report(const RunResult& r) {
                           {"actions", st.actions},
                           {"tables", t},
                           {"held", st.checked},
-                          {"failed", st.failed}});
+                          {"failed", st.failed},
+                          {"skipped", st.skipped}});
   }
   j["faults"] = json::array();
   for (const auto& f : r.faults) {

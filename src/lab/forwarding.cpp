@@ -52,7 +52,7 @@ const rib::Path* SimLab::route(const Node& n, const IpAddress& dst, uint64_t flo
   return equal[mix(flow, n.address) % equal.size()];
 }
 
-Outcome SimLab::request(const ClientSpec& c, uint64_t flow) const {
+std::optional<Outcome> SimLab::request(const ClientSpec& c, uint64_t flow) const {
   Outcome o;
   auto fail = [&](std::string why) {
     o.ok = false;

@@ -41,8 +41,7 @@ constexpr const char* kLost = "#d62728";
 std::string topology_svg(const Topology& t, const std::map<std::string, std::string>& colour) {
   std::ostringstream o;
   const int col = 230, width = std::max<int>(700, col * static_cast<int>(t.regions.size()) + 40);
-  o << "<svg class=\"topo\" width=\"" << width
-    << "\" height=\"330\">";
+  o << "<svg class=\"topo\" width=\"" << width << "\" height=\"330\">";
   auto box = [&](int x, int y, int w, const std::string& fill, const std::string& text,
                  const std::string& sub) {
     o << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << w

@@ -6,6 +6,8 @@
 #include <set>
 
 #include "lab/format.hpp"
+#include "lab/live_lab.hpp"
+#include "lab/sim_lab.hpp"
 
 namespace anycastd::lab {
 
@@ -21,7 +23,13 @@ std::string joined(std::vector<std::string> v) {
 class Runner {
  public:
   Runner(const Topology& t, const Scenario& s, const RunOptions& opt)
-      : t_(t), s_(s), opt_(opt), lab_(t) {}
+      : t_(t), s_(s), opt_(opt), owned_(make(t, opt)), lab_(*owned_) {}
+
+  static std::unique_ptr<Lab> make(const Topology& t, const RunOptions& opt) {
+    if (opt.mode == "live")
+      return std::make_unique<LiveLab>(t, opt.anycastd, opt.port, opt.progress);
+    return std::make_unique<SimLab>(t);
+  }
 
   RunResult run() {
     auto wall0 = std::chrono::steady_clock::now();
@@ -29,24 +37,27 @@ class Runner {
     r_.scenario = s_.name;
     r_.description = s_.description;
     r_.seed = t_.seed;
+    r_.mode = lab_.mode();
     r_.end = s_.end;
     for (const auto& c : t_.clients) r_.clients.push_back(c.name);
     lab_.on_event = [this](const Event& e) {
       r_.events.push_back(e);
       if (e.kind == "error") r_.failures.push_back(e.text);
     };
-    if (auto ok = lab_.start(); !ok) r_.failures.push_back(ok.error());
+    if (auto ok = lab_.start(); !ok) {
+      r_.failures.push_back(ok.error());
+      return std::move(r_);
+    }
     recent_.assign(t_.clients.size(), {});
-    for (size_t i = 0; i < t_.clients.size(); ++i) schedule_client(i, 0);
-    auto& loop = lab_.loop();
-    TimePoint t0 = loop.now();
+    if (lab_.forwards_requests())
+      for (size_t i = 0; i < t_.clients.size(); ++i) schedule_client(i, 0);
     for (size_t i = 0; i < s_.steps.size(); ++i) {
-      loop.run_until(t0 + s_.steps[i].at);
+      lab_.run_until(s_.steps[i].at);
       step(i);
     }
-    loop.run_until(t0 + s_.end);
+    lab_.run_until(s_.end);
     stopped_ = true;
-    faults();
+    if (lab_.forwards_requests()) faults();
     r_.wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     return std::move(r_);
@@ -71,7 +82,7 @@ class Runner {
   void send(size_t i, uint64_t n) {
     const auto& c = t_.clients[i];
     uint64_t flow = (static_cast<uint64_t>(i) << 40) ^ (t_.seed << 20) ^ n;
-    Outcome o = lab_.request(c, flow);
+    Outcome o = *lab_.request(c, flow);
     r_.requests.push_back({lab_.elapsed(), i, o.ok, o.ok ? o.region : "", o.why, o.rtt});
     // A region (or failure) new to this client's last few requests is news; ECMP
     // alternating between two regions is not.
@@ -142,6 +153,15 @@ class Runner {
               where + " chosen region " + *m.chosen_region +
                   (have == *m.chosen_region ? "" : ", found " + have));
       }
+    }
+    if (!lab_.forwards_requests()) {
+      for (const auto& [client, region] : e.served_by)
+        rec.skipped.push_back(client + " served by " + region);
+      for (const auto& [client, want] : e.regions_served)
+        rec.skipped.push_back(client + " served by " + joined(want));
+      for (const auto& [client, max] : e.lost_max)
+        rec.skipped.push_back(client + " lost at most " + std::to_string(max));
+      return;
     }
     for (const auto& [client, region] : e.served_by) {
       size_t i = client_index(client);
@@ -239,7 +259,8 @@ class Runner {
   const Topology& t_;
   const Scenario& s_;
   RunOptions opt_;
-  SimLab lab_;
+  std::unique_ptr<Lab> owned_;
+  Lab& lab_;
   RunResult r_;
   std::vector<std::deque<std::string>> recent_;
   Duration since_{};

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "lab/sim_lab.hpp"
+#include "lab/lab.hpp"
 
 namespace anycastd::lab {
 
@@ -27,6 +27,7 @@ struct StepRecord {
   std::vector<std::pair<std::string, std::string>> tables;  // title, text
   std::vector<std::string> checked;                         // expectations that held
   std::vector<std::string> failed;                          // and those that did not
+  std::vector<std::string> skipped;  // about requests, where the lab sends none
 };
 
 // What one fault did to one client, in lab time.
@@ -43,7 +44,7 @@ struct FaultRecord {
 };
 
 struct RunResult {
-  std::string topology, scenario, description;
+  std::string topology, scenario, description, mode = "sim";
   uint64_t seed = 0;
   Duration end{};
   std::vector<Event> events;
@@ -57,7 +58,10 @@ struct RunResult {
 };
 
 struct RunOptions {
-  bool show_all = false;  // tables at every step, not only where the file says `show`
+  std::string mode = "sim";  // or "live": anycastd processes on loopback, real time
+  std::string anycastd;      // live: the daemon binary
+  uint16_t port = 23179;     // live: the BGP port every device listens on
+  bool show_all = false;     // tables at every step, not only where the file says `show`
   std::function<void(const std::string&)> progress;
 };
 

@@ -390,27 +390,41 @@ void SimLab::apply(const Action& a) {
     case K::remove_peering:
     case K::restore_peering:
     case K::route_map:
+    case K::export_policy:
+    case K::prepend:
+      for (const auto& c : change(a))
+        if (c.node->speaker) c.node->speaker->reconfigure(c.node->speaker_cfg.peers, c.vips);
+      break;
+  }
+}
+
+std::vector<SimLab::Change> SimLab::change(const Action& a) {
+  using K = Action::Kind;
+  std::vector<Change> out;
+  switch (a.kind) {
+    case K::remove_peering:
+    case K::restore_peering:
+    case K::route_map:
       for (auto& n : nodes_) {
         if (n->kind != Node::Kind::gateway) continue;
         bool changed = false;
-        for (auto& v : n->speaker_cfg.vips) {
+        for (auto& v : n->speaker_cfg.vips)
           for (const auto& sp : n->hub_spec->spokes) {
             if (sp.name != a.target || v.prefix != sp.prefix) continue;
             changed = true;
             if (a.kind == K::route_map) v.path_asns = a.asns;
           }
-        }
         if (!changed) continue;
         if (a.kind == K::remove_peering) n->removed_spokes.insert(a.target);
         if (a.kind == K::restore_peering) n->removed_spokes.erase(a.target);
-        std::vector<bgp::VipConfig> live;
+        Change c{n.get(), {}};
         for (const auto& v : n->speaker_cfg.vips) {
           bool removed = false;
           for (const auto& sp : n->hub_spec->spokes)
             removed |= v.prefix == sp.prefix && n->removed_spokes.count(sp.name);
-          if (!removed) live.push_back(v);
+          if (!removed) c.vips.push_back(v);
         }
-        if (n->speaker) n->speaker->reconfigure(n->speaker_cfg.peers, live);
+        out.push_back(std::move(c));
       }
       break;
     case K::export_policy:
@@ -419,16 +433,19 @@ void SimLab::apply(const Action& a) {
           for (const auto& rs : by_name_)
             if (rs.second->kind == Node::Kind::route_server && rs.second->address == p.address)
               p.export_policy = a.policy;
-        if (n->speaker) n->speaker->reconfigure(n->speaker_cfg.peers, n->speaker_cfg.vips);
+        out.push_back({n, n->speaker_cfg.vips});
       }
       break;
     case K::prepend:
       if (auto* n = node(a.target)) {
         for (auto& v : n->speaker_cfg.vips) v.prepend = a.count;
-        if (n->speaker) n->speaker->reconfigure(n->speaker_cfg.peers, n->speaker_cfg.vips);
+        out.push_back({n, n->speaker_cfg.vips});
       }
       break;
+    default:
+      break;
   }
+  return out;
 }
 
 }  // namespace anycastd::lab

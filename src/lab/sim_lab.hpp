@@ -11,56 +11,44 @@
 
 #include "bgp/speaker.hpp"
 #include "health/monitor.hpp"
-#include "lab/topology.hpp"
+#include "lab/lab.hpp"
 #include "runtime/sim/sim_network.hpp"
 
 namespace anycastd::lab {
 
-struct Event {
-  Duration at{};     // since the start
-  std::string kind;  // fault, check, announce, session, msee-best, served, lost
-  std::string text;
-};
-
-// What happened to one request.
-struct Outcome {
-  bool ok = false;
-  std::string region;  // of the answering backend or spoke
-  std::string answer;
-  std::string why;                // when it failed
-  std::vector<std::string> hops;  // node names along the way
-  Duration rtt{};
-};
-
-class SimLab {
+class SimLab : public Lab {
  public:
   explicit SimLab(const Topology& t);
   ~SimLab();
 
   // Starts every speaker, check and backend; fails when a listener cannot be set up.
-  Result<bool, std::string> start();
-  void apply(const Action& a);
+  Result<bool, std::string> start() override;
+  void apply(const Action& a) override;
+  sim::SimLoop& loop() override { return loop_; }
+  void run_until(Duration t) override { loop_.run_until(start_ + t); }
+  Duration elapsed() const override { return loop_.now() - start_; }
+  std::string mode() const override { return "sim"; }
+  bool forwards_requests() const override { return true; }
+  std::optional<Outcome> request(const ClientSpec& c, uint64_t flow) const override;
 
-  sim::SimLoop& loop() { return loop_; }
-  Duration elapsed() const { return loop_.now() - start_; }
+  std::string msee_table(const std::string& circuit) const override;
+  std::string router_table(const std::string& router) const override;
+  std::string route_server_table(const std::string& hub) const override;
+  std::vector<std::string> msee_routes(const std::string& circuit, const Prefix& p) const override;
+  std::string msee_chosen_region(const std::string& circuit, const Prefix& p) const override;
+  bool route_server_has(const std::string& hub, const Prefix& p) const override;
+
   const Topology& topology() const { return t_; }
-
-  // Forwards one request (a new flow) from a client's router toward its target.
-  Outcome request(const ClientSpec& c, uint64_t flow) const;
-
-  // The circuit's MSEE table as `az network express-route list-route-tables -o table`.
-  std::string msee_table(const std::string& circuit) const;
-  std::string router_table(const std::string& router) const;
-  // What each of a hub's route server instances learned, as the portal lists it.
-  std::string route_server_table(const std::string& hub) const;
-  // The MSEE's routes for a prefix as "NEXTHOP PATH", and the region its best leads to.
-  std::vector<std::string> msee_routes(const std::string& circuit, const Prefix& p) const;
-  std::string msee_chosen_region(const std::string& circuit, const Prefix& p) const;
-  bool route_server_has(const std::string& hub, const Prefix& p) const;
-
-  std::function<void(const Event&)> on_event;
-
+  // Every device with its role settings: the live lab starts processes from these.
   struct Node;
+  const std::vector<std::unique_ptr<Node>>& nodes() const { return nodes_; }
+  // A configuration action's effect: the devices whose peers or originated routes change,
+  // with the routes they now originate. Updates the devices' settings; applies nothing.
+  struct Change {
+    Node* node;
+    std::vector<bgp::VipConfig> vips;
+  };
+  std::vector<Change> change(const Action& a);
 
  private:
   void emit(std::string kind, std::string text);

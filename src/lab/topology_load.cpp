@@ -417,7 +417,7 @@ class Loader {
                                                 {"restore-peering", K::restore_peering},
                                                 {"prepend", K::prepend},
                                                 {"route-map", K::route_map},
-        {"export-policy", K::export_policy}};
+                                                {"export-policy", K::export_policy}};
     auto it = kinds.find(key);
     if (it == kinds.end()) {
       std::string list;

@@ -30,7 +30,7 @@ std::vector<const Path*> ranked(const Rib& rib, const Entry& e) {
 }
 
 std::string az_route_table(const Rib& rib) {
-  std::vector<std::array<std::string, 5>> rows{{"LocPrf", "Network", "NextHop", "Path", "Weight"}};
+  std::vector<AzRow> rows;
   std::map<Prefix, const Entry*> sorted;
   for (const auto& [prefix, e] : rib.loc_rib()) sorted.emplace(prefix, &e);
   for (const auto& [prefix, e] : sorted) {
@@ -42,6 +42,12 @@ std::string az_route_table(const Rib& rib) {
            a.as_path ? a.as_path->to_string() : std::string(), std::to_string(p->weight)});
     }
   }
+  return az_table(rows);
+}
+
+std::string az_table(const std::vector<AzRow>& body) {
+  std::vector<AzRow> rows{{"LocPrf", "Network", "NextHop", "Path", "Weight"}};
+  rows.insert(rows.end(), body.begin(), body.end());
   // The CLI pads every column to its widest cell and never below eight characters.
   std::array<size_t, 5> width{};
   for (const auto& r : rows)

@@ -1,6 +1,7 @@
 #pragma once
 // Loc-RIB rendered as `az network express-route list-route-tables -o table` prints it, so
 // the lab's MSEE tables can be compared line by line with the seeds'.
+#include <array>
 #include <string>
 #include <vector>
 
@@ -13,5 +14,9 @@ std::vector<const Path*> ranked(const Rib& rib, const Entry& e);
 
 // Every prefix in address order, each path a row, `*` after the chosen next hop.
 std::string az_route_table(const Rib& rib);
+
+// LocPrf, Network, NextHop, Path, Weight rows laid out as the CLI does (a header first).
+using AzRow = std::array<std::string, 5>;
+std::string az_table(const std::vector<AzRow>& rows);
 
 }  // namespace anycastd::rib

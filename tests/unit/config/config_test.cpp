@@ -132,8 +132,8 @@ TEST(Config, NetworksOriginateAnyLength) {
   auto again = load_string(print(*c), "printed.yaml");
   ASSERT_TRUE(again.ok()) << again.error().to_string() << "\n" << print(*c);
   EXPECT_EQ(again->bgp.vips, c->bgp.vips);
-  auto e = load_string("router-id: 1.2.3.4\nlocal-as: 1\nnetworks: [{prefix: 10.0.0.0/8, health: {}}]\n",
-                       "x.yaml");
+  auto e = load_string(
+      "router-id: 1.2.3.4\nlocal-as: 1\nnetworks: [{prefix: 10.0.0.0/8, health: {}}]\n", "x.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().to_string().substr(0, 40), "x.yaml:3:33: networks[0].health: unknown");
 }

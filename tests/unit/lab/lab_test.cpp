@@ -32,7 +32,9 @@ const Event* find_event(const RunResult& r, const std::string& kind, const std::
   return nullptr;
 }
 
-double sec(Duration d) { return std::chrono::duration<double>(d).count(); }
+double sec(Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
 
 std::string error_of(const std::string& yaml) {
   auto t = load_topology_string(yaml, "t.yaml");
@@ -67,11 +69,11 @@ TEST(LabSeed004, BaselineMseeTableHasTheSeedsFourRoutes) {
       "100       9.9.9.9/32       172.16.138.13   65515 65010 65010 65010  0"};
   EXPECT_EQ(rows, want) << table;
   EXPECT_EQ(lab.msee_chosen_region("london", *Prefix::parse("9.9.9.9/32")), "north-europe");
-  auto o = lab.request(t.clients[0], 1);
+  auto o = *lab.request(t.clients[0], 1);
   ASSERT_TRUE(o.ok) << o.why;
   EXPECT_EQ(o.answer, "I'm running this website in North Europe");
-  EXPECT_EQ(o.hops, (std::vector<std::string>{"onprem", "msee-london", "hub-ne-gw0", "nva-ne",
-                                              "web-ne"}));
+  EXPECT_EQ(o.hops,
+            (std::vector<std::string>{"onprem", "msee-london", "hub-ne-gw0", "nva-ne", "web-ne"}));
 }
 
 // Stopping BGP closes the sessions with a Cease: the MSEE moves within milliseconds and no
@@ -172,7 +174,8 @@ TEST(LabSeed001, LowestNextHopWinsOverRouteAge) {
   auto t = load("seed-001.yaml");
   auto r = run(t, "remove-peerings");
   EXPECT_TRUE(r.ok()) << text_report(r);
-  auto* back = find_event(r, "msee-best", "via 192.168.128.12 (hub1-region)", std::chrono::seconds(20));
+  auto* back =
+      find_event(r, "msee-best", "via 192.168.128.12 (hub1-region)", std::chrono::seconds(20));
   ASSERT_NE(back, nullptr);
   auto* answer = find_event(r, "served", "(1.1.1.1)", std::chrono::seconds(20));
   ASSERT_NE(answer, nullptr);
@@ -236,8 +239,8 @@ TEST(LabTopology, InlineNvaConfigErrorsKeepTheirPosition) {
 }
 
 TEST(LabTopology, UnknownNamesAreNamed) {
-  EXPECT_NE(error_of("routers: [{name: r, asn: 65100, circuits: [nope]}]").find(
-                "routers[0].circuits[0]: no circuit named 'nope'"),
+  EXPECT_NE(error_of("routers: [{name: r, asn: 65100, circuits: [nope]}]")
+                .find("routers[0].circuits[0]: no circuit named 'nope'"),
             std::string::npos);
   EXPECT_NE(error_of("scenarios: [{name: s, steps: [{at: 1, do: {stop-bgp: ghost}}]}]")
                 .find("no NVA named 'ghost'"),

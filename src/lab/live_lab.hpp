@@ -1,0 +1,81 @@
+#pragma once
+// The same topology as real processes: every route server, gateway, MSEE, on-prem router
+// and NVA is an anycastd with a generated configuration, on its own loopback address
+// (127.77.x.y, in the order of the file's addresses, so "lowest next hop" picks the same
+// device), BGP over real TCP, steps in real time. Backends are HTTP servers inside this
+// process for the NVAs' checks. Tables are read over each daemon's control socket and
+// shown with the file's addresses. Clients send no requests in this mode.
+#include <map>
+#include <memory>
+
+#include "lab/lab.hpp"
+#include "lab/sim_lab.hpp"
+#include "runtime/asio/asio_loop.hpp"
+
+namespace anycastd::lab {
+
+class LiveLab : public Lab {
+ public:
+  LiveLab(const Topology& t, std::string anycastd, uint16_t port,
+          std::function<void(const std::string&)> progress);
+  ~LiveLab() override;
+
+  // Writes the configurations, starts every daemon and backend, and waits until every
+  // session is established (or says which are not).
+  Result<bool, std::string> start() override;
+  void apply(const Action& a) override;
+  Loop& loop() override { return loop_; }
+  void run_until(Duration t) override;
+  Duration elapsed() const override { return loop_.now() - start_; }
+  std::string mode() const override { return "live"; }
+  bool forwards_requests() const override { return false; }
+  std::optional<Outcome> request(const ClientSpec&, uint64_t) const override {
+    return std::nullopt;
+  }
+
+  std::string msee_table(const std::string& circuit) const override;
+  std::string router_table(const std::string& router) const override;
+  std::string route_server_table(const std::string& hub) const override;
+  std::vector<std::string> msee_routes(const std::string& circuit, const Prefix& p) const override;
+  std::string msee_chosen_region(const std::string& circuit, const Prefix& p) const override;
+  bool route_server_has(const std::string& hub, const Prefix& p) const override;
+
+ private:
+  struct Proc;
+  struct Route {
+    Prefix prefix;
+    IpAddress next_hop;  // the file's address
+    std::string path;
+    std::string from;
+    bool best = false;
+    std::optional<uint32_t> local_pref;
+  };
+
+  IpAddress map(const IpAddress& a) const;
+  IpAddress unmap(const IpAddress& a) const;
+  Endpoint map(const Endpoint& e) const;
+  config::Config config_for(const SimLab::Node& n) const;
+  void write_config(Proc& p);
+  bool spawn(Proc& p);
+  void stop(Proc& p, int sig);
+  std::vector<Route> routes(const std::string& device) const;
+  std::string table(const std::string& device) const;
+  const SimLab::Node* device(const IpAddress& file_address) const;
+  void emit(std::string kind, std::string text);
+
+  Topology t_;
+  SimLab plan_;  // the devices and their settings, never started
+  std::string anycastd_;
+  uint16_t port_;
+  std::function<void(const std::string&)> progress_;
+  std::string dir_;
+  rt::AsioLoop loop_;
+  std::unique_ptr<Transport> transport_;
+  TimePoint start_{};
+  std::map<IpAddress, IpAddress> to_live_, to_file_;
+  std::map<std::string, std::unique_ptr<Proc>> procs_;
+  struct Backend;
+  std::vector<std::unique_ptr<Backend>> backends_;
+};
+
+}  // namespace anycastd::lab

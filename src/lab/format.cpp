@@ -47,14 +47,11 @@ std::string text_report(const RunResult& r) {
     << ", " << secs(r.end) << " s of lab time)\n";
   if (!r.description.empty()) o << r.description << "\n";
   for (const auto& st : r.steps) {
-    if (st.tables.empty() && st.checked.empty() && st.failed.empty() && st.skipped.empty())
-      continue;
+    if (st.tables.empty() && st.checked.empty() && st.failed.empty()) continue;
     o << "\n== t=" << secs(st.at) << " s" << (st.note.empty() ? "" : ": " + st.note) << " ==\n";
     for (const auto& [title, text] : st.tables) o << "  " << title << ":\n" << indent(text);
     for (const auto& c : st.checked) o << "  ok    " << c << "\n";
     for (const auto& c : st.failed) o << "  FAIL  " << c << "\n";
-    for (const auto& c : st.skipped)
-      o << "  skip  " << c << " (" << r.mode << " mode sends no requests)\n";
   }
   o << "\nTimeline:\n";
   for (const auto& e : r.events) {
@@ -111,8 +108,7 @@ nlohmann::json json_report(const RunResult& r) {
                           {"actions", st.actions},
                           {"tables", t},
                           {"held", st.checked},
-                          {"failed", st.failed},
-                          {"skipped", st.skipped}});
+                          {"failed", st.failed}});
   }
   j["faults"] = json::array();
   for (const auto& f : r.faults) {

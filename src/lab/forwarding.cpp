@@ -5,25 +5,22 @@
 // rotation, or a failed application, answers an error.
 #include <algorithm>
 
+#include "lab/forwarding.hpp"
 #include "lab/sim_node.hpp"
 
 namespace anycastd::lab {
-
-namespace {
 
 bool contains(const Prefix& p, const IpAddress& a) {
   return p.family() == a.family() && Prefix(a, p.length()) == p;
 }
 
-uint64_t mix(uint64_t flow, const IpAddress& at) {
+uint64_t flow_hash(uint64_t flow, const IpAddress& at) {
   uint64_t h = flow * 0x9E3779B97F4A7C15ull ^ (at.is_v4() ? at.v4_value() : 0);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;
   return h;
 }
-
-}  // namespace
 
 // The longest match, then among equal paths (the multipath set) one per flow.
 const rib::Path* SimLab::route(const Node& n, const IpAddress& dst, uint64_t flow) const {
@@ -49,15 +46,16 @@ const rib::Path* SimLab::route(const Node& n, const IpAddress& dst, uint64_t flo
     return a->attrs->next_hop < b->attrs->next_hop;
   });
   if (equal.size() > n.ecmp) equal.resize(n.ecmp);
-  return equal[mix(flow, n.address) % equal.size()];
+  return equal[flow_hash(flow, n.address) % equal.size()];
 }
 
-std::optional<Outcome> SimLab::request(const ClientSpec& c, uint64_t flow) const {
-  Outcome o;
+SimLab::Walk SimLab::walk(const ClientSpec& c, uint64_t flow, const NextHop& next_hop) const {
+  Walk w;
+  Outcome& o = w.outcome;
   auto fail = [&](std::string why) {
     o.ok = false;
     o.why = std::move(why);
-    return o;
+    return w;
   };
   const IpAddress dst = c.target.address;
   const Node* at = by_name_.at(c.router);
@@ -73,11 +71,10 @@ std::optional<Outcome> SimLab::request(const ClientSpec& c, uint64_t flow) const
     switch (at->kind) {
       case Node::Kind::router:
       case Node::Kind::msee: {
-        const rib::Path* p = route(*at, dst, flow);
-        if (!p || !p->attrs->next_hop) return fail("no route at " + at->name);
-        const Node* next = by_address(*p->attrs->next_hop);
-        if (!next)
-          return fail(at->name + ": next hop " + p->attrs->next_hop->to_string() + " unknown");
+        auto nh = next_hop(*at, dst, flow);
+        if (!nh) return fail("no route at " + at->name);
+        const Node* next = by_address(*nh);
+        if (!next) return fail(at->name + ": next hop " + nh->to_string() + " unknown");
         hop(next);
         at = next;
         continue;
@@ -91,16 +88,15 @@ std::optional<Outcome> SimLab::request(const ClientSpec& c, uint64_t flow) const
           o.region = at->region;
           o.answer = sp.answer;
           o.hops.push_back(sp.name);
-          return o;
+          return w;
         }
         // VNet routes: what the hub's route servers learned, equal NVAs sharing flows.
         const Node* next = nullptr;
         for (const auto& rs : at->hub_spec->route_servers) {
           const Node* r = by_address(rs);
           if (!r || r->crashed) continue;
-          const rib::Path* p = route(*r, dst, flow);
-          if (!p || !p->attrs->next_hop) continue;
-          next = by_address(*p->attrs->next_hop);
+          auto nh = next_hop(*r, dst, flow);
+          if (nh) next = by_address(*nh);
           if (next) break;
         }
         if (!next) return fail("no route in " + at->hub);
@@ -108,41 +104,59 @@ std::optional<Outcome> SimLab::request(const ClientSpec& c, uint64_t flow) const
         at = next;
         continue;
       }
-      case Node::Kind::nva: {
-        // The proxy: a service on the destination, else the region's backends, each in
-        // rotation while every check aimed at it is up.
-        std::vector<Endpoint> pool;
-        for (const auto& s : at->nva->config.proxy.services)
-          if (s.listen.address == dst || s.listen.address == IpAddress{})
-            for (const auto& b : s.backends) pool.push_back(b.endpoint);
-        if (pool.empty())
-          for (const auto& g : t_.regions)
-            if (g.name == at->region)
-              for (const auto& b : g.backends) pool.push_back(b.at);
-        std::vector<Endpoint> ready;
-        for (const auto& e : pool) {
-          bool up = true;
-          if (at->monitor)
-            for (const auto& ch : at->monitor->checkers())
-              if (ch->config().target == e) up &= ch->state().up();
-          if (up) ready.push_back(e);
-        }
-        if (ready.empty()) return fail(at->name + ": no backend in rotation (503)");
-        const Node* b = by_address(ready[mix(flow, at->address) % ready.size()].address);
-        if (!b || b->kind != Node::Kind::backend) return fail(at->name + ": backend unknown");
-        hop(b);
-        if (b->crashed) return fail("black hole: " + b->name + " is down");
-        if (b->failed) return fail(b->name + ": application error (503)");
-        o.ok = true;
-        o.region = b->region;
-        o.answer = b->backend->answer;
-        return o;
-      }
+      case Node::Kind::nva:
+        if (at->crashed) return fail("black hole: " + at->name + " is down");
+        w.nva = at;
+        return w;
       default:
         return fail("routing loop or dead end at " + at->name);
     }
   }
   return fail("TTL expired");
+}
+
+void SimLab::request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) {
+  auto w = walk(c, flow, [this](const Node& n, const IpAddress& dst, uint64_t f) {
+    const rib::Path* p = route(n, dst, f);
+    return p && p->attrs->next_hop ? p->attrs->next_hop : std::nullopt;
+  });
+  Outcome& o = w.outcome;
+  if (!w.nva) return done(std::move(o));
+  const Node* at = w.nva;
+  const IpAddress dst = c.target.address;
+  auto fail = [&](std::string why) {
+    o.ok = false;
+    o.why = std::move(why);
+    done(std::move(o));
+  };
+  // The proxy: a service on the destination, else the region's backends, each in rotation
+  // while every check aimed at it is up.
+  std::vector<Endpoint> pool;
+  for (const auto& s : at->nva->config.proxy.services)
+    if (s.listen.address == dst || s.listen.address == IpAddress{})
+      for (const auto& b : s.backends) pool.push_back(b.endpoint);
+  if (pool.empty())
+    for (const auto& g : t_.regions)
+      if (g.name == at->region)
+        for (const auto& b : g.backends) pool.push_back(b.at);
+  std::vector<Endpoint> ready;
+  for (const auto& e : pool) {
+    bool up = true;
+    if (at->monitor)
+      for (const auto& ch : at->monitor->checkers())
+        if (ch->config().target == e) up &= ch->state().up();
+    if (up) ready.push_back(e);
+  }
+  if (ready.empty()) return fail(at->name + ": no backend in rotation (503)");
+  const Node* b = by_address(ready[flow_hash(flow, at->address) % ready.size()].address);
+  if (!b || b->kind != Node::Kind::backend) return fail(at->name + ": backend unknown");
+  o.hops.push_back(b->name);
+  if (b->crashed) return fail("black hole: " + b->name + " is down");
+  if (b->failed) return fail(b->name + ": application error (503)");
+  o.ok = true;
+  o.region = b->region;
+  o.answer = b->backend->answer;
+  done(std::move(o));
 }
 
 }  // namespace anycastd::lab

@@ -12,9 +12,14 @@ namespace anycastd::lab {
 
 class HttpConnection : public Stream::Handler {
  public:
+  // `region` goes out as an X-Lab-Region header: how a live client knows who answered.
   HttpConnection(Loop& loop, std::unique_ptr<Stream> s, std::string body,
-                 std::function<bool()> healthy)
-      : loop_(loop), stream_(std::move(s)), body_(std::move(body)), healthy_(std::move(healthy)) {
+                 std::function<bool()> healthy, std::string region = "")
+      : loop_(loop),
+        stream_(std::move(s)),
+        body_(std::move(body)),
+        healthy_(std::move(healthy)),
+        region_(std::move(region)) {
     stream_->start(this);
   }
   ~HttpConnection() override {
@@ -29,6 +34,7 @@ class HttpConnection : public Stream::Handler {
     std::string body = ok ? body_ : "application failed\n";
     std::string r =
         std::string(ok ? "HTTP/1.1 200 OK" : "HTTP/1.1 503 Service Unavailable") +
+        "\r\nX-Lab-Region: " + region_ +
         "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
         "\r\nConnection: close\r\n\r\n" + body;
     stream_->write(Bytes(reinterpret_cast<const std::byte*>(r.data()),
@@ -48,6 +54,7 @@ class HttpConnection : public Stream::Handler {
   std::unique_ptr<Stream> stream_;
   std::string body_;
   std::function<bool()> healthy_;
+  std::string region_;
   std::string request_;
 };
 

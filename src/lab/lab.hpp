@@ -2,6 +2,7 @@
 // What a scenario runs on: the simulated lab (one process, virtual time) or the live one
 // (anycastd processes on loopback, real time). Both answer the same questions about
 // their devices; only the simulated one forwards clients' requests.
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,10 +39,9 @@ class Lab {
   virtual Duration elapsed() const = 0;
   virtual std::string mode() const = 0;
 
-  virtual bool forwards_requests() const = 0;
-  // Forwards one request (a new flow) from a client's router toward its target; nullopt
-  // where the lab sends no requests.
-  virtual std::optional<Outcome> request(const ClientSpec& c, uint64_t flow) const = 0;
+  // Forwards one request (a new flow) from a client's router toward its target; `done`
+  // gets what happened (at once in the simulator, when the answer arrives live).
+  virtual void request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) = 0;
 
   // The circuit's MSEE table as `az network express-route list-route-tables -o table`.
   virtual std::string msee_table(const std::string& circuit) const = 0;

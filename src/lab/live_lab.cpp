@@ -9,9 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <list>
+#include <set>
 #include <sstream>
 
 #include "api/control_client.hpp"
+#include "lab/forwarding.hpp"
 #include "lab/http_backend.hpp"
 #include "lab/sim_node.hpp"
 #include "rib/route_table.hpp"
@@ -125,6 +127,35 @@ config::Config LiveLab::config_for(const SimLab::Node& n) const {
       ch.target = map(ch.target);
       if (ch.source) ch.source = map(*ch.source);
     }
+    // The proxy: the NVA's own services, else one per client port on the NVA's address,
+    // to the region's backends, each gated by the checks aimed at it.
+    c.proxy = n.nva->config.proxy;
+    c.proxy.threads = 1;
+    if (c.proxy.services.empty()) {
+      std::set<uint16_t> ports;
+      for (const auto& cl : t_.clients) ports.insert(cl.target.port);
+      for (uint16_t port : ports) {
+        proxy::ServiceConfig svc;
+        svc.name = "lab-" + std::to_string(port);
+        svc.listen = {n.address, port};
+        for (const auto& g : t_.regions)
+          if (g.name == n.region)
+            for (const auto& b : g.backends) {
+              proxy::BackendConfig bc;
+              bc.endpoint = b.at;
+              for (const auto& ch : n.nva->config.health.checks)
+                if (ch.target == b.at) bc.checks.push_back(ch.name);
+              svc.backends.push_back(bc);
+            }
+        if (!svc.backends.empty()) c.proxy.services.push_back(svc);
+      }
+    }
+    for (auto& svc : c.proxy.services) {
+      // Listeners on the NVA's own address: the VIP itself is not on loopback here.
+      svc.listen = map(Endpoint{n.address, svc.listen.port});
+      svc.add_address = false;
+      for (auto& b : svc.backends) b.endpoint = map(b.endpoint);
+    }
   }
   return c;
 }
@@ -156,6 +187,17 @@ void LiveLab::stop(Proc& p, int sig) {
   if (p.pid > 0) ::kill(p.pid, sig);
 }
 
+std::optional<std::string> LiveLab::listen(Backend& b) {
+  auto l = transport_->listen(map(b.node->backend->at), [this, &b](std::unique_ptr<Stream> s) {
+    b.connections.remove_if([](const auto& c) { return c->done(); });
+    b.connections.push_back(std::make_unique<HttpConnection>(
+        loop_, std::move(s), b.node->backend->answer, [&b] { return !b.failed; }, b.node->region));
+  });
+  if (!l) return l.error();
+  b.listener = std::move(*l);
+  return std::nullopt;
+}
+
 Result<bool, std::string> LiveLab::start() {
   char tmpl[] = "/tmp/anycast-lab-XXXXXX";
   if (!::mkdtemp(tmpl)) return Err(std::string("cannot create a directory in /tmp"));
@@ -166,14 +208,7 @@ Result<bool, std::string> LiveLab::start() {
     if (n->kind == Kind::backend) {
       auto b = std::make_unique<Backend>();
       b->node = n.get();
-      auto* raw = b.get();
-      auto l = transport_->listen(map(n->backend->at), [this, raw](std::unique_ptr<Stream> s) {
-        raw->connections.remove_if([](const auto& c) { return c->done(); });
-        raw->connections.push_back(std::make_unique<HttpConnection>(
-            loop_, std::move(s), raw->node->backend->answer, [raw] { return !raw->failed; }));
-      });
-      if (!l) return Err("backend " + n->name + ": " + l.error());
-      b->listener = std::move(*l);
+      if (auto err = listen(*b)) return Err("backend " + n->name + ": " + *err);
       backends_.push_back(std::move(b));
       continue;
     }
@@ -327,6 +362,7 @@ std::vector<LiveLab::Route> LiveLab::routes(const std::string& device) const {
     x.path = r["as_path"].get<std::string>();
     x.from = r["from"].get<std::string>();
     x.best = r["best"].get<bool>();
+    x.multipath = r["multipath"].get<bool>();
     if (r["local_pref"].is_number()) x.local_pref = r["local_pref"].get<uint32_t>();
     out.push_back(x);
   }
@@ -342,6 +378,93 @@ std::vector<LiveLab::Route> LiveLab::routes(const std::string& device) const {
     return a.next_hop < b.next_hop;
   });
   return out;
+}
+
+// One HTTP GET to an NVA's proxy; the backend's X-Lab-Region header says who answered.
+class LiveLab::Client : public Stream::Handler {
+ public:
+  Client(LiveLab& lab, Outcome o, std::function<void(Outcome)> done)
+      : lab_(lab), o_(std::move(o)), done_(std::move(done)) {}
+
+  void start(const Endpoint& to) {
+    timer_ = lab_.loop_.schedule(std::chrono::seconds(2), [this] { finish("timed out"); });
+    token_ = lab_.transport_->connect(std::nullopt, to, [this](auto r) {
+      if (!r) return finish(r.error());
+      stream_ = std::move(*r);
+      stream_->start(this);
+      std::string req = "GET / HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n";
+      stream_->write(Bytes(reinterpret_cast<const std::byte*>(req.data()),
+                           reinterpret_cast<const std::byte*>(req.data()) + req.size()));
+    });
+  }
+  void on_data(ByteView d) override {
+    reply_.append(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  void on_closed(const std::string& reason) override {
+    if (reply_.empty()) return finish(reason);
+    auto head = reply_.find("\r\n\r\n");
+    auto status = reply_.substr(0, reply_.find("\r\n"));
+    if (status.find(" 200 ") == std::string::npos) return finish(status);
+    auto h = reply_.find("X-Lab-Region: ");
+    if (h != std::string::npos && h < head) {
+      auto end = reply_.find("\r\n", h);
+      o_.region = reply_.substr(h + 14, end - h - 14);
+    }
+    o_.answer = head == std::string::npos ? "" : reply_.substr(head + 4);
+    o_.ok = true;
+    finish("");
+  }
+
+ private:
+  void finish(const std::string& why) {
+    if (!done_) return;
+    lab_.loop_.cancel(timer_);
+    if (!why.empty()) {
+      o_.ok = false;
+      o_.why = o_.hops.back() + ": " + why;
+    }
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(std::move(o_));
+    // Gone on the next turn: this may be inside the stream's own callback.
+    lab_.loop_.post([&lab = lab_, self = this] {
+      lab.clients_.remove_if([self](const auto& c) { return c.get() == self; });
+    });
+  }
+
+  LiveLab& lab_;
+  Outcome o_;
+  std::function<void(Outcome)> done_;
+  std::shared_ptr<void> token_;
+  std::unique_ptr<Stream> stream_;
+  TimerId timer_ = 0;
+  std::string reply_;
+};
+
+void LiveLab::request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) {
+  std::map<std::string, std::vector<Route>> tables;  // one read per device per request
+  auto w = plan_.walk(
+      c, flow,
+      [&](const SimLab::Node& n, const IpAddress& dst, uint64_t f) -> std::optional<IpAddress> {
+        auto it = tables.find(n.name);
+        if (it == tables.end()) it = tables.emplace(n.name, routes(n.name)).first;
+        const Route* longest = nullptr;
+        for (const auto& r : it->second)
+          if (r.best && contains(r.prefix, dst) &&
+              (!longest || r.prefix.length() > longest->prefix.length()))
+            longest = &r;
+        if (!longest) return std::nullopt;
+        std::vector<IpAddress> equal;
+        for (const auto& r : it->second)
+          if (r.prefix == longest->prefix && (r.best || r.multipath)) equal.push_back(r.next_hop);
+        if (equal.size() <= 1 || n.ecmp <= 1) return longest->next_hop;
+        std::sort(equal.begin(), equal.end());
+        if (equal.size() > n.ecmp) equal.resize(n.ecmp);
+        return equal[flow_hash(f, n.address) % equal.size()];
+      });
+  if (!w.nva) return done(std::move(w.outcome));
+  clients_.push_back(std::make_unique<Client>(*this, std::move(w.outcome), std::move(done)));
+  clients_.back()->start(map(Endpoint{w.nva->address, c.target.port}));
 }
 
 std::string LiveLab::table(const std::string& device) const {

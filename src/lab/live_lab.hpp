@@ -5,6 +5,7 @@
 // device), BGP over real TCP, steps in real time. Backends are HTTP servers inside this
 // process for the NVAs' checks. Tables are read over each daemon's control socket and
 // shown with the file's addresses. Clients send no requests in this mode.
+#include <list>
 #include <map>
 #include <memory>
 
@@ -28,10 +29,9 @@ class LiveLab : public Lab {
   void run_until(Duration t) override;
   Duration elapsed() const override { return loop_.now() - start_; }
   std::string mode() const override { return "live"; }
-  bool forwards_requests() const override { return false; }
-  std::optional<Outcome> request(const ClientSpec&, uint64_t) const override {
-    return std::nullopt;
-  }
+  // Through the daemons' tables (read over their control sockets) to an NVA, then a real
+  // HTTP request to that NVA's proxy.
+  void request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) override;
 
   std::string msee_table(const std::string& circuit) const override;
   std::string router_table(const std::string& router) const override;
@@ -48,9 +48,13 @@ class LiveLab : public Lab {
     std::string path;
     std::string from;
     bool best = false;
+    bool multipath = false;
     std::optional<uint32_t> local_pref;
   };
 
+  struct Backend;
+  class Client;
+  std::optional<std::string> listen(Backend& b);
   IpAddress map(const IpAddress& a) const;
   IpAddress unmap(const IpAddress& a) const;
   Endpoint map(const Endpoint& e) const;
@@ -74,8 +78,8 @@ class LiveLab : public Lab {
   TimePoint start_{};
   std::map<IpAddress, IpAddress> to_live_, to_file_;
   std::map<std::string, std::unique_ptr<Proc>> procs_;
-  struct Backend;
   std::vector<std::unique_ptr<Backend>> backends_;
+  std::list<std::unique_ptr<Client>> clients_;
 };
 
 }  // namespace anycastd::lab

@@ -49,15 +49,17 @@ class Runner {
       return std::move(r_);
     }
     recent_.assign(t_.clients.size(), {});
-    if (lab_.forwards_requests())
-      for (size_t i = 0; i < t_.clients.size(); ++i) schedule_client(i, 0);
+    for (size_t i = 0; i < t_.clients.size(); ++i) schedule_client(i, 0);
     for (size_t i = 0; i < s_.steps.size(); ++i) {
       lab_.run_until(s_.steps[i].at);
       step(i);
     }
     lab_.run_until(s_.end);
     stopped_ = true;
-    if (lab_.forwards_requests()) faults();
+    // Live answers arrive out of order; the records read in sending order.
+    std::stable_sort(r_.requests.begin(), r_.requests.end(),
+                     [](const RequestRecord& a, const RequestRecord& b) { return a.at < b.at; });
+    faults();
     r_.wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     return std::move(r_);
@@ -82,8 +84,14 @@ class Runner {
   void send(size_t i, uint64_t n) {
     const auto& c = t_.clients[i];
     uint64_t flow = (static_cast<uint64_t>(i) << 40) ^ (t_.seed << 20) ^ n;
-    Outcome o = *lab_.request(c, flow);
-    r_.requests.push_back({lab_.elapsed(), i, o.ok, o.ok ? o.region : "", o.why, o.rtt});
+    lab_.request(c, flow,
+                 [this, i, at = lab_.elapsed()](Outcome o) { record(i, at, std::move(o)); });
+  }
+
+  void record(size_t i, Duration at, Outcome o) {
+    if (stopped_) return;
+    const auto& c = t_.clients[i];
+    r_.requests.push_back({at, i, o.ok, o.ok ? o.region : "", o.why, o.rtt});
     // A region (or failure) new to this client's last few requests is news; ECMP
     // alternating between two regions is not.
     std::string now = o.ok ? o.region : "";
@@ -153,15 +161,6 @@ class Runner {
               where + " chosen region " + *m.chosen_region +
                   (have == *m.chosen_region ? "" : ", found " + have));
       }
-    }
-    if (!lab_.forwards_requests()) {
-      for (const auto& [client, region] : e.served_by)
-        rec.skipped.push_back(client + " served by " + region);
-      for (const auto& [client, want] : e.regions_served)
-        rec.skipped.push_back(client + " served by " + joined(want));
-      for (const auto& [client, max] : e.lost_max)
-        rec.skipped.push_back(client + " lost at most " + std::to_string(max));
-      return;
     }
     for (const auto& [client, region] : e.served_by) {
       size_t i = client_index(client);

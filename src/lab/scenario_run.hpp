@@ -27,7 +27,6 @@ struct StepRecord {
   std::vector<std::pair<std::string, std::string>> tables;  // title, text
   std::vector<std::string> checked;                         // expectations that held
   std::vector<std::string> failed;                          // and those that did not
-  std::vector<std::string> skipped;  // about requests, where the lab sends none
 };
 
 // What one fault did to one client, in lab time.

@@ -113,6 +113,7 @@ void SimLab::build() {
       n.region = g.name;
       n.hub = h.name;
       n.hub_spec = &h;
+      n.ecmp = std::max<size_t>(1, g.nvas.size());
       auto& s = n.speaker_cfg;
       s.local_as = kRouteServerAs;
       s.router_id = id_of(h.route_servers[i]);

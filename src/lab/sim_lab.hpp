@@ -28,8 +28,7 @@ class SimLab : public Lab {
   void run_until(Duration t) override { loop_.run_until(start_ + t); }
   Duration elapsed() const override { return loop_.now() - start_; }
   std::string mode() const override { return "sim"; }
-  bool forwards_requests() const override { return true; }
-  std::optional<Outcome> request(const ClientSpec& c, uint64_t flow) const override;
+  void request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) override;
 
   std::string msee_table(const std::string& circuit) const override;
   std::string router_table(const std::string& router) const override;
@@ -49,6 +48,16 @@ class SimLab : public Lab {
     std::vector<bgp::VipConfig> vips;
   };
   std::vector<Change> change(const Action& a);
+
+  // A request's way through the routers' tables to the NVA that gets it (`nva`), or to a
+  // spoke's answer (outcome ok), or to where it died. `next_hop` reads a device's table.
+  using NextHop =
+      std::function<std::optional<IpAddress>(const Node&, const IpAddress& dst, uint64_t flow)>;
+  struct Walk {
+    Outcome outcome;
+    const Node* nva = nullptr;
+  };
+  Walk walk(const ClientSpec& c, uint64_t flow, const NextHop& next_hop) const;
 
  private:
   void emit(std::string kind, std::string text);

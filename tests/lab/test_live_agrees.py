@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """sim and live must agree: the same topology and scenario, run once in virtual time and
 once as anycastd processes on loopback, must show the same route tables (MSEE, route
-servers, on-prem routers) at every step that shows them, and both must meet the file's
-expectations on routes.
+servers, on-prem routers) at every step that shows them, and both must meet every
+expectation in the file -- in live mode the requests go through the daemons' proxies.
 
 usage: test_live_agrees.py ANYCAST_LAB TOPOLOGY PORT"""
 import json

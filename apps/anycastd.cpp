@@ -174,6 +174,8 @@ int main(int argc, char** argv) {
       sub("api").error("reload refused: {}", *why);
       return {{"ok", false}, {"error", *why}};
     }
+    // Policies first: peers that start now use the new ones.
+    auto refreshed = speaker.update_policies(next->bgp.policies);
     auto r = speaker.reconfigure(next->bgp.peers, next->bgp.vips);
     *cfg = std::move(*next);
     auto list = [](const std::vector<std::string>& v) {
@@ -181,14 +183,17 @@ int main(int argc, char** argv) {
       for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
       return s.empty() ? std::string("none") : s;
     };
-    sub("api").info("reloaded {}: peers added: {}; removed: {}; restarted: {}; VIPs: {}",
-                    config_path, list(r.added), list(r.removed), list(r.restarted),
-                    list(r.vips_changed));
+    sub("api").info(
+        "reloaded {}: peers added: {}; removed: {}; restarted: {}; VIPs: {}; policies "
+        "refreshed toward: {}",
+        config_path, list(r.added), list(r.removed), list(r.restarted), list(r.vips_changed),
+        list(refreshed));
     return {{"ok", true},
             {"added", r.added},
             {"removed", r.removed},
             {"restarted", r.restarted},
-            {"vips", r.vips_changed}};
+            {"vips", r.vips_changed},
+            {"policies_refreshed", refreshed}};
   };
   api::Daemon daemon{&loop, &speaker, monitor.get(), engine.get(), reload};
   // Routing goes on without the control socket: a failure to open it is only logged.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "bgp/wire/codec.hpp"
 #include "bgp/wire/packer.hpp"
 
 namespace anycastd::bgp {
@@ -160,6 +161,50 @@ Speaker::Reconfigured Speaker::reconfigure(const std::vector<PeerConfig>& peers,
     }
   }
   for (auto& p : peers_) flush_now(*p);
+  return out;
+}
+
+std::vector<std::string> Speaker::update_policies(
+    const std::map<std::string, policy::Policy>& next) {
+  std::set<std::string> changed;
+  for (const auto& [name, pol] : next) {
+    auto it = cfg_.policies.find(name);
+    if (it != cfg_.policies.end() && it->second == pol) continue;
+    changed.insert(name);
+    // Assigned in place: the RIB holds pointers to these map nodes.
+    cfg_.policies[name] = pol;
+  }
+  std::vector<std::string> out;
+  for (auto& p : peers_) {
+    bool in = changed.count(p->cfg.import_policy) > 0;
+    bool ex = changed.count(p->cfg.export_policy) > 0;
+    if (!in && !ex) continue;
+    out.push_back(p->cfg.name());
+    if (!p->session || p->session->state() != State::established) continue;
+    if (in) {
+      const auto& open = p->session->fsm().peer_open;
+      if (open && open->caps.route_refresh) {
+        log().info("peer {}: import policy changed; asking for a route refresh", p->cfg.name());
+        std::vector<AfiSafi> families = open->caps.multiprotocol;
+        if (families.empty()) families.push_back(AfiSafi{});
+        for (const auto& f : families)
+          p->session->send_encoded(encode(RouteRefresh{f, 0}, p->session->codec()));
+      } else {
+        log().warn("peer {}: import policy changed and it has no route refresh; restarting",
+                   p->cfg.name());
+        drop_peer(*p);
+        auto fresh = make_peer(p->cfg);
+        fresh->session = make_session(fresh->cfg);
+        fresh->session->start();
+        p = std::move(fresh);
+        continue;
+      }
+    }
+    if (ex) {
+      rib_.reexport(p->id);
+      flush_now(*p);
+    }
+  }
   return out;
 }
 

@@ -48,6 +48,12 @@ class Speaker : private SessionObserver {
   Reconfigured reconfigure(const std::vector<PeerConfig>& peers,
                            const std::vector<VipConfig>& vips);
 
+  // Reload of policy contents (the names peers refer to stay). A peer whose import policy
+  // changed is asked to send its routes again (ROUTE-REFRESH, RFC 2918; a peer without
+  // it has its session restarted, as nothing learned before the old policy is kept); one
+  // whose export policy changed is sent the difference. Returns the peers affected.
+  std::vector<std::string> update_policies(const std::map<std::string, policy::Policy>& next);
+
   State peer_state(size_t i) const;
   // What `anycastctl show peers` prints: since when the state holds, why it last went down.
   struct PeerInfo {

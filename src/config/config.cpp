@@ -385,14 +385,15 @@ std::string print(const Config& c) {
 }
 
 std::optional<std::string> reload_blocker(const Config& running, const Config& next) {
-  // Everything but peers and VIPs, printed: equal text means equal settings. A VIP's
-  // health settings belong to the checks, which a reload does not touch.
+  // Everything but peers, VIPs and policies, printed: equal text means equal settings. A
+  // VIP's health settings belong to the checks, which a reload does not touch.
   auto rest = [](Config c) {
     std::string health;
     for (const auto& [p, v] : c.health.vips)
       health += p.to_string() + "\n" + print_vip_health(v, "  ");
     c.bgp.peers.clear();
     c.bgp.vips.clear();
+    c.bgp.policies.clear();
     return print(c) + health;
   };
   auto a = rest(running), b = rest(next);
@@ -401,7 +402,7 @@ std::optional<std::string> reload_blocker(const Config& running, const Config& n
   std::string la, lb;
   while (std::getline(sa, la) && std::getline(sb, lb) && la == lb) {
   }
-  return "a reload changes peers and VIP announcements only; this changed too: '" + lb +
+  return "a reload changes peers, VIP announcements and policies only; this changed too: '" + lb +
          "' (was '" + la + "'): restart to apply it";
 }
 

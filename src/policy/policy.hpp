@@ -16,6 +16,7 @@ struct PrefixMatch {
   uint8_t le = 0;
   bool matches(const Prefix& p) const;
   static PrefixMatch exact(const Prefix& p) { return {p, p.length(), p.length()}; }
+  bool operator==(const PrefixMatch&) const = default;
 };
 
 // Every condition that is set must hold; a list condition holds when any element does.
@@ -30,11 +31,13 @@ struct Match {
   std::vector<Prefix> next_hops;  // next hop inside any of these
   std::vector<IpAddress> peers;
   bool empty() const;
+  bool operator==(const Match&) const = default;
 };
 
 struct Prepend {
   uint32_t asn = 0;  // 0: the local ASN
   uint32_t count = 1;
+  bool operator==(const Prepend&) const = default;
 };
 
 struct Actions {
@@ -52,12 +55,14 @@ struct Actions {
   bool next_hop_self = false;
   std::optional<IpAddress> next_hop;
   enum class Verdict { none, accept, reject } verdict = Verdict::none;
+  bool operator==(const Actions&) const = default;
 };
 
 struct Term {
   std::string name;
   Match match;
   Actions actions;
+  bool operator==(const Term&) const = default;
 };
 
 // Terms run in order; a matching term applies its actions, and a term with a verdict ends
@@ -66,6 +71,7 @@ struct Policy {
   std::string name;
   std::vector<Term> terms;
   bool default_accept = false;
+  bool operator==(const Policy&) const = default;
 };
 
 // What a policy can see besides the route.

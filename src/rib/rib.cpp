@@ -335,6 +335,11 @@ void Rib::refresh(PeerId to) {
   p.full_export = true;
 }
 
+void Rib::reexport(PeerId to) {
+  auto& p = peers_.at(to);
+  if (p.up) p.full_export = true;
+}
+
 bool Rib::outbound_pending(PeerId to) const {
   const auto& p = peers_.at(to);
   return p.up && (p.full_export || p.cursor < log_base_ + log_.size());

@@ -82,6 +82,9 @@ class Rib {
   bool outbound_pending(PeerId to) const;
   // Route refresh (RFC 2918): the peer's whole table is pending again.
   void refresh(PeerId to);
+  // The export policy changed: the whole table is exported again, and only what differs
+  // from what the peer holds is sent (withdrawals included).
+  void reexport(PeerId to);
 
   // Called whenever a prefix's best or multipath set changes (the FIB listens); best is
   // nullptr when the prefix is gone.

@@ -177,3 +177,71 @@ TEST_F(Pair, SameRunIsDeterministic) {
   EXPECT_NE(first, TimePoint{});
   EXPECT_EQ(first, run());
 }
+
+// Reload of an export policy: the peer gets only the difference, withdrawals included, and
+// the session is never reset.
+TEST_F(Pair, ExportPolicyChangeSendsTheDifferenceWithoutReset) {
+  auto prepend_once = [] {
+    policy::Policy p{"out", {}, false};
+    policy::Term t;
+    t.actions.prepend = {{0, 1}};
+    t.actions.verdict = policy::Actions::Verdict::accept;
+    p.terms.push_back(t);
+    return p;
+  };
+  auto cfg = nva();
+  cfg.policies["out"] = prepend_once();
+  cfg.peers[0].export_policy = "out";
+  Speaker rs(loop, *tb, route_server());
+  Speaker a(loop, *ta, cfg);
+  rs.start();
+  a.start();
+  loop.run_for(1s);
+  ASSERT_EQ(rs.received(0).at(P("9.9.9.9/32")).attrs.as_path->to_string(),
+            "65010 65010 65010 65010");
+  auto sessions = rs.peer_info(0).established_count;
+
+  auto plain = cfg.policies;
+  plain["out"] = policy::accept_all("out");
+  EXPECT_EQ(a.update_policies(plain), std::vector<std::string>{cfg.peers[0].name()});
+  loop.run_for(100ms);
+  EXPECT_EQ(rs.received(0).at(P("9.9.9.9/32")).attrs.as_path->to_string(), "65010 65010 65010");
+
+  auto none = cfg.policies;
+  none["out"] = policy::reject_all("out");
+  a.update_policies(none);
+  loop.run_for(100ms);
+  EXPECT_TRUE(rs.received(0).empty()) << "routes the new policy rejects must be withdrawn";
+  EXPECT_EQ(rs.peer_info(0).established_count, sessions);
+  EXPECT_EQ(rs.peer_state(0), State::established);
+  EXPECT_TRUE(a.update_policies(none).empty()) << "an unchanged policy touches no peer";
+}
+
+// Reload of an import policy: routes rejected before were not kept, so the speaker asks
+// the peer for them again (ROUTE-REFRESH) instead of resetting the session.
+TEST_F(Pair, ImportPolicyChangeAsksForRouteRefresh) {
+  auto cfg = route_server();
+  policy::Policy only_v6{"in", {}, false};
+  policy::Term t;
+  t.match.prefixes = {policy::PrefixMatch{P("::/0"), 0, 128}};
+  t.actions.verdict = policy::Actions::Verdict::accept;
+  only_v6.terms.push_back(t);
+  cfg.policies["in"] = only_v6;
+  cfg.peers[0].import_policy = "in";
+  Speaker rs(loop, *tb, cfg);
+  Speaker a(loop, *ta, nva());
+  rs.start();
+  a.start();
+  loop.run_for(1s);
+  ASSERT_EQ(rs.received(0).size(), 1u);
+  ASSERT_EQ(rs.received(0).count(P("2001:2::9/128")), 1u);
+  auto sessions = a.peer_info(0).established_count;
+
+  auto all = cfg.policies;
+  all["in"] = policy::accept_all("in");
+  EXPECT_EQ(rs.update_policies(all).size(), 1u);
+  loop.run_for(100ms);
+  EXPECT_EQ(rs.received(0).size(), 2u) << "the refreshed routes pass the new policy";
+  EXPECT_EQ(a.peer_info(0).established_count, sessions);
+  EXPECT_EQ(a.peer_state(0), State::established);
+}

@@ -292,7 +292,7 @@ TEST(Config, ControlSocketDefaultsAndForms) {
   }
 }
 
-TEST(Config, ReloadMayChangePeersAndVipsOnly) {
+TEST(Config, ReloadMayChangePeersVipsAndPolicies) {
   auto load = [](const std::string& extra) {
     return *load_string("router-id: 1.2.3.4\nlocal-as: 65010\n" + extra, "nva.yaml");
   };
@@ -302,6 +302,10 @@ TEST(Config, ReloadMayChangePeersAndVipsOnly) {
       "peers:\n  - {address: 10.0.0.2, remote-as: 65515}\nvips:\n  - {prefix: 9.9.9.9/32, "
       "prepend: 2}\n  - prefix: 9.9.9.10/32\n");
   EXPECT_FALSE(reload_blocker(base, peers)) << *reload_blocker(base, peers);
+  auto policy = load(
+      "peers:\n  - {address: 10.0.0.1, remote-as: 65515, export: out}\nvips:\n  - prefix: "
+      "9.9.9.9/32\npolicies:\n  out:\n    - then: {prepend: 2, action: accept}\n");
+  EXPECT_FALSE(reload_blocker(base, policy)) << *reload_blocker(base, policy);
   auto other = load(
       "peers:\n  - {address: 10.0.0.1, remote-as: 65515}\nvips:\n  - prefix: 9.9.9.9/32\n"
       "fib: kernel\n");

@@ -114,13 +114,18 @@ void print(const std::string& what, const json& a) {
     }
   } else if (what == "reload") {
     bool any = false;
-    for (const char* k : {"added", "removed", "restarted", "vips"}) {
-      if (a[k].empty()) continue;
+    for (const char* k :
+         {"added", "removed", "restarted", "vips", "policies_refreshed", "health"}) {
+      if (!a.contains(k) || a[k].empty()) continue;
       any = true;
       std::string items;
       for (const auto& x : a[k]) items += (items.empty() ? "" : ", ") + x.get<std::string>();
-      std::cout << (std::string(k) == "vips" ? "VIPs" : std::string("peers ") + k) << ": " << items
-                << "\n";
+      std::string key = k;
+      std::cout << (key == "vips"                 ? std::string("VIPs")
+                    : key == "policies_refreshed" ? std::string("policies changed toward")
+                    : key == "health"             ? std::string("health")
+                                                  : "peers " + key)
+                << ": " << items << "\n";
     }
     if (!any) std::cout << "reloaded: nothing changed\n";
   } else {

@@ -177,6 +177,10 @@ int main(int argc, char** argv) {
     // Policies first: peers that start now use the new ones.
     auto refreshed = speaker.update_policies(next->bgp.policies);
     auto r = speaker.reconfigure(next->bgp.peers, next->bgp.vips);
+    // Then checks: a VIP judged again is announced through the speaker's new VIP list.
+    std::vector<std::string> health;
+    if (monitor) health = monitor->reconfigure(next->health);
+    if (link) link->refresh();
     *cfg = std::move(*next);
     auto list = [](const std::vector<std::string>& v) {
       std::string s;
@@ -185,15 +189,16 @@ int main(int argc, char** argv) {
     };
     sub("api").info(
         "reloaded {}: peers added: {}; removed: {}; restarted: {}; VIPs: {}; policies "
-        "refreshed toward: {}",
+        "refreshed toward: {}; health: {}",
         config_path, list(r.added), list(r.removed), list(r.restarted), list(r.vips_changed),
-        list(refreshed));
+        list(refreshed), list(health));
     return {{"ok", true},
             {"added", r.added},
             {"removed", r.removed},
             {"restarted", r.restarted},
             {"vips", r.vips_changed},
-            {"policies_refreshed", refreshed}};
+            {"policies_refreshed", refreshed},
+            {"health", health}};
   };
   api::Daemon daemon{&loop, &speaker, monitor.get(), engine.get(), reload};
   // Routing goes on without the control socket: a failure to open it is only logged.

@@ -385,16 +385,20 @@ std::string print(const Config& c) {
 }
 
 std::optional<std::string> reload_blocker(const Config& running, const Config& next) {
-  // Everything but peers, VIPs and policies, printed: equal text means equal settings. A
-  // VIP's health settings belong to the checks, which a reload does not touch.
+  // Health checking itself starts and stops with the daemon.
+  if (running.health.checks.empty() != next.health.checks.empty())
+    return std::string(running.health.checks.empty() ? "checks were added"
+                                                     : "checks were removed") +
+           " to a configuration that " + (running.health.checks.empty() ? "had none" : "had some") +
+           ": restart to apply it";
+  // Everything but peers, VIPs, policies and checks, printed: equal text means equal
+  // settings.
   auto rest = [](Config c) {
-    std::string health;
-    for (const auto& [p, v] : c.health.vips)
-      health += p.to_string() + "\n" + print_vip_health(v, "  ");
     c.bgp.peers.clear();
     c.bgp.vips.clear();
     c.bgp.policies.clear();
-    return print(c) + health;
+    c.health = {};
+    return print(c);
   };
   auto a = rest(running), b = rest(next);
   if (a == b) return std::nullopt;
@@ -402,7 +406,7 @@ std::optional<std::string> reload_blocker(const Config& running, const Config& n
   std::string la, lb;
   while (std::getline(sa, la) && std::getline(sb, lb) && la == lb) {
   }
-  return "a reload changes peers, VIP announcements and policies only; this changed too: '" + lb +
+  return "a reload changes peers, VIPs, policies and checks only; this changed too: '" + lb +
          "' (was '" + la + "'): restart to apply it";
 }
 

@@ -16,6 +16,7 @@ struct HttpSettings {
   std::string host;                // Host header; the target address when empty
   std::vector<int> statuses{200};  // any of these is a success
   std::string body;                // substring the body must contain; empty: not checked
+  bool operator==(const HttpSettings&) const = default;
 };
 
 struct DnsSettings {
@@ -23,6 +24,7 @@ struct DnsSettings {
   uint16_t qtype = 1;  // A
   uint8_t rcode = 0;   // NOERROR
   std::string answer;  // a record the answer must hold ("1.1.1.1"); empty: not checked
+  bool operator==(const DnsSettings&) const = default;
 };
 
 // A server's status in HAProxy's `show stat` (the stats socket, `level user` is enough).
@@ -30,6 +32,7 @@ struct HaproxySettings {
   std::string socket;   // Unix socket path; empty: the TCP target (`stats socket ipv4@...`)
   std::string backend;  // pxname
   std::string server;   // svname; "BACKEND" for the backend as a whole
+  bool operator==(const HaproxySettings&) const = default;
 };
 
 struct CheckConfig {
@@ -50,6 +53,7 @@ struct CheckConfig {
   // fast-interval as soon as it closes or resets (tcp and http).
   bool watch = true;
   Duration fast_interval = std::chrono::milliseconds(20);
+  bool operator==(const CheckConfig&) const = default;
 };
 
 }  // namespace anycastd::health

@@ -20,6 +20,12 @@ class CheckState {
   bool record(const CheckResult& r, TimePoint now);
 
   bool up() const { return up_; }
+  // A reloaded check carries on from its predecessor's verdict instead of starting down,
+  // so changing an interval does not withdraw a healthy VIP.
+  void assume(bool up, std::optional<TimePoint> since) {
+    up_ = up;
+    since_ = since;
+  }
   uint32_t successes() const { return successes_; }  // consecutive
   uint32_t failures() const { return failures_; }    // consecutive
   const std::optional<CheckResult>& last() const { return last_; }

@@ -27,6 +27,8 @@ class Checker : private Stream::Handler {
 
   const CheckConfig& config() const { return cfg_; }
   const CheckState& state() const { return state_; }
+  // Before start(): begin from this verdict (see CheckState::assume).
+  void assume(const CheckState& previous) { state_.assume(previous.up(), previous.since()); }
   bool fast() const { return fast_; }
   // Called after each result; `flipped` when it changed up/down.
   std::function<void(Checker&, bool flipped)> on_result;

@@ -24,6 +24,11 @@ class Monitor {
 
   void start();
   void stop();
+  // Reload: a check whose settings did not change keeps running with its state; a changed
+  // or new one starts afresh (down until it rises); a removed one stops. A VIP whose health
+  // settings changed, or that is new, is judged again from the checks' current states.
+  // Returns what changed, for the log and the reload's answer.
+  std::vector<std::string> reconfigure(HealthConfig next);
   // Planned maintenance (RFC 8326): announce with GRACEFUL_SHUTDOWN, then withdraw after
   // the VIP's drain-time. False for a VIP without health settings.
   bool drain(const Prefix& vip);
@@ -41,10 +46,16 @@ class Monitor {
 
  private:
   void evaluate(const Prefix& p, VipHealth& v);
+  std::unique_ptr<Checker> make_checker(const CheckConfig& c);
+  void forget(const Prefix& p);
   void publish(const Prefix& p, VipHealth& v);
 
   Loop& loop_;
   HealthConfig cfg_;
+  ProbeFactory probes_;
+  Transport* watch_;
+  uint64_t seed_;
+  bool started_ = false;
   std::vector<std::unique_ptr<Checker>> checkers_;
   std::map<std::string, Checker*> by_name_;
   std::map<Prefix, VipHealth> vips_;

@@ -24,15 +24,18 @@ struct VipHealthConfig {
     uint32_t prepend = 3;
     std::vector<uint32_t> communities;
     std::optional<uint32_t> med;
+    bool operator==(const Degrade&) const = default;
   } degrade;
   struct Damping {
     uint32_t changes = 0;  // more state changes than this within `window` hold it down; 0: off
     Duration window = std::chrono::seconds(60);
     Duration hold = std::chrono::seconds(30);  // first hold; doubles on each repeat
     Duration max_hold = std::chrono::seconds(600);
+    bool operator==(const Damping&) const = default;
   } damping;
   Duration drain_time = std::chrono::seconds(10);
   uint32_t drain_prepend = 3;
+  bool operator==(const VipHealthConfig&) const = default;
 };
 
 // What the BGP speaker should do with the VIP: not announce it, or announce it with these

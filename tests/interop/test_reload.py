@@ -1,7 +1,8 @@
 """Reload without session resets, against BIRD: a reload that adds a peer, removes one and
 changes the VIP's prepend leaves the remaining peer's session Established throughout (BIRD
 sees no flap, its route is simply replaced); a bad file and a change a reload cannot apply
-are refused and change nothing; SIGHUP reloads as `anycastctl reload` does."""
+are refused and change nothing; SIGHUP reloads as `anycastctl reload` does; a changed export
+policy reaches BIRD as a replaced route, again without a reset."""
 import os
 import re
 import signal
@@ -37,9 +38,13 @@ def bird_conf(work):
     return conf
 
 
-def nva_conf(path, peers, prepend, router_id=NVA, extra=""):
+def nva_conf(path, peers, prepend, router_id=NVA, extra="", out_prepend=0):
     lines = "".join(f"  - {{address: {PEERS[p]}, remote-as: {harness.PEER_AS}, port: {BIRD_PORT}, "
-                    f"local-address: {LOCAL[p]}, connect-retry: 1, hold-time: 9}}\n" for p in peers)
+                    f"local-address: {LOCAL[p]}, connect-retry: 1, hold-time: 9, export: out}}\n"
+                    for p in peers)
+    # Every peer exports through "out", so that changing its contents is a policy change only.
+    out = f"prepend: {out_prepend}, action: accept" if out_prepend else "action: accept"
+    extra = f"policies:\n  out:\n    - then: {{{out}}}\n" + extra
     with open(path, "w") as f:
         f.write(f"""router-id: {router_id}
 local-as: {harness.NVA_AS}
@@ -120,6 +125,14 @@ def scenario(work):
     check(bird.protocol("a") == ("Established", a_since), "session a still never reset")
     rc, out = ctl(work, "reload")
     check(rc == 0 and "nothing changed" in out, f"a reload with nothing new: {out.strip()}")
+
+    nva_conf(cfg, ["a", "b", "c"], 0, out_prepend=1)
+    rc, out = ctl(work, "reload")
+    check(rc == 0 and f"policies changed toward: {PEERS['a']}" in out,
+          f"a changed export policy is named in the reload's answer: {out.strip()}")
+    wait_until(lambda: bird.path("a") == [n, n] and bird.path("c") == [n, n], 10,
+               "BIRD holding the VIP with the policy's prepend")
+    check(bird.protocol("a") == ("Established", a_since), "session a not reset by a policy change")
 
 
 def main():

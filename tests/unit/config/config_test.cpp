@@ -312,13 +312,18 @@ TEST(Config, ReloadMayChangePeersVipsAndPolicies) {
   auto why = reload_blocker(base, other);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("'  type: kernel' (was '  type: none')"), std::string::npos) << *why;
-  // A VIP's health settings belong to the checks: not a reload's business.
+  // Checks and a VIP's health settings apply in place; starting or stopping health checking
+  // altogether needs a restart.
   auto checks = "checks:\n  web: {type: tcp, address: 10.0.0.9, port: 80}\n";
   auto h1 =
       load(std::string(checks) + "vips:\n  - {prefix: 9.9.9.9/32, health: {checks: [web]}}\n");
-  auto h2 = load(std::string(checks) +
-                 "vips:\n  - {prefix: 9.9.9.9/32, health: {checks: [web], drain-time: 3}}\n");
-  EXPECT_TRUE(reload_blocker(h1, h2));
+  auto h2 = load(
+      "checks:\n  web: {type: tcp, address: 10.0.0.9, port: 81, interval: 2}\n"
+      "vips:\n  - {prefix: 9.9.9.9/32, health: {checks: [web], drain-time: 3}}\n");
+  EXPECT_FALSE(reload_blocker(h1, h2)) << *reload_blocker(h1, h2);
+  auto none = reload_blocker(base, h1);
+  ASSERT_TRUE(none);
+  EXPECT_NE(none->find("checks were added"), std::string::npos) << *none;
 }
 
 struct BadCase {

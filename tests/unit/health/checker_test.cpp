@@ -280,3 +280,66 @@ TEST(Monitor, DrainAllWithdrawsAfterTheDrainTime) {
   EXPECT_FALSE(seen[2].announce);
   EXPECT_EQ(m.vip(vip)->status(), VipStatus::drained);
 }
+
+// Reload of checks: a check whose settings change carries on from its verdict (the VIP is
+// not withdrawn for a new interval); a new check aimed elsewhere starts down; a VIP whose
+// rule changed is judged again at once.
+TEST(Monitor, ReconfigureKeepsVerdictsAndJudgesChangedVipsAgain) {
+  sim::SimLoop loop;
+  std::map<std::string, std::deque<bool>> scripts{{"a", {true}}, {"b", {false}}};
+  std::vector<TimePoint> starts;
+  auto check = [](const char* name, const char* addr) {
+    auto c = cfg(1, 1);
+    c.name = name;
+    c.target = {*IpAddress::parse(addr), 80};
+    return c;
+  };
+  HealthConfig hc;
+  hc.checks = {check("a", "198.18.1.10")};
+  VipHealthConfig v;
+  v.checks = {"a"};
+  auto vip = *Prefix::parse("198.18.9.9/32");
+  hc.vips[vip] = v;
+  Monitor m(
+      loop, hc,
+      [&](const CheckConfig& c) {
+        auto p = std::make_unique<Scripted>(loop, scripts[c.name], &starts);
+        p->latency = 1ms;
+        return p;
+      },
+      nullptr);
+  std::vector<Announcement> seen;
+  m.on_announce = [&](const Prefix&, const Announcement& a, const VipHealth&) {
+    seen.push_back(a);
+  };
+  m.start();
+  loop.run_for(2500ms);
+  ASSERT_FALSE(seen.empty());
+  ASSERT_TRUE(seen.back().announce);
+  size_t n = seen.size();
+
+  auto slower = hc;
+  slower.checks[0].interval = 2s;
+  EXPECT_EQ(m.reconfigure(slower), std::vector<std::string>{"check a changed"});
+  loop.run_for(5s);
+  EXPECT_EQ(seen.size(), n) << "a new interval must not withdraw a healthy VIP";
+  EXPECT_EQ(m.checker("a")->config().interval, 2s);
+  EXPECT_TRUE(m.checker("a")->state().up());
+
+  auto both = slower;
+  both.checks.push_back(check("b", "198.18.1.11"));
+  both.vips[vip].checks = {"a", "b"};
+  both.vips[vip].rule = VipHealthConfig::Rule::all;
+  EXPECT_EQ(m.reconfigure(both),
+            (std::vector<std::string>{"check b added", "VIP 198.18.9.9/32 health changed"}));
+  ASSERT_EQ(seen.size(), n + 1);
+  EXPECT_FALSE(seen.back().announce) << "b has not risen: `all` does not hold";
+  EXPECT_EQ(m.vip(vip)->reason(), "1 of 2 healthy");
+
+  HealthConfig gone;
+  gone.checks = both.checks;
+  auto out = m.reconfigure(gone);
+  EXPECT_EQ(out, std::vector<std::string>{"VIP 198.18.9.9/32 health removed"});
+  EXPECT_EQ(m.vip(vip), nullptr);
+  scripts.clear();
+}

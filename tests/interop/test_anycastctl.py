@@ -72,7 +72,29 @@ def scrape():
             raise harness.Fail(f"metrics line not in the text format, or without TYPE: {line!r}")
         labels = frozenset(LABEL.findall(m.group(2) or ""))
         out[(m.group(1), labels)] = float(m.group(3))
+    # The reference parser must read the same samples: Prometheus's own client library.
+    theirs = {}
+    for family in prometheus_parser().text_string_to_metric_families(text):
+        for sample in family.samples:
+            theirs[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    if theirs != out:
+        diff = set(theirs.items()) ^ set(out.items())
+        raise harness.Fail(f"prometheus_client reads the metrics differently: {sorted(diff)[:5]}")
     return out
+
+
+def prometheus_parser():
+    """prometheus_client's text parser, from Debian's python3-prometheus-client even when the
+    interpreter running the tests is not Debian's own."""
+    try:
+        from prometheus_client import parser
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            from prometheus_client import parser
+        except ImportError:
+            raise harness.Fail("python3-prometheus-client is missing (scripts/install-deps installs it)")
+    return parser
 
 
 def scenario(work):

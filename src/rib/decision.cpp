@@ -103,7 +103,13 @@ Verdict compare(const Path& a, const Neighbour& na, const Path& b, const Neighbo
         if (int o = lower(a.arrival, b.arrival)) return decide(o, Step::oldest);
         break;
       case TieBreak::router_id:
-        if (int o = lower(na.router_id, nb.router_id)) return decide(o, Step::router_id);
+        // RFC 4456 §9: a reflected route competes with its originator's id, and then the
+        // shorter CLUSTER_LIST wins.
+        if (int o = lower(x.originator_id.value_or(na.router_id),
+                          y.originator_id.value_or(nb.router_id)))
+          return decide(o, Step::router_id);
+        if (int o = lower(x.cluster_list.size(), y.cluster_list.size()))
+          return decide(o, Step::router_id);
         break;
       case TieBreak::lowest_next_hop:
         if (x.next_hop && y.next_hop)

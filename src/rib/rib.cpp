@@ -87,6 +87,13 @@ Accepted Rib::announce(PeerId from, const Prefix& prefix, bgp::PathAttributes at
     remove(from, prefix);
     return Accepted::rejected_loop;
   }
+  // RFC 4456 §8: our own route reflected back to us, or one that went round our cluster.
+  if ((attrs.originator_id && *attrs.originator_id == cfg_.router_id) ||
+      std::find(attrs.cluster_list.begin(), attrs.cluster_list.end(), cfg_.router_id) !=
+          attrs.cluster_list.end()) {
+    remove(from, prefix);
+    return Accepted::rejected_loop;
+  }
   const policy::Policy* import = p.settings.import;
   if (!import && !p.neighbour.ibgp) {
     remove(from, prefix);
@@ -247,7 +254,16 @@ Attrs Rib::export_path(const PeerState& to, PeerId to_id, const Prefix& prefix,
   if (to_ibgp) {
     a.local_pref = a.local_pref.value_or(kDefaultLocalPref);
     if (!a.next_hop) a.next_hop = self;
+    // Reflection (RFC 4456 §8): name the originator once, and add our cluster (our router
+    // id) in front of the list.
+    if (!local && from.neighbour.ibgp) {
+      if (!a.originator_id) a.originator_id = from.neighbour.router_id;
+      a.cluster_list.insert(a.cluster_list.begin(), cfg_.router_id);
+    }
   } else {
+    // Optional non-transitive, and meaningful inside the AS only.
+    a.originator_id.reset();
+    a.cluster_list.clear();
     a.local_pref.reset();
     if (!to.settings.route_server_client) {
       a.as_path = a.as_path.value_or(bgp::AsPath{});

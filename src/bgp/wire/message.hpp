@@ -108,6 +108,10 @@ struct PathAttributes {
   std::optional<Aggregator> aggregator;
   std::vector<uint32_t> communities;
   std::vector<LargeCommunity> large_communities;
+  // Route reflection (RFC 4456): who put the route into the AS, and the clusters it has
+  // been reflected through, nearest first. Never sent to an eBGP peer.
+  std::optional<uint32_t> originator_id;
+  std::vector<uint32_t> cluster_list;
   std::vector<RawAttribute> unknown;  // optional transitive attributes passed through
   bool operator==(const PathAttributes&) const = default;
 };

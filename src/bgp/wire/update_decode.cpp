@@ -177,6 +177,24 @@ void parse_attribute(uint8_t flags, uint8_t type, ByteReader v, Ctx& c) {
       }
       return;
     }
+    // RFC 7606 §7.9, §7.10: a bad length is treat-as-withdraw.
+    case attr::kOriginatorId: {
+      uint32_t id = 0;
+      if (!flags_ok(flags, true, false) || v.remaining() != 4 || !v.u32(id))
+        return c.malformed(Action::treat_as_withdraw, "ORIGINATOR_ID");
+      a.originator_id = id;
+      return;
+    }
+    case attr::kClusterList: {
+      if (!flags_ok(flags, true, false) || v.empty() || v.remaining() % 4 != 0)
+        return c.malformed(Action::treat_as_withdraw, "CLUSTER_LIST");
+      while (!v.empty()) {
+        uint32_t id = 0;
+        v.u32(id);
+        a.cluster_list.push_back(id);
+      }
+      return;
+    }
     case attr::kLargeCommunities: {
       if (!flags_ok(flags, true, true) || v.empty() || v.remaining() % 12 != 0)
         return c.malformed(Action::treat_as_withdraw, "LARGE_COMMUNITY");

@@ -94,6 +94,17 @@ Bytes encode_attributes(const PathAttributes& a, const std::optional<MpReach>& m
     for (auto c : a.communities) vw.u32(c);
     put_attr(w, kOptTrans, attr::kCommunities, v);
   }
+  if (a.originator_id) {
+    Bytes v;
+    ByteWriter(v).u32(*a.originator_id);
+    put_attr(w, attr::kOptional, attr::kOriginatorId, v);
+  }
+  if (!a.cluster_list.empty()) {
+    Bytes v;
+    ByteWriter vw(v);
+    for (auto id : a.cluster_list) vw.u32(id);
+    put_attr(w, attr::kOptional, attr::kClusterList, v);
+  }
   if (mp_reach) {
     Bytes v;
     ByteWriter vw(v);

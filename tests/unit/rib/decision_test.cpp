@@ -113,6 +113,23 @@ TEST(Decision, MedComparedOnlyWithinTheSameNeighbouringAs) {
   EXPECT_LT(cmp(make(a), make(b)).order, 0);
 }
 
+// RFC 4456 §9: between reflected routes the originator's id stands in for the router id,
+// then the shorter CLUSTER_LIST wins.
+TEST(Decision, ReflectedRoutesCompareOriginatorThenClusterList) {
+  auto a = attrs({1}, "198.18.0.1");
+  auto b = attrs({1}, "198.18.0.2");
+  a.originator_id = 9;  // its reflector's id is lower, the originator's is not
+  auto ca = make(a, "198.18.1.1", 65001, 1);
+  auto cb = make(b, "198.18.1.2", 65001, 5);
+  auto v = cmp(ca, cb);
+  EXPECT_GT(v.order, 0);
+  EXPECT_EQ(v.step, Step::router_id);
+  b.originator_id = 9;
+  b.cluster_list = {1, 2};
+  a.cluster_list = {1};
+  EXPECT_LT(cmp(make(a, "198.18.1.1", 65001, 1), make(b, "198.18.1.2", 65001, 5)).order, 0);
+}
+
 TEST(Decision, EbgpBeatsIbgp) {
   auto e = make(attrs({1}, "198.18.0.9"), "198.18.1.9", 65001, 9);
   auto i = make(attrs({1}, "198.18.0.1"), "198.18.1.1", 65010, 1);

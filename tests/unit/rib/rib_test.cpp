@@ -137,6 +137,40 @@ TEST_F(Nva, IbgpRoutesAreReflectedOnlyThroughClients) {
   EXPECT_TRUE(rib.export_for(other, P("10.6.0.0/16")));  // client → non-client
 }
 
+// RFC 4456: a reflected route names its originator and our cluster; an eBGP peer sees
+// neither; a route that comes back to its originator or through our cluster is a loop.
+TEST_F(Nva, ReflectionAddsOriginatorAndClusterAndDetectsLoops) {
+  PeerSettings client{A("198.18.0.13"), 65010};
+  client.route_reflector_client = true;
+  PeerId c = rib.add_peer(client);
+  rib.peer_up(c, 13, A("198.18.0.1"), std::nullopt, true, false);
+  rib.announce(ibgp, P("10.5.0.0/16"), attrs({}, "198.18.0.11"));
+  auto r = rib.export_for(c, P("10.5.0.0/16"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->originator_id, 11u);  // the router id ibgp came up with
+  EXPECT_EQ(r->cluster_list, std::vector<uint32_t>{0x0A000001});
+  auto e = rib.export_for(onprem, P("10.5.0.0/16"));
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->originator_id);
+  EXPECT_TRUE(e->cluster_list.empty());
+  // Already reflected once elsewhere: the originator stays, our cluster goes in front.
+  auto far = attrs({}, "198.18.0.13");
+  far.originator_id = 77;
+  far.cluster_list = {0x0B000001};
+  rib.announce(c, P("10.8.0.0/16"), far);
+  auto twice = rib.export_for(ibgp, P("10.8.0.0/16"));
+  ASSERT_TRUE(twice);
+  EXPECT_EQ(twice->originator_id, 77u);
+  EXPECT_EQ(twice->cluster_list, (std::vector<uint32_t>{0x0A000001, 0x0B000001}));
+  auto mine = attrs({}, "198.18.0.11");
+  mine.originator_id = 0x0A000001;
+  EXPECT_EQ(rib.announce(ibgp, P("10.9.0.0/16"), mine), Accepted::rejected_loop);
+  auto looped = attrs({}, "198.18.0.11");
+  looped.cluster_list = {0x0B000001, 0x0A000001};
+  EXPECT_EQ(rib.announce(ibgp, P("10.9.0.0/16"), looped), Accepted::rejected_loop);
+  EXPECT_FALSE(rib.find(P("10.9.0.0/16")));
+}
+
 TEST_F(Nva, RouteServerClientsSeeTheRouteUnchanged) {
   PeerSettings s{A("198.18.0.50"), 65050, &accept, &accept};
   s.route_server_client = true;

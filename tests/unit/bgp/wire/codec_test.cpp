@@ -28,6 +28,8 @@ PathAttributes full_attrs() {
   a.aggregator = Aggregator{65010, A("198.18.0.1")};
   a.communities = {(65010u << 16) | 100, 0xFFFF0000u};
   a.large_communities = {{65010, 1, 2}, {4200000001u, 3, 4}};
+  a.originator_id = 0xC6120001;
+  a.cluster_list = {0xC6120002, 0xC6120003};
   a.unknown = {{attr::kOptional | attr::kTransitive | attr::kPartial, 99, raw({1, 2, 3})}};
   return a;
 }

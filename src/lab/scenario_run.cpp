@@ -50,6 +50,8 @@ class Runner {
     }
     recent_.assign(t_.clients.size(), {});
     for (size_t i = 0; i < t_.clients.size(); ++i) schedule_client(i, 0);
+    // Real time passes in live mode: say how it goes every 10 s.
+    if (opt_.progress && lab_.mode() != "sim") tick();
     for (size_t i = 0; i < s_.steps.size(); ++i) {
       lab_.run_until(s_.steps[i].at);
       step(i);
@@ -78,6 +80,17 @@ class Runner {
       if (stopped_) return;
       send(i, n);
       schedule_client(i, n + 1);
+    });
+  }
+
+  void tick() {
+    lab_.loop().schedule(std::chrono::seconds(10), [this] {
+      if (stopped_) return;
+      size_t lost = 0;
+      for (const auto& q : r_.requests) lost += !q.ok;
+      opt_.progress("[" + secs(lab_.elapsed()) + "s] " + std::to_string(r_.requests.size()) +
+                    " requests, " + std::to_string(lost) + " lost so far");
+      tick();
     });
   }
 

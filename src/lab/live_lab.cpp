@@ -12,7 +12,9 @@
 #include <set>
 #include <sstream>
 
+#include <asio/post.hpp>
 #include "api/control_client.hpp"
+
 #include "lab/forwarding.hpp"
 #include "lab/http_backend.hpp"
 #include "lab/sim_node.hpp"
@@ -40,33 +42,83 @@ struct LiveLab::Backend {
 };
 
 LiveLab::LiveLab(const Topology& t, std::string anycastd, uint16_t port,
-                 std::function<void(const std::string&)> progress)
+                 std::function<void(const std::string&)> progress, bool netns)
     : t_(t),
       plan_(t_),
       anycastd_(std::move(anycastd)),
       port_(port),
       progress_(std::move(progress)),
-      transport_(std::make_unique<rt::AsioTransport>(loop_)) {
+      transport_(std::make_unique<rt::AsioTransport>(loop_)),
+      netns_(netns) {
   // Sorted, so that the order of addresses -- which decides "lowest next hop" -- holds on
   // loopback too.
   std::vector<IpAddress> all;
   for (const auto& n : plan_.nodes()) all.push_back(n->address);
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
+  const uint32_t base = netns_ ? (198u << 24) | (18u << 16) : (127u << 24) | (77u << 16);
+  auto nth = [&](size_t i) {
+    return IpAddress::v4(base | static_cast<uint32_t>((i / 250) << 8) |
+                         static_cast<uint32_t>(i % 250 + 1));
+  };
   for (size_t i = 0; i < all.size(); ++i) {
-    auto live = IpAddress::v4((127u << 24) | (77u << 16) | static_cast<uint32_t>((i / 250) << 8) |
-                              static_cast<uint32_t>(i % 250 + 1));
-    to_live_[all[i]] = live;
-    to_file_[live] = all[i];
+    to_live_[all[i]] = nth(i);
+    to_file_[nth(i)] = all[i];
+  }
+  for (size_t i = 0; i < t_.clients.size(); ++i)
+    client_address_[t_.clients[i].name] = nth(all.size() + i);
+  if (!netns_) return;
+  // Every originated prefix gets a block of 198.19.0.0/16: up to /24 a /24, longer ones
+  // their own length, host routes from the top.
+  std::set<Prefix> originated;
+  for (const auto& n : plan_.nodes()) {
+    for (const auto& v : n->speaker_cfg.vips) originated.insert(v.prefix);
+    if (n->hub_spec)
+      for (const auto& sp : n->hub_spec->spokes) originated.insert(sp.prefix);
+  }
+  uint32_t block = 0, host = 0;
+  for (const auto& p : originated) {
+    if (p.family() != Family::v4) continue;
+    Prefix live = p.length() == 32
+                      ? Prefix(IpAddress::v4((198u << 24) | (19u << 16) | (255u << 8) | ++host), 32)
+                      : Prefix(IpAddress::v4((198u << 24) | (19u << 16) | (block++ << 8)),
+                               std::max<uint8_t>(p.length(), 24));
+    to_live_prefix_[p] = live;
+    to_file_prefix_[live] = p;
   }
 }
 
+Prefix LiveLab::map(const Prefix& p) const {
+  auto it = to_live_prefix_.find(p);
+  return it == to_live_prefix_.end() ? p : it->second;
+}
+
+Prefix LiveLab::unmap(const Prefix& p) const {
+  auto it = to_file_prefix_.find(p);
+  return it == to_file_prefix_.end() ? p : it->second;
+}
+
+// An address inside an originated prefix keeps its offset inside the mapped block.
+IpAddress LiveLab::map_target(const IpAddress& a) const {
+  const std::pair<const Prefix, Prefix>* best = nullptr;
+  for (const auto& kv : to_live_prefix_)
+    if (contains(kv.first, a) && (!best || kv.first.length() > best->first.length())) best = &kv;
+  if (!best) return map(a);
+  uint32_t size = best->second.length() == 32 ? 1u : (1u << (32 - best->second.length()));
+  uint32_t offset = (a.v4_value() - best->first.address().v4_value()) % size;
+  return IpAddress::v4(best->second.address().v4_value() + offset);
+}
+
 LiveLab::~LiveLab() {
+  // Requests still running inside a namespace finish within their 2 s timeout.
+  for (int i = 0; i < 300 && *inflight_ > 0; ++i) ::usleep(10000);
   for (auto& [_, p] : procs_)
     if (p->pid > 0) ::kill(p->pid, SIGKILL);
   for (auto& [_, p] : procs_)
     if (p->pid > 0) ::waitpid(p->pid, nullptr, 0);
   backends_.clear();
+  servers_.clear();
+  spaces_.reset();  // every namespace goes, whatever happened
   if (!dir_.empty() && !std::getenv("ANYCAST_LAB_KEEP")) std::filesystem::remove_all(dir_);
 }
 
@@ -84,8 +136,9 @@ IpAddress LiveLab::unmap(const IpAddress& a) const {
   return it == to_file_.end() ? a : it->second;
 }
 
-// Privileged ports move up by 20000, so the lab needs no root.
+// Privileged ports move up by 20000, so live mode needs no root; netns mode has it.
 Endpoint LiveLab::map(const Endpoint& e) const {
+  if (netns_) return {map(e.address), e.port};
   return {map(e.address), static_cast<uint16_t>(e.port < 1024 ? e.port + 20000 : e.port)};
 }
 
@@ -95,9 +148,11 @@ const SimLab::Node* LiveLab::device(const IpAddress& file_address) const {
   return nullptr;
 }
 
-config::Config LiveLab::config_for(const SimLab::Node& n) const {
+config::Config LiveLab::config_for(const SimLab::Node& n,
+                                   const std::vector<bgp::VipConfig>* vips) const {
   config::Config c;
   c.bgp = n.speaker_cfg;
+  if (vips) c.bgp.vips = *vips;
   c.bgp.listen_address = map(n.address);
   c.bgp.listen_port = port_;
   for (auto& p : c.bgp.peers) {
@@ -107,10 +162,27 @@ config::Config LiveLab::config_for(const SimLab::Node& n) const {
     p.connect_retry = std::chrono::seconds(1);
     if (p.next_hop_v4) p.next_hop_v4 = map(*p.next_hop_v4);
   }
-  for (auto& v : c.bgp.vips)
+  for (auto& v : c.bgp.vips) {
     if (v.next_hop) v.next_hop = map(*v.next_hop);
+    v.prefix = map(v.prefix);
+  }
+  if (netns_) {
+    std::map<Prefix, health::VipHealthConfig> health;
+    for (const auto& [p, h] : c.health.vips) health[map(p)] = h;
+    c.health.vips = health;
+    // Routers forward: their best routes go into their namespace's kernel table.
+    c.fib.kernel = n.kind == Kind::router || n.kind == Kind::msee || n.kind == Kind::gateway;
+  }
   for (auto& [_, pol] : c.bgp.policies) {
     for (auto& term : pol.terms) {
+      for (auto& m : term.match.prefixes) {
+        Prefix live = map(m.prefix);
+        if (live == m.prefix) continue;
+        int grow = live.length() - m.prefix.length();
+        m.ge = static_cast<uint8_t>(std::min(32, m.ge + grow));
+        m.le = static_cast<uint8_t>(std::min(32, m.le + grow));
+        m.prefix = live;
+      }
       for (auto& a : term.match.peers) a = map(a);
       if (term.actions.next_hop) term.actions.next_hop = map(*term.actions.next_hop);
     }
@@ -123,6 +195,11 @@ config::Config LiveLab::config_for(const SimLab::Node& n) const {
   c.control.socket = dir_ + "/" + n.name + ".sock";
   if (n.nva) {
     c.health = n.nva->config.health;
+    if (netns_) {
+      std::map<Prefix, health::VipHealthConfig> health;
+      for (const auto& [p, h] : c.health.vips) health[map(p)] = h;
+      c.health.vips = health;
+    }
     for (auto& ch : c.health.checks) {
       ch.target = map(ch.target);
       if (ch.source) ch.source = map(*ch.source);
@@ -151,6 +228,17 @@ config::Config LiveLab::config_for(const SimLab::Node& n) const {
       }
     }
     for (auto& svc : c.proxy.services) {
+      if (netns_) {
+        // The VIP itself, on the NVA's loopback, as on the real appliance.
+        IpAddress vip =
+            n.nva->config.bgp.vips.empty() ? n.address : n.nva->config.bgp.vips[0].prefix.address();
+        for (const auto& cl : t_.clients)
+          if (cl.target.port == svc.listen.port) vip = cl.target.address;
+        svc.listen = {map_target(vip), svc.listen.port};
+        svc.add_address = true;
+        for (auto& b : svc.backends) b.endpoint = {map(b.endpoint.address), b.endpoint.port};
+        continue;
+      }
       // Listeners on the NVA's own address: the VIP itself is not on loopback here.
       svc.listen = map(Endpoint{n.address, svc.listen.port});
       svc.add_address = false;
@@ -175,6 +263,10 @@ bool LiveLab::spawn(Proc& p) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
+    auto ns = ns_of_.find(p.name);
+    if (ns != ns_of_.end())
+      ::execlp("ip", "ip", "netns", "exec", ns->second.c_str(), anycastd_.c_str(), "-c",
+               p.file.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
     ::execl(anycastd_.c_str(), "anycastd", "-c", p.file.c_str(), "--log-level", "warn",
             static_cast<char*>(nullptr));
     ::_exit(127);
@@ -198,13 +290,62 @@ std::optional<std::string> LiveLab::listen(Backend& b) {
   return std::nullopt;
 }
 
+Result<bool, std::string> LiveLab::start_netns() {
+  if (::geteuid() != 0) return Err(std::string("netns mode needs root (network namespaces)"));
+  spaces_ = std::make_unique<Netns>();
+  if (auto r = spaces_->create_fabric(); !r) return r;
+  for (const auto& n : plan_.nodes()) {
+    bool forward = n->kind == Kind::router || n->kind == Kind::msee || n->kind == Kind::gateway;
+    auto ns = spaces_->add(n->name, map(n->address), forward);
+    if (!ns) return Err(ns.error());
+    ns_of_[n->name] = *ns;
+  }
+  // A spoke's application answers on the gateways that reach it (the VNet behind them).
+  for (const auto& n : plan_.nodes()) {
+    if (n->kind != Kind::gateway) continue;
+    for (const auto& sp : n->hub_spec->spokes)
+      for (const auto& c : t_.clients) {
+        if (!contains(sp.prefix, c.target.address)) continue;
+        IpAddress at = map_target(c.target.address);
+        if (auto r = spaces_->add_local(ns_of_.at(n->name), at); !r) return r;
+        auto srv = std::make_unique<NetnsHttpServer>(ns_of_.at(n->name), at, c.target.port,
+                                                     sp.answer, n->region);
+        if (auto r = srv->start(); !r) return Err("spoke " + sp.name + ": " + r.error());
+        servers_[n->name + "/" + sp.name + "/" + c.name] = std::move(srv);
+      }
+  }
+  for (const auto& c : t_.clients) {
+    auto ns = spaces_->add(c.name, client_address_.at(c.name), false);
+    if (!ns) return Err(ns.error());
+    ns_of_[c.name] = *ns;
+    const auto* router = device_named(c.router);
+    if (auto r = spaces_->default_route(*ns, map(router->address)); !r) return r;
+  }
+  return true;
+}
+
+const SimLab::Node* LiveLab::device_named(const std::string& name) const {
+  for (const auto& n : plan_.nodes())
+    if (n->name == name) return n.get();
+  return nullptr;
+}
+
 Result<bool, std::string> LiveLab::start() {
   char tmpl[] = "/tmp/anycast-lab-XXXXXX";
   if (!::mkdtemp(tmpl)) return Err(std::string("cannot create a directory in /tmp"));
   dir_ = tmpl;
   if (::access(anycastd_.c_str(), X_OK) != 0)
     return Err("live mode needs the anycastd binary; not found at " + anycastd_);
+  if (netns_)
+    if (auto r = start_netns(); !r) return r;
   for (const auto& n : plan_.nodes()) {
+    if (n->kind == Kind::backend && netns_) {
+      auto srv = std::make_unique<NetnsHttpServer>(
+          ns_of_.at(n->name), map(n->address), n->backend->at.port, n->backend->answer, n->region);
+      if (auto r = srv->start(); !r) return Err("backend " + n->name + ": " + r.error());
+      servers_[n->name] = std::move(srv);
+      continue;
+    }
     if (n->kind == Kind::backend) {
       auto b = std::make_unique<Backend>();
       b->node = n.get();
@@ -224,9 +365,11 @@ Result<bool, std::string> LiveLab::start() {
     procs_[n->name] = std::move(p);
   }
   if (progress_)
-    progress_("live: " + std::to_string(procs_.size()) +
-              " anycastd processes on 127.77.0.0/16 port " + std::to_string(port_) + ", files in " +
-              dir_);
+    progress_(mode() + ": " + std::to_string(procs_.size()) + " anycastd processes on " +
+              (netns_ ? std::string("198.18.0.0/16, one network namespace each (") +
+                            spaces_->prefix() + "*)"
+                      : std::string("127.77.0.0/16")) +
+              " port " + std::to_string(port_) + ", files in " + dir_);
   // Every session up before the clock starts, as the simulated lab converges in its first
   // milliseconds.
   auto deadline = loop_.now() + std::chrono::seconds(30);
@@ -330,16 +473,14 @@ void LiveLab::apply(const Action& a) {
     case K::fail_backend:
     case K::restore_backend:
       if (auto* b = backend(a.target)) b->failed = a.kind == K::fail_backend;
+      if (auto it = servers_.find(a.target); it != servers_.end())
+        it->second->failed = a.kind == K::fail_backend;
       break;
     default:
       for (const auto& c : plan_.change(a)) {
         auto* p = proc(c.node->name);
         if (!p) continue;
-        auto next = config_for(*c.node);
-        next.bgp.vips = c.vips;
-        for (auto& v : next.bgp.vips)
-          if (v.next_hop) v.next_hop = map(*v.next_hop);
-        p->cfg = next;
+        p->cfg = config_for(*c.node, &c.vips);
         write_config(*p);
         stop(*p, SIGHUP);
       }
@@ -356,7 +497,7 @@ std::vector<LiveLab::Route> LiveLab::routes(const std::string& device) const {
   if (!j || !(*j)["ok"].get<bool>()) return out;
   for (const auto& r : (*j)["routes"]) {
     Route x;
-    x.prefix = *Prefix::parse(r["prefix"].get<std::string>());
+    x.prefix = unmap(*Prefix::parse(r["prefix"].get<std::string>()));
     auto nh = IpAddress::parse(r["next_hop"].get<std::string>());
     x.next_hop = nh ? unmap(*nh) : IpAddress{};
     x.path = r["as_path"].get<std::string>();
@@ -442,6 +583,23 @@ class LiveLab::Client : public Stream::Handler {
 };
 
 void LiveLab::request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) {
+  if (netns_) {
+    // To the VIP itself: the namespaces' kernels forward it along the routes anycastd put in.
+    ++*inflight_;
+    std::thread([this, ns = ns_of_.at(c.name), to = map_target(c.target.address),
+                 port = c.target.port, done = std::move(done), inflight = inflight_] {
+      auto r = netns_http_get(ns, to, port);
+      Outcome o;
+      o.ok = r.ok;
+      o.region = r.region;
+      o.answer = r.answer;
+      o.why = r.why;
+      asio::post(loop_.context(), [done, o] { done(o); });
+      --*inflight;
+    }).detach();
+    (void)flow;
+    return;
+  }
   std::map<std::string, std::vector<Route>> tables;  // one read per device per request
   auto w = plan_.walk(
       c, flow,

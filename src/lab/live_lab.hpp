@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "lab/lab.hpp"
+#include "lab/netns.hpp"
 #include "lab/sim_lab.hpp"
 #include "runtime/asio/asio_loop.hpp"
 
@@ -17,8 +18,11 @@ namespace anycastd::lab {
 
 class LiveLab : public Lab {
  public:
+  // `netns`: each device in a network namespace of its own on one bridged segment
+  // (198.18.0.0/16), announced prefixes mapped into 198.19.0.0/16, routes in the kernel,
+  // clients' requests sent to the VIP itself. Needs root.
   LiveLab(const Topology& t, std::string anycastd, uint16_t port,
-          std::function<void(const std::string&)> progress);
+          std::function<void(const std::string&)> progress, bool netns = false);
   ~LiveLab() override;
 
   // Writes the configurations, starts every daemon and backend, and waits until every
@@ -28,7 +32,7 @@ class LiveLab : public Lab {
   Loop& loop() override { return loop_; }
   void run_until(Duration t) override;
   Duration elapsed() const override { return loop_.now() - start_; }
-  std::string mode() const override { return "live"; }
+  std::string mode() const override { return netns_ ? "netns" : "live"; }
   // Through the daemons' tables (read over their control sockets) to an NVA, then a real
   // HTTP request to that NVA's proxy.
   void request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) override;
@@ -58,13 +62,22 @@ class LiveLab : public Lab {
   IpAddress map(const IpAddress& a) const;
   IpAddress unmap(const IpAddress& a) const;
   Endpoint map(const Endpoint& e) const;
-  config::Config config_for(const SimLab::Node& n) const;
+  // netns: announced prefixes and addresses inside them (VIPs, spokes) into 198.19/16.
+  Prefix map(const Prefix& p) const;
+  Prefix unmap(const Prefix& p) const;
+  IpAddress map_target(const IpAddress& a) const;
+  Result<bool, std::string> start_netns();
+  // The daemon's configuration for a device, with its addresses (and in netns mode its
+  // prefixes) mapped; `vips`: what it originates now, if not what it started with.
+  config::Config config_for(const SimLab::Node& n,
+                            const std::vector<bgp::VipConfig>* vips = nullptr) const;
   void write_config(Proc& p);
   bool spawn(Proc& p);
   void stop(Proc& p, int sig);
   std::vector<Route> routes(const std::string& device) const;
   std::string table(const std::string& device) const;
   const SimLab::Node* device(const IpAddress& file_address) const;
+  const SimLab::Node* device_named(const std::string& name) const;
   void emit(std::string kind, std::string text);
 
   Topology t_;
@@ -80,6 +93,13 @@ class LiveLab : public Lab {
   std::map<std::string, std::unique_ptr<Proc>> procs_;
   std::vector<std::unique_ptr<Backend>> backends_;
   std::list<std::unique_ptr<Client>> clients_;
+  bool netns_ = false;
+  std::map<Prefix, Prefix> to_live_prefix_, to_file_prefix_;
+  std::unique_ptr<Netns> spaces_;
+  std::map<std::string, std::string> ns_of_;  // device or client name -> namespace
+  std::map<std::string, IpAddress> client_address_;
+  std::map<std::string, std::unique_ptr<NetnsHttpServer>> servers_;
+  std::shared_ptr<std::atomic<int>> inflight_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace anycastd::lab

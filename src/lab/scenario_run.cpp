@@ -26,8 +26,9 @@ class Runner {
       : t_(t), s_(s), opt_(opt), owned_(make(t, opt)), lab_(*owned_) {}
 
   static std::unique_ptr<Lab> make(const Topology& t, const RunOptions& opt) {
-    if (opt.mode == "live")
-      return std::make_unique<LiveLab>(t, opt.anycastd, opt.port, opt.progress);
+    if (opt.mode == "live" || opt.mode == "netns")
+      return std::make_unique<LiveLab>(t, opt.anycastd, opt.port, opt.progress,
+                                       opt.mode == "netns");
     return std::make_unique<SimLab>(t);
   }
 

@@ -4,8 +4,10 @@ once as anycastd processes on loopback, must show the same route tables (MSEE, r
 servers, on-prem routers) at every step that shows them, and both must meet every
 expectation in the file -- in live mode the requests go through the daemons' proxies.
 
-usage: test_live_agrees.py ANYCAST_LAB TOPOLOGY PORT"""
+usage: test_live_agrees.py ANYCAST_LAB TOPOLOGY PORT [live|netns]
+netns runs need root; elsewhere the test reports itself skipped (exit 77)."""
 import json
+import os
 import subprocess
 import sys
 
@@ -21,11 +23,15 @@ def run(lab, topology, *extra):
 
 def main():
     lab, topology, port = sys.argv[1], sys.argv[2], sys.argv[3]
+    mode = sys.argv[4] if len(sys.argv) > 4 else "live"
+    if mode == "netns" and os.geteuid() != 0:
+        print("SKIP: netns mode needs root (it creates network namespaces)")
+        return 77
     sim_rc, sim = run(lab, topology)
-    live_rc, live = run(lab, topology, "--mode", "live", "--port", port)
+    live_rc, live = run(lab, topology, "--mode", mode, "--port", port)
     ok = True
     if sim_rc != 0 or live_rc != 0:
-        print(f"FAIL: exit codes sim {sim_rc}, live {live_rc}; failures: sim {sim['failures']}, live {live['failures']}")
+        print(f"FAIL: exit codes sim {sim_rc}, {mode} {live_rc}; failures: sim {sim['failures']}, {mode} {live['failures']}")
         ok = False
     if len(sim["steps"]) != len(live["steps"]):
         print("FAIL: different numbers of steps")
@@ -42,7 +48,7 @@ def main():
         if missing or l["failed"]:
             ok = False
             print(f"FAIL at t={s['at']}: live held {missing} that sim did not; live failed {l['failed']}")
-    print(f"{topology}: {compared} tables compared, sim {len(sim['failures'])} / live {len(live['failures'])} failures")
+    print(f"{topology}: {compared} tables compared, sim {len(sim['failures'])} / {mode} {len(live['failures'])} failures")
     if compared == 0:
         print("FAIL: nothing was compared (no step shows tables)")
         ok = False

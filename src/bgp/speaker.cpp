@@ -3,6 +3,7 @@
 #include "bgp/log.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "bgp/wire/codec.hpp"
 #include "bgp/wire/packer.hpp"
@@ -310,7 +311,7 @@ void Speaker::on_down(Session& s, const std::string& reason) {
     return;
   }
   p->since = loop_.now();
-  p->last_error = reason;
+  p->last_error = p->stop_reason.empty() ? reason : std::exchange(p->stop_reason, {});
   if (rib_.is_up(p->id)) {
     if (size_t n = rib_.accepted_from(p->id))
       log().info("peer {}: dropped {} received routes", p->cfg.name(), n);
@@ -386,6 +387,9 @@ void Speaker::on_limit(Peer& p, rib::Accepted a) {
   log().error("peer {}: over the max-prefix limit {}: closing the session, restart in {}s",
               p.cfg.name(), mp.limit, secs);
   p.session->stop(err::kCeaseMaxPrefixes);
+  // The session reports its own stop as administrative; say which limit it was.
+  p.stop_reason = "over the max-prefix limit of " + std::to_string(mp.limit) +
+                  " routes (sent Cease/Maximum Number of Prefixes Reached)";
   loop_.cancel(p.max_prefix_restart);
   p.max_prefix_restart =
       loop_.schedule(mp.restart_after, [this, &p, alive = std::weak_ptr<bool>(alive_)] {

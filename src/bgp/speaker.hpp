@@ -92,6 +92,7 @@ class Speaker : private SessionObserver {
     TimerId max_prefix_restart = 0;
     TimePoint since{};
     std::string last_error;
+    std::string stop_reason;  // why we closed it, when the session would only say "stopped"
     uint64_t updates_in = 0, updates_out = 0, established_count = 0;
   };
 

@@ -245,8 +245,12 @@ void SimLab::start_speaker(Node& n) {
         emit("session", n.name + ": session with " + peer->name + " established");
       } else if (s == bgp::State::idle || s == bgp::State::active) {
         auto info = n.speaker->peer_info(i);
-        if (!info.last_error.empty() && info.established_count > 0)
-          emit("session", n.name + ": session with " + peer->name + " down: " + info.last_error);
+        if (info.last_error.empty() || info.established_count == 0) return;
+        std::string why = info.last_error;
+        if (why.find("max-prefix limit") != std::string::npos)
+          why += " (the route server accepts at most " + std::to_string(n.hub_spec->rs_max_routes) +
+                 " routes from an NVA: max-routes)";
+        emit("session", n.name + ": session with " + peer->name + " down: " + why);
       }
     };
   }

@@ -127,7 +127,7 @@ struct Step {
   Duration at{};
   std::vector<Action> actions;
   std::optional<Expect> expect;
-  bool show = false;  // print the tables at this step
+  bool show = true;  // print the tables at this step (`show: false` leaves them out)
   std::string note;
 };
 

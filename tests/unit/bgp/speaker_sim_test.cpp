@@ -245,3 +245,18 @@ TEST_F(Pair, ImportPolicyChangeAsksForRouteRefresh) {
   EXPECT_EQ(a.peer_info(0).established_count, sessions);
   EXPECT_EQ(a.peer_state(0), State::established);
 }
+
+// Regression: a session closed for the max-prefix limit said "administratively stopped".
+TEST_F(Pair, MaxPrefixTeardownSaysWhichLimit) {
+  auto cfg = route_server();
+  cfg.peers[0].max_prefix.limit = 1;
+  Speaker rs(loop, *tb, cfg);
+  Speaker a(loop, *ta, nva());
+  rs.start();
+  a.start();
+  loop.run_for(1s);
+  auto info = rs.peer_info(0);
+  EXPECT_NE(info.state, State::established);
+  EXPECT_NE(info.last_error.find("over the max-prefix limit of 1 routes"), std::string::npos)
+      << info.last_error;
+}

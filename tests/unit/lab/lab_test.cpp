@@ -2,6 +2,8 @@
 // print them, the events and timings of each fault, and the topology errors a user meets.
 #include <gtest/gtest.h>
 
+#include <spdlog/spdlog.h>
+
 #include <set>
 
 #include "lab/format.hpp"
@@ -12,6 +14,12 @@ using namespace anycastd;
 using namespace anycastd::lab;
 
 namespace {
+
+// The emulated routers log like daemons; the tests read the timeline instead.
+const bool quiet = [] {
+  spdlog::set_level(spdlog::level::off);
+  return true;
+}();
 
 Topology load(const std::string& name) {
   auto t = load_topology(std::string(ANYCASTD_SOURCE_DIR) + "/examples/lab/" + name);
@@ -192,6 +200,32 @@ TEST(LabSeed003, RouteServerInstallsOnlyAfterAsPathRewrite) {
   auto t = load("seed-003.yaml");
   auto r = run(t, "as-path-rewrite");
   EXPECT_TRUE(r.ok()) << text_report(r);
+}
+
+// The route server's per-NVA route limit tears the session down, and the timeline says
+// which limit it was.
+TEST(LabSim, RouteServerRouteLimitTearsTheSessionDown) {
+  auto t = load_topology_string(R"(
+circuits: [{name: c}]
+regions:
+  - name: r
+    hub: {name: h, route-server: {max-routes: 2}}
+    nvas:
+      - name: n
+        address: 10.0.0.4
+        config:
+          router-id: 10.0.0.4
+          local-as: 65010
+          vips: [{prefix: 9.9.9.1/32}, {prefix: 9.9.9.2/32}, {prefix: 9.9.9.3/32}]
+scenarios: [{name: s, end: 5, steps: [{at: 4, show: false}]}]
+)",
+                                "t.yaml");
+  ASSERT_TRUE(t) << t.error().to_string();
+  auto r = run_scenario(*t, t->scenarios[0]);
+  auto* down = find_event(r, "session", "session with n down");
+  ASSERT_NE(down, nullptr) << text_report(r);
+  EXPECT_NE(down->text.find("at most 2 routes from an NVA: max-routes"), std::string::npos)
+      << down->text;
 }
 
 // Virtual WAN's pre-flight check, in the portal's words.

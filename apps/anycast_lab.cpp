@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   app.add_flag("-a,--all", all, "run every scenario in the file");
   uint16_t port = 23179;
   app.add_option("-m,--mode", mode,
-                 "sim (virtual time, one process), live (anycastd processes on 127.77.x.y, "
+                 "sim (virtual time, one process), live (anycastd processes on loopback, "
                  "real time) or netns (a network namespace per device, kernel forwarding; root)")
       ->check(CLI::IsMember({"sim", "live", "netns"}));
   app.add_option("--port", port, "live: the BGP port every device listens on")

@@ -56,7 +56,10 @@ LiveLab::LiveLab(const Topology& t, std::string anycastd, uint16_t port,
   for (const auto& n : plan_.nodes()) all.push_back(n->address);
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
-  const uint32_t base = netns_ ? (198u << 24) | (18u << 16) : (127u << 24) | (77u << 16);
+  // Loopback block 127.(100 + port % 100)/16: runs on different ports never share an
+  // address, so their backends and proxies (which keep their own ports) cannot collide.
+  const uint32_t base =
+      netns_ ? (198u << 24) | (18u << 16) : (127u << 24) | ((100u + port_ % 100u) << 16);
   auto nth = [&](size_t i) {
     return IpAddress::v4(base | static_cast<uint32_t>((i / 250) << 8) |
                          static_cast<uint32_t>(i % 250 + 1));
@@ -111,7 +114,8 @@ IpAddress LiveLab::map_target(const IpAddress& a) const {
 
 LiveLab::~LiveLab() {
   // Requests still running inside a namespace finish within their 2 s timeout.
-  for (int i = 0; i < 300 && *inflight_ > 0; ++i) ::usleep(10000);
+  // (connect and each read time out after 2 s)
+  for (int i = 0; i < 1000 && *inflight_ > 0; ++i) ::usleep(10000);
   for (auto& [_, p] : procs_)
     if (p->pid > 0) ::kill(p->pid, SIGKILL);
   for (auto& [_, p] : procs_)
@@ -368,7 +372,7 @@ Result<bool, std::string> LiveLab::start() {
     progress_(mode() + ": " + std::to_string(procs_.size()) + " anycastd processes on " +
               (netns_ ? std::string("198.18.0.0/16, one network namespace each (") +
                             spaces_->prefix() + "*)"
-                      : std::string("127.77.0.0/16")) +
+                      : "127." + std::to_string(100 + port_ % 100) + ".0.0/16") +
               " port " + std::to_string(port_) + ", files in " + dir_);
   // Every session up before the clock starts, as the simulated lab converges in its first
   // milliseconds.

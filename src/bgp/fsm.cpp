@@ -130,6 +130,9 @@ struct Builder {
       return bad(err::kBadBgpId, "bad BGP identifier");
     if (o.hold_time == 1 || o.hold_time == 2)
       return bad(err::kUnacceptableHoldTime, "hold time " + std::to_string(o.hold_time));
+    if (cfg.require_route_refresh && !o.caps.route_refresh)
+      return bad(err::kUnsupportedCapability, "route refresh is required (capability 2)",
+                 Bytes{std::byte{2}, std::byte{0}});
     s.peer_open = o;
     s.hold_time = std::min(cfg.hold_time, o.hold_time);
     cancel(Timer::hold);

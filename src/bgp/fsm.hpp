@@ -23,6 +23,9 @@ struct FsmConfig {
   uint16_t hold_time = 90;  // what we offer; 0 disables keepalives if the peer agrees
   bool passive = false;
   Capabilities caps;  // what we advertise in OPEN
+  // Azure Route Server demands route refresh of its NVAs: an OPEN without it is refused
+  // with Unsupported Capability (RFC 5492 §5).
+  bool require_route_refresh = false;
   Duration connect_retry = std::chrono::seconds(5);
   Duration idle_hold_min = std::chrono::seconds(1);  // first restart delay after an error
   Duration idle_hold_max = std::chrono::seconds(120);

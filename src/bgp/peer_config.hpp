@@ -40,6 +40,8 @@ struct PeerConfig {
   } max_prefix;
   // Minimum time between UPDATE batches to this peer; 0 sends every change at once.
   Duration mrai{0};
+  // Refuse a peer that does not offer route refresh (the lab's Azure Route Server).
+  bool require_route_refresh = false;
   std::string name() const { return address.to_string() + " AS" + std::to_string(remote_as); }
   bool operator==(const PeerConfig&) const = default;
 };

@@ -214,6 +214,7 @@ std::unique_ptr<Session> Speaker::make_session(const PeerConfig& pc) {
   f.peer_as = pc.remote_as;
   f.hold_time = pc.hold_time;
   f.passive = pc.passive;
+  f.require_route_refresh = pc.require_route_refresh;
   f.connect_retry = pc.connect_retry;
   return std::make_unique<Session>(loop_, transport_, pc, f, static_cast<SessionObserver&>(*this),
                                    seed_);

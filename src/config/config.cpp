@@ -27,11 +27,11 @@ namespace {
 
 bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::string& path) {
   r.require_map(n, path);
-  r.only_keys(
-      n, path,
-      {"address", "remote-as", "port", "passive", "hold-time", "local-address", "next-hop-ipv4",
-       "next-hop-ipv6", "connect-retry", "import", "export", "allow-own-as",
-       "route-reflector-client", "route-server-client", "max-prefix", "mrai"});
+  r.only_keys(n, path,
+              {"address", "remote-as", "port", "passive", "hold-time", "local-address",
+               "next-hop-ipv4", "next-hop-ipv6", "connect-retry", "import", "export",
+               "allow-own-as", "route-reflector-client", "route-server-client", "max-prefix",
+               "mrai", "require-route-refresh"});
   bgp::PeerConfig p;
   if (!n["address"]) r.fail(n, path, "missing required key 'address'");
   if (!n["remote-as"]) r.fail(n, path, "missing required key 'remote-as'");
@@ -98,6 +98,9 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
     }
   }
   if (n["mrai"]) p.mrai = std::chrono::seconds(r.integer(n["mrai"], path + ".mrai", 0, 600));
+  if (n["require-route-refresh"])
+    p.require_route_refresh =
+        r.boolean(n["require-route-refresh"], path + ".require-route-refresh");
   return p;
 }
 
@@ -330,6 +333,7 @@ std::string print(const Config& c) {
       << "    route-reflector-client: " << (p.route_reflector_client ? "true" : "false") << "\n"
       << "    route-server-client: " << (p.route_server_client ? "true" : "false") << "\n"
       << "    mrai: " << std::chrono::duration_cast<std::chrono::seconds>(p.mrai).count() << "\n";
+    if (p.require_route_refresh) o << "    require-route-refresh: true\n";
     if (p.max_prefix.limit)
       o << "    max-prefix:\n      limit: " << p.max_prefix.limit
         << "\n      warning-percent: " << int{p.max_prefix.warning_percent}

@@ -134,6 +134,7 @@ void SimLab::build() {
         p.import_policy = "accept";
         p.export_policy = "to-nva";
         p.max_prefix.limit = h.rs_max_routes;
+        p.require_route_refresh = true;
         s.peers.push_back(p);
       }
       for (const auto& gw : h.gateways) {

@@ -175,6 +175,25 @@ INSTANTIATE_TEST_SUITE_P(
                       OpenCase{"zero_bgp_id", peer_open(90, 65515, 0), err::kBadBgpId}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// RFC 5492 §5: a required capability the peer does not offer is an OPEN error naming it.
+TEST(Fsm, RequiredRouteRefreshMissingIsUnsupportedCapability) {
+  Driver d{config()};
+  d.cfg.require_route_refresh = true;
+  d(ev::ManualStart{})(ev::TcpConnected{})(ev::Received{peer_open()});
+  EXPECT_EQ(d.s.state, State::idle);
+  auto* n = sent_notification(d.last);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->code, err::kOpen);
+  EXPECT_EQ(n->subcode, err::kUnsupportedCapability);
+  EXPECT_EQ(n->data, (Bytes{std::byte{2}, std::byte{0}}));
+  Driver ok{config()};
+  ok.cfg.require_route_refresh = true;
+  auto o = peer_open();
+  o.caps.route_refresh = true;
+  ok(ev::ManualStart{})(ev::TcpConnected{})(ev::Received{o});
+  EXPECT_EQ(ok.s.state, State::open_confirm);
+}
+
 TEST(Fsm, FourOctetPeerAsIsMatchedThroughTheCapability) {
   Driver d{config()};
   d.cfg.peer_as = 4200000001u;

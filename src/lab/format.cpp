@@ -1,5 +1,6 @@
 #include "lab/format.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -39,6 +40,20 @@ std::map<std::string, std::map<std::string, size_t>> shares(const RunResult& r) 
   return out;
 }
 
+// Median and p99 round trip of each client's answered requests (lab clock in sim; the
+// wall clock in live and netns).
+std::map<std::string, std::pair<Duration, Duration>> latencies(const RunResult& r) {
+  std::map<std::string, std::vector<Duration>> by;
+  for (const auto& q : r.requests)
+    if (q.ok) by[r.clients[q.client]].push_back(q.rtt);
+  std::map<std::string, std::pair<Duration, Duration>> out;
+  for (auto& [client, v] : by) {
+    std::sort(v.begin(), v.end());
+    out[client] = {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)]};
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string text_report(const RunResult& r) {
@@ -68,10 +83,13 @@ std::string text_report(const RunResult& r) {
     if (f.recovered) o << ", requests succeeded again after " << ms(*f.recovered);
     o << ", " << f.lost << " of " << f.sent << " requests lost\n";
   }
-  o << "\nRequests per client and region:\n";
+  o << "\nRequests per client and region (round trip of those answered, median / p99):\n";
+  auto rtts = latencies(r);
   for (const auto& [client, by] : shares(r)) {
     o << "  " << client << ":";
     for (const auto& [region, n] : by) o << " " << region << " " << n;
+    if (auto it = rtts.find(client); it != rtts.end())
+      o << "; " << ms(it->second.first) << " / " << ms(it->second.second);
     o << "\n";
   }
   o << "\n" << (r.ok() ? "PASS" : "FAIL") << ": ";
@@ -122,6 +140,10 @@ nlohmann::json json_report(const RunResult& r) {
   for (const auto& [client, by] : shares(r))
     for (const auto& [region, n] : by) sh[client][region] = n;
   j["requests_by_region"] = sh;
+  json lat = json::object();
+  for (const auto& [client, m] : latencies(r))
+    lat[client] = {{"median_ms", sec(m.first) * 1000}, {"p99_ms", sec(m.second) * 1000}};
+  j["round_trip"] = lat;
   j["requests"] = r.requests.size();
   return j;
 }

@@ -151,6 +151,7 @@ void SimLab::request(const ClientSpec& c, uint64_t flow, std::function<void(Outc
   const Node* b = by_address(ready[flow_hash(flow, at->address) % ready.size()].address);
   if (!b || b->kind != Node::Kind::backend) return fail(at->name + ": backend unknown");
   o.hops.push_back(b->name);
+  o.rtt += 2 * net_.latency(at->address, b->address);
   if (b->crashed) return fail("black hole: " + b->name + " is down");
   if (b->failed) return fail(b->name + ": application error (503)");
   o.ok = true;

@@ -532,6 +532,7 @@ class LiveLab::Client : public Stream::Handler {
       : lab_(lab), o_(std::move(o)), done_(std::move(done)) {}
 
   void start(const Endpoint& to) {
+    sent_ = lab_.loop_.now();
     timer_ = lab_.loop_.schedule(std::chrono::seconds(2), [this] { finish("timed out"); });
     token_ = lab_.transport_->connect(std::nullopt, to, [this](auto r) {
       if (!r) return finish(r.error());
@@ -557,6 +558,7 @@ class LiveLab::Client : public Stream::Handler {
     }
     o_.answer = head == std::string::npos ? "" : reply_.substr(head + 4);
     o_.ok = true;
+    o_.rtt = lab_.loop_.now() - sent_;
     finish("");
   }
 
@@ -583,6 +585,7 @@ class LiveLab::Client : public Stream::Handler {
   std::shared_ptr<void> token_;
   std::unique_ptr<Stream> stream_;
   TimerId timer_ = 0;
+  TimePoint sent_{};
   std::string reply_;
 };
 
@@ -592,8 +595,10 @@ void LiveLab::request(const ClientSpec& c, uint64_t flow, std::function<void(Out
     ++*inflight_;
     std::thread([this, ns = ns_of_.at(c.name), to = map_target(c.target.address),
                  port = c.target.port, done = std::move(done), inflight = inflight_] {
+      auto t0 = std::chrono::steady_clock::now();
       auto r = netns_http_get(ns, to, port);
       Outcome o;
+      o.rtt = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - t0);
       o.ok = r.ok;
       o.region = r.region;
       o.answer = r.answer;

@@ -10,6 +10,16 @@
 
 namespace anycastd::lab {
 
+// What a lab backend sends back: 200 with its text, or 503 while its application fails;
+// X-Lab-Region tells a live client who answered.
+inline std::string lab_http_reply(bool ok, const std::string& answer, const std::string& region) {
+  std::string body = ok ? answer : "application failed\n";
+  return std::string(ok ? "HTTP/1.1 200 OK" : "HTTP/1.1 503 Service Unavailable") +
+         "\r\nX-Lab-Region: " + region +
+         "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
+}
+
 class HttpConnection : public Stream::Handler {
  public:
   // `region` goes out as an X-Lab-Region header: how a live client knows who answered.
@@ -30,13 +40,7 @@ class HttpConnection : public Stream::Handler {
   void on_data(ByteView data) override {
     request_.append(reinterpret_cast<const char*>(data.data()), data.size());
     if (request_.find("\r\n\r\n") == std::string::npos) return;
-    bool ok = healthy_();
-    std::string body = ok ? body_ : "application failed\n";
-    std::string r =
-        std::string(ok ? "HTTP/1.1 200 OK" : "HTTP/1.1 503 Service Unavailable") +
-        "\r\nX-Lab-Region: " + region_ +
-        "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\nConnection: close\r\n\r\n" + body;
+    std::string r = lab_http_reply(healthy_(), body_, region_);
     stream_->write(Bytes(reinterpret_cast<const std::byte*>(r.data()),
                          reinterpret_cast<const std::byte*>(r.data()) + r.size()));
     finish();

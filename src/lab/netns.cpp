@@ -12,6 +12,8 @@
 #include <cstring>
 #include <map>
 
+#include "lab/http_backend.hpp"
+
 namespace anycastd::lab {
 
 namespace {
@@ -168,12 +170,7 @@ void NetnsHttpServer::serve(int listener) {
       auto& req = conns[fd];
       req.append(buf, static_cast<size_t>(n));
       if (req.find("\r\n\r\n") == std::string::npos) continue;
-      bool ok = !failed;
-      std::string body = ok ? answer_ : "application failed\n";
-      std::string r = std::string(ok ? "HTTP/1.1 200 OK" : "HTTP/1.1 503 Service Unavailable") +
-                      "\r\nX-Lab-Region: " + region_ +
-                      "\r\nContent-Length: " + std::to_string(body.size()) +
-                      "\r\nConnection: close\r\n\r\n" + body;
+      std::string r = lab_http_reply(!failed, answer_, region_);
       (void)::send(fd, r.data(), r.size(), MSG_NOSIGNAL);
       ::close(fd);
       conns.erase(fd);

@@ -171,9 +171,6 @@ config::Config LiveLab::config_for(const SimLab::Node& n,
     v.prefix = map(v.prefix);
   }
   if (netns_) {
-    std::map<Prefix, health::VipHealthConfig> health;
-    for (const auto& [p, h] : c.health.vips) health[map(p)] = h;
-    c.health.vips = health;
     // Routers forward: their best routes go into their namespace's kernel table.
     c.fib.kernel = n.kind == Kind::router || n.kind == Kind::msee || n.kind == Kind::gateway;
   }

@@ -1,8 +1,8 @@
 #pragma once
 // The same topology as real processes: every route server, gateway, MSEE, on-prem router
 // and NVA is an anycastd with a generated configuration, on its own loopback address
-// (127.(100 + port % 100).x.y, in the order of the file's addresses, so "lowest next hop" picks the same
-// device), BGP over real TCP, steps in real time. Backends are HTTP servers inside this
+// (127.(100 + port % 100).x.y, in the order of the file's addresses, so "lowest next hop" picks the
+// same device), BGP over real TCP, steps in real time. Backends are HTTP servers inside this
 // process for the NVAs' checks. Tables are read over each daemon's control socket and
 // shown with the file's addresses. Clients send no requests in this mode.
 #include <list>

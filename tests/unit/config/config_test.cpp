@@ -138,6 +138,25 @@ TEST(Config, NetworksOriginateAnyLength) {
   EXPECT_EQ(e.error().to_string().substr(0, 40), "x.yaml:3:33: networks[0].health: unknown");
 }
 
+// The settings the lab's Azure roles use, read and printed back.
+TEST(Config, RouteServerAndEdgeSettingsRoundTrip) {
+  auto c = load_string(
+      "router-id: 1.2.3.4\nlocal-as: 65515\ndecision: {ignore-med: true}\n"
+      "policies:\n  to-customer:\n    - then: {remove-private-as: true, action: accept}\n"
+      "peers:\n  - {address: 10.0.0.1, remote-as: 65010, require-route-refresh: true, "
+      "export: to-customer}\n",
+      "rs.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_TRUE(c->bgp.decision.ignore_med);
+  EXPECT_TRUE(c->bgp.peers[0].require_route_refresh);
+  EXPECT_TRUE(c->bgp.policies.at("to-customer").terms[0].actions.remove_private_asns);
+  auto again = load_string(print(*c), "printed.yaml");
+  ASSERT_TRUE(again.ok()) << again.error().to_string() << "\n" << print(*c);
+  EXPECT_TRUE(again->bgp.decision.ignore_med);
+  EXPECT_TRUE(again->bgp.peers[0].require_route_refresh);
+  EXPECT_TRUE(again->bgp.policies.at("to-customer").terms[0].actions.remove_private_asns);
+}
+
 TEST(Config, FibShortAndLongForms) {
   auto a = load_string("router-id: 1.2.3.4\nlocal-as: 1\nfib: kernel\n", "nva.yaml");
   ASSERT_TRUE(a.ok()) << a.error().to_string();

@@ -46,6 +46,17 @@ CheckConfig cfg(uint32_t rise = 2, uint32_t fall = 3) {
   return c;
 }
 
+// Probes that answer after 1 ms with the script each check is given.
+Monitor::ProbeFactory scripted(Loop& loop,
+                               std::function<std::deque<bool>(const CheckConfig&)> script_of,
+                               std::vector<TimePoint>* starts) {
+  return [&loop, script_of, starts](const CheckConfig& c) {
+    auto p = std::make_unique<Scripted>(loop, script_of(c), starts);
+    p->latency = 1ms;
+    return p;
+  };
+}
+
 double ms(Duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
@@ -195,14 +206,10 @@ TEST(Monitor, VipFollowsItsRuleAndDrainsOnRequest) {
   v.drain_time = 5s;
   auto vip = *Prefix::parse("198.18.9.9/32");
   hc.vips[vip] = v;
-  Monitor m(
-      loop, hc,
-      [&](const CheckConfig& c) {
-        auto p = std::make_unique<Scripted>(loop, scripts[c.name], &starts);
-        p->latency = 1ms;
-        return p;
-      },
-      nullptr);
+  Monitor m(loop, hc,
+            scripted(
+                loop, [&](const CheckConfig& c) { return scripts[c.name]; }, &starts),
+            nullptr);
   std::vector<std::pair<Duration, Announcement>> seen;
   TimePoint t0 = loop.now();
   m.on_announce = [&](const Prefix&, const Announcement& a, const VipHealth&) {
@@ -231,14 +238,10 @@ TEST(Monitor, DrainAllOfNothingAnnouncedWaitsForNothing) {
   v.checks = {"web"};
   v.drain_time = 5s;
   hc.vips[*Prefix::parse("198.18.9.9/32")] = v;
-  Monitor m(
-      loop, hc,
-      [&](const CheckConfig&) {
-        auto p = std::make_unique<Scripted>(loop, std::deque<bool>{false}, &starts);
-        p->latency = 1ms;
-        return p;
-      },
-      nullptr);
+  Monitor m(loop, hc,
+            scripted(
+                loop, [](const CheckConfig&) { return std::deque<bool>{false}; }, &starts),
+            nullptr);
   m.start();
   loop.run_for(100ms);
   EXPECT_EQ(m.drain_all(), Duration::zero());
@@ -254,14 +257,10 @@ TEST(Monitor, DrainAllWithdrawsAfterTheDrainTime) {
   v.drain_time = 5s;
   auto vip = *Prefix::parse("198.18.9.9/32");
   hc.vips[vip] = v;
-  Monitor m(
-      loop, hc,
-      [&](const CheckConfig&) {
-        auto p = std::make_unique<Scripted>(loop, std::deque<bool>{true}, &starts);
-        p->latency = 1ms;
-        return p;
-      },
-      nullptr);
+  Monitor m(loop, hc,
+            scripted(
+                loop, [](const CheckConfig&) { return std::deque<bool>{true}; }, &starts),
+            nullptr);
   std::vector<Announcement> seen;
   m.on_announce = [&](const Prefix&, const Announcement& a, const VipHealth&) {
     seen.push_back(a);
@@ -300,14 +299,10 @@ TEST(Monitor, ReconfigureKeepsVerdictsAndJudgesChangedVipsAgain) {
   v.checks = {"a"};
   auto vip = *Prefix::parse("198.18.9.9/32");
   hc.vips[vip] = v;
-  Monitor m(
-      loop, hc,
-      [&](const CheckConfig& c) {
-        auto p = std::make_unique<Scripted>(loop, scripts[c.name], &starts);
-        p->latency = 1ms;
-        return p;
-      },
-      nullptr);
+  Monitor m(loop, hc,
+            scripted(
+                loop, [&](const CheckConfig& c) { return scripts[c.name]; }, &starts),
+            nullptr);
   std::vector<Announcement> seen;
   m.on_announce = [&](const Prefix&, const Announcement& a, const VipHealth&) {
     seen.push_back(a);

@@ -332,8 +332,10 @@ const SimLab::Node* LiveLab::device_named(const std::string& name) const {
 }
 
 Result<bool, std::string> LiveLab::start() {
-  char tmpl[] = "/tmp/anycast-lab-XXXXXX";
-  if (!::mkdtemp(tmpl)) return Err(std::string("cannot create a directory in /tmp"));
+  const char* tmp = std::getenv("TMPDIR");
+  std::string base = tmp && *tmp ? tmp : "/tmp";
+  std::string tmpl = base + "/anycast-lab-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) return Err("cannot create a directory in " + base);
   dir_ = tmpl;
   if (::access(anycastd_.c_str(), X_OK) != 0)
     return Err("live mode needs the anycastd binary; not found at " + anycastd_);

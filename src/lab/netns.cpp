@@ -91,11 +91,18 @@ Result<std::string, std::string> Netns::add(const std::string& device, const IpA
            {"-n", ns, "addr", "add", address.to_string() + "/16", "dev", "eth0"},
            {"-n", ns, "link", "set", "eth0", "up"}})
     if (auto r = ip(args); !r) return Err(device + ": " + r.error());
+  // One segment stands for many separate links, so a router forwarding back out of eth0
+  // would send ICMP redirects, and a host taking them would go straight to the next hop
+  // (or ARP for the VIP itself), past every routing decision the lab is there to show.
+  std::vector<std::string> args{"netns", "exec", ns, "sysctl", "-qw"};
+  for (const char* conf : {"all", "default", "eth0"})
+    for (const char* key : {"send_redirects", "accept_redirects"})
+      args.push_back(std::string("net.ipv4.conf.") + conf + "." + key + "=0");
   // Equal routes share flows by the 5-tuple, as the lab's routers do, not by addresses only.
   if (forward)
     for (const char* sysctl : {"net.ipv4.ip_forward=1", "net.ipv4.fib_multipath_hash_policy=1"})
-      if (auto r = ip({"netns", "exec", ns, "sysctl", "-qw", sysctl}); !r)
-        return Err(device + ": " + r.error());
+      args.push_back(sysctl);
+  if (auto r = ip(args); !r) return Err(device + ": " + r.error());
   return ns;
 }
 

@@ -6,19 +6,37 @@ expectation in the file -- in live mode the requests go through the daemons' pro
 
 usage: test_live_agrees.py ANYCAST_LAB TOPOLOGY PORT [live|netns]
 netns runs need root; elsewhere the test reports itself skipped (exit 77)."""
+import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 
 def run(lab, topology, *extra):
-    r = subprocess.run([lab, topology, "--json", *extra], capture_output=True, text=True, timeout=600)
+    # The devices' files (configs, logs) go to our own directory, so a failure can show them.
+    env = dict(os.environ, ANYCAST_LAB_KEEP="1", TMPDIR=run.dir)
+    r = subprocess.run([lab, topology, "--json", *extra], capture_output=True, text=True,
+                       timeout=600, env=env)
     try:
         return r.returncode, json.loads(r.stdout)
     except json.JSONDecodeError:
         print(f"FAIL: {' '.join(extra) or 'sim'} printed no JSON (exit {r.returncode})\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+        show_logs()
         sys.exit(1)
+
+
+run.dir = tempfile.mkdtemp(prefix="lab-test-")
+
+
+def show_logs():
+    for log in sorted(glob.glob(os.path.join(run.dir, "*", "*.log"))):
+        lines = open(log, errors="replace").read().splitlines()
+        if lines:
+            print(f"--- {log} (last 20 lines)")
+            print("\n".join(lines[-20:]))
 
 
 def main():
@@ -57,4 +75,10 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        rc = main()
+        if rc == 1:
+            show_logs()
+    finally:
+        shutil.rmtree(run.dir, ignore_errors=True)
+    sys.exit(rc)

@@ -351,21 +351,27 @@ void Speaker::on_message(Session& s, const Message& m) {
   }
   rib::Accepted worst = rib::Accepted::yes;
   if (!u->treat_as_withdraw) {
-    auto add = [&](const Prefix& pfx, const IpAddress& nh) {
+    // One attribute set per family for the whole UPDATE: interned once, not per prefix.
+    auto add = [&](const std::vector<Prefix>& prefixes, const IpAddress& nh) {
       PathAttributes attrs = u->attrs;
       attrs.next_hop = nh;
       // describe() builds a string per prefix: only pay for it when it will be printed.
-      if (debug) log().debug("peer {}: received {}", p->cfg.name(), describe(pfx, {u->attrs, nh}));
-      auto a = rib_.announce(p->id, pfx, std::move(attrs));
-      if (debug && (a == rib::Accepted::rejected_by_policy || a == rib::Accepted::rejected_loop))
-        log().debug("peer {}: rejected {} ({})", p->cfg.name(), pfx.to_string(),
-                    a == rib::Accepted::rejected_loop ? "own AS in path" : "import policy");
-      if (a == rib::Accepted::warning_threshold || a == rib::Accepted::limit_exceeded) worst = a;
+      if (debug)
+        for (const auto& pfx : prefixes)
+          log().debug("peer {}: received {}", p->cfg.name(), describe(pfx, {u->attrs, nh}));
+      auto each = [&](const Prefix& pfx, rib::Accepted a) {
+        if (a == rib::Accepted::rejected_by_policy || a == rib::Accepted::rejected_loop)
+          log().debug("peer {}: rejected {} ({})", p->cfg.name(), pfx.to_string(),
+                      a == rib::Accepted::rejected_loop ? "own AS in path" : "import policy");
+      };
+      auto a = debug ? rib_.announce(p->id, prefixes, attrs, each)
+                     : rib_.announce(p->id, prefixes, attrs);
+      if (a == rib::Accepted::limit_exceeded ||
+          (a == rib::Accepted::warning_threshold && worst == rib::Accepted::yes))
+        worst = a;
     };
-    for (const auto& pfx : u->nlri)
-      if (u->attrs.next_hop) add(pfx, *u->attrs.next_hop);
-    if (u->mp_reach)
-      for (const auto& pfx : u->mp_reach->nlri) add(pfx, u->mp_reach->next_hop);
+    if (!u->nlri.empty() && u->attrs.next_hop) add(u->nlri, *u->attrs.next_hop);
+    if (u->mp_reach && !u->mp_reach->nlri.empty()) add(u->mp_reach->nlri, u->mp_reach->next_hop);
   }
   if (on_update) on_update(index_of(*p), *u);
   if (worst != rib::Accepted::yes) on_limit(*p, worst);

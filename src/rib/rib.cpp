@@ -16,6 +16,13 @@ size_t own_as_count(const bgp::PathAttributes& a, uint32_t asn) {
   return n;
 }
 
+// Whether a policy's verdict or rewrite can differ between prefixes with the same
+// attributes: only prefix lists look at the prefix.
+bool depends_on_prefix(const policy::Policy& pol) {
+  return std::any_of(pol.terms.begin(), pol.terms.end(),
+                     [](const policy::Term& t) { return !t.match.prefixes.empty(); });
+}
+
 }  // namespace
 
 const Path* Entry::best() const {
@@ -81,32 +88,18 @@ void Rib::peer_down(PeerId id) {
   trim_log();
 }
 
-Accepted Rib::announce(PeerId from, const Prefix& prefix, bgp::PathAttributes attrs) {
-  auto& p = peers_.at(from);
-  if (own_as_count(attrs, cfg_.local_as) > p.settings.allow_own_as) {
-    remove(from, prefix);
-    return Accepted::rejected_loop;
-  }
+std::optional<Accepted> Rib::refused(const PeerState& p, const bgp::PathAttributes& attrs) const {
+  if (own_as_count(attrs, cfg_.local_as) > p.settings.allow_own_as) return Accepted::rejected_loop;
   // RFC 4456 §8: our own route reflected back to us, or one that went round our cluster.
   if ((attrs.originator_id && *attrs.originator_id == cfg_.router_id) ||
       std::find(attrs.cluster_list.begin(), attrs.cluster_list.end(), cfg_.router_id) !=
-          attrs.cluster_list.end()) {
-    remove(from, prefix);
+          attrs.cluster_list.end())
     return Accepted::rejected_loop;
-  }
-  const policy::Policy* import = p.settings.import;
-  if (!import && !p.neighbour.ibgp) {
-    remove(from, prefix);
-    return Accepted::rejected_by_policy;
-  }
-  if (import) {
-    policy::Context ctx{cfg_.local_as, std::nullopt, p.settings.address};
-    if (!policy::evaluate(*import, prefix, attrs, ctx)) {
-      remove(from, prefix);
-      return Accepted::rejected_by_policy;
-    }
-  }
-  put(from, prefix, store_.intern(std::move(attrs)));
+  if (!p.settings.import && !p.neighbour.ibgp) return Accepted::rejected_by_policy;
+  return std::nullopt;
+}
+
+Accepted Rib::limit_check(PeerState& p) {
   const auto& s = p.settings;
   if (s.max_prefix) {
     if (p.accepted > s.max_prefix) return Accepted::limit_exceeded;
@@ -116,6 +109,62 @@ Accepted Rib::announce(PeerId from, const Prefix& prefix, bgp::PathAttributes at
     }
   }
   return Accepted::yes;
+}
+
+Accepted Rib::announce(PeerId from, const Prefix& prefix, bgp::PathAttributes attrs) {
+  auto& p = peers_.at(from);
+  if (auto why = refused(p, attrs)) {
+    remove(from, prefix);
+    return *why;
+  }
+  if (const policy::Policy* import = p.settings.import) {
+    policy::Context ctx{cfg_.local_as, std::nullopt, p.settings.address};
+    if (!policy::evaluate(*import, prefix, attrs, ctx)) {
+      remove(from, prefix);
+      return Accepted::rejected_by_policy;
+    }
+  }
+  put(from, prefix, store_.intern(std::move(attrs)));
+  return limit_check(p);
+}
+
+Accepted Rib::announce(PeerId from, const std::vector<Prefix>& prefixes,
+                       const bgp::PathAttributes& attrs,
+                       const std::function<void(const Prefix&, Accepted)>& each) {
+  auto& p = peers_.at(from);
+  Accepted worst = Accepted::yes;
+  auto note = [&](const Prefix& prefix, Accepted a) {
+    if (each) each(prefix, a);
+    if (a == Accepted::limit_exceeded ||
+        (a == Accepted::warning_threshold && worst == Accepted::yes))
+      worst = a;
+  };
+  const policy::Policy* import = p.settings.import;
+  if (import && depends_on_prefix(*import)) {
+    for (const auto& prefix : prefixes) note(prefix, announce(from, prefix, attrs));
+    return worst;
+  }
+  std::optional<Accepted> why = refused(p, attrs);
+  Attrs shared;
+  if (!why) {
+    bgp::PathAttributes a = attrs;
+    policy::Context ctx{cfg_.local_as, std::nullopt, p.settings.address};
+    // The policy reads no prefix, so any one stands for all of them.
+    if (import && !prefixes.empty() && !policy::evaluate(*import, prefixes.front(), a, ctx))
+      why = Accepted::rejected_by_policy;
+    else
+      shared = store_.intern(std::move(a));
+  }
+  for (const auto& prefix : prefixes) {
+    if (why) {
+      remove(from, prefix);
+      note(prefix, *why);
+      continue;
+    }
+    put(from, prefix, shared);
+    note(prefix, limit_check(p));
+  }
+  return worst;
 }
 
 void Rib::withdraw(PeerId from, const Prefix& prefix) {
@@ -288,10 +337,7 @@ Outbound Rib::take_outbound(PeerId to) {
   // Export depends on the prefix only through its family, unless a policy term matches
   // prefixes: then routes sharing a source attribute set share the exported one, and a
   // full table costs one policy run per attribute set instead of one per prefix.
-  const bool per_prefix =
-      p.settings.export_ &&
-      std::any_of(p.settings.export_->terms.begin(), p.settings.export_->terms.end(),
-                  [](const policy::Term& t) { return !t.match.prefixes.empty(); });
+  const bool per_prefix = p.settings.export_ && depends_on_prefix(*p.settings.export_);
   struct Key {
     const bgp::PathAttributes* attrs;
     PeerId from;
@@ -304,28 +350,39 @@ Outbound Rib::take_outbound(PeerId to) {
     }
   };
   std::unordered_map<Key, Attrs, KeyHash> memo;
+  // Neighbouring prefixes mostly share their attributes (they arrived in one UPDATE), so
+  // the last answer is tried before the memo and the last group before the group index.
+  Key last_key{nullptr, 0, false};
+  Attrs last_export;
+  const bgp::PathAttributes* last_group = nullptr;
+  size_t last_group_at = 0;
   auto exported = [&](const Prefix& prefix, const Entry& e) -> Attrs {
     const Path* best = e.best();
     if (per_prefix || !best) return export_path(p, to, prefix, e);
     Key k{best->attrs.get(), best->peer, prefix.family() == Family::v6};
+    if (k == last_key) return last_export;
     auto it = memo.find(k);
-    if (it != memo.end()) return it->second;
-    return memo.emplace(k, export_path(p, to, prefix, e)).first->second;
+    if (it == memo.end()) it = memo.emplace(k, export_path(p, to, prefix, e)).first;
+    last_key = k;
+    last_export = it->second;
+    return it->second;
+  };
+  auto group_of = [&](const Attrs& want) -> size_t {
+    if (want.get() == last_group) return last_group_at;
+    auto [g, fresh] = group.try_emplace(want.get(), out.announce.size());
+    if (fresh) out.announce.push_back({want, {}});
+    last_group = want.get();
+    last_group_at = g->second;
+    return g->second;
   };
   auto consider = [&](const Prefix& prefix, const Entry* e) {
     Attrs want = e ? exported(prefix, *e) : nullptr;
-    auto sent = p.out.find(prefix);
     if (want) {
-      if (sent != p.out.end() && sent->second == want) return;
-      auto [g, fresh] = group.try_emplace(want.get(), out.announce.size());
-      if (fresh) out.announce.push_back({want, {}});
-      out.announce[g->second].second.push_back(prefix);
-      if (sent != p.out.end()) {
-        sent->second = std::move(want);
-      } else {
-        p.out.emplace(prefix, std::move(want));
-      }
-    } else if (sent != p.out.end()) {
+      auto [sent, fresh] = p.out.try_emplace(prefix);
+      if (!fresh && sent->second == want) return;
+      out.announce[group_of(want)].second.push_back(prefix);
+      sent->second = std::move(want);
+    } else if (auto sent = p.out.find(prefix); sent != p.out.end()) {
       p.out.erase(sent);
       out.withdraw.push_back(prefix);
     }

@@ -14,6 +14,8 @@
 #include "core/hash.hpp"
 #include "policy/policy.hpp"
 #include "rib/decision.hpp"
+#include "rib/path_list.hpp"
+#include "rib/prefix_map.hpp"
 
 namespace anycastd::rib {
 
@@ -38,7 +40,7 @@ struct RibConfig {
 };
 
 struct Entry {
-  std::vector<Path> paths;  // at most one per peer; flags mark best and multipath
+  PathList paths;  // at most one per peer; flags mark best and multipath
   const Path* best() const;
 };
 
@@ -71,6 +73,13 @@ class Rib {
 
   // A received route; attrs.next_hop holds its next hop whatever the family.
   Accepted announce(PeerId from, const Prefix& prefix, bgp::PathAttributes attrs);
+  // The prefixes of one UPDATE, which share their attributes: the checks, the import
+  // policy (unless it matches prefixes) and the interning run once for all of them.
+  // `each` (optional) hears every prefix's outcome; the result is the most urgent
+  // max-prefix outcome (warning_threshold, limit_exceeded), else yes.
+  Accepted announce(PeerId from, const std::vector<Prefix>& prefixes,
+                    const bgp::PathAttributes& attrs,
+                    const std::function<void(const Prefix&, Accepted)>& each = nullptr);
   void withdraw(PeerId from, const Prefix& prefix);
   // Locally originated routes (VIPs, a gateway's VNet prefix). An unset next hop means
   // "self" toward every peer.
@@ -91,10 +100,8 @@ class Rib {
   std::function<void(const Prefix&, const Entry*)> on_change;
 
   const Entry* find(const Prefix& p) const;
-  const std::unordered_map<Prefix, Entry>& loc_rib() const { return loc_; }
-  const std::unordered_map<Prefix, Attrs>& adj_rib_out(PeerId id) const {
-    return peers_.at(id).out;
-  }
+  const PrefixMap<Entry>& loc_rib() const { return loc_; }
+  const PrefixMap<Attrs>& adj_rib_out(PeerId id) const { return peers_.at(id).out; }
   size_t accepted_from(PeerId id) const { return peers_.at(id).accepted; }
   const Neighbour& neighbour(PeerId id) const { return peers_.at(id).neighbour; }
   size_t peer_count() const { return peers_.size() - 1; }
@@ -116,10 +123,13 @@ class Rib {
     bool warned = false;
     bool full_export = false;
     uint64_t cursor = 0;  // position in the change log already exported
-    std::unordered_map<Prefix, Attrs> out;
+    PrefixMap<Attrs> out;
   };
 
   void put(PeerId from, const Prefix& prefix, Attrs attrs);
+  // Why a received route is refused before its import policy runs, if it is.
+  std::optional<Accepted> refused(const PeerState& p, const bgp::PathAttributes& attrs) const;
+  Accepted limit_check(PeerState& p);
   bool remove(PeerId from, const Prefix& prefix);
   // The best path and multipath set of an entry before a change, to tell whether the
   // change is visible to anyone.
@@ -138,7 +148,7 @@ class Rib {
   // Received and exported attribute sets alike; export runs in const lookups too.
   mutable AttrStore store_;
   std::vector<PeerState> peers_;
-  std::unordered_map<Prefix, Entry> loc_;
+  PrefixMap<Entry> loc_;
   uint64_t arrivals_ = 0;
   // Prefixes whose best changed, in order; each up peer exports from its cursor on.
   std::vector<Prefix> log_;

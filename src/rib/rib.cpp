@@ -78,12 +78,9 @@ void Rib::peer_down(PeerId id) {
   p.full_export = false;
   p.warned = false;
   if (p.accepted == 0) return;
-  // Every entry is visited to find this peer's paths, but only those are recomputed.
-  std::vector<Prefix> gone;
-  for (auto& [prefix, e] : loc_)
-    if (std::any_of(e.paths.begin(), e.paths.end(), [&](const Path& x) { return x.peer == id; }))
-      gone.push_back(prefix);
-  for (const auto& prefix : gone) remove(id, prefix);
+  // One pass over the table, from the end: erasing moves the last entry into the hole,
+  // and that one has been visited already.
+  for (size_t i = loc_.size(); i-- > 0;) remove_at(id, loc_.begin() + i);
   p.accepted = 0;
   trim_log();
 }
@@ -198,10 +195,15 @@ void Rib::put(PeerId from, const Prefix& prefix, Attrs attrs) {
 bool Rib::remove(PeerId from, const Prefix& prefix) {
   auto eit = loc_.find(prefix);
   if (eit == loc_.end()) return false;
+  return remove_at(from, eit);
+}
+
+bool Rib::remove_at(PeerId from, PrefixMap<Entry>::iterator eit) {
   Entry& e = eit->second;
   auto it =
       std::find_if(e.paths.begin(), e.paths.end(), [&](const Path& x) { return x.peer == from; });
   if (it == e.paths.end()) return false;
+  const Prefix prefix = eit->first;  // a copy: erasing moves another entry into this one
   Before before = snapshot(e);
   e.paths.erase(it);
   --peers_[from].accepted;

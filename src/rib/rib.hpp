@@ -131,6 +131,7 @@ class Rib {
   std::optional<Accepted> refused(const PeerState& p, const bgp::PathAttributes& attrs) const;
   Accepted limit_check(PeerState& p);
   bool remove(PeerId from, const Prefix& prefix);
+  bool remove_at(PeerId from, PrefixMap<Entry>::iterator entry);
   // The best path and multipath set of an entry before a change, to tell whether the
   // change is visible to anyone.
   struct Before {

@@ -10,6 +10,7 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 #include <deque>
+#include <vector>
 
 namespace anycastd::rt {
 
@@ -27,6 +28,8 @@ struct StreamState : std::enable_shared_from_this<StreamState<Socket>> {
   bool writing = false;
   bool close_after_write = false;
   std::deque<Bytes> queue;
+  std::vector<Bytes> inflight;  // being written; must live until the handler runs
+  std::vector<asio::const_buffer> buffers;
   std::array<std::byte, 65536> buf;
   Endpoint local_ep, remote_ep;
 
@@ -40,13 +43,23 @@ struct StreamState : std::enable_shared_from_this<StreamState<Socket>> {
           if (!self->closed) self->read();
         });
   }
+  // Everything queued goes out in one gathered write (bounded), not a system call per
+  // message: a table dump is a hundred thousand UPDATEs.
   void flush() {
     if (writing || queue.empty()) return;
     writing = true;
-    asio::async_write(socket, asio::buffer(queue.front()),
+    size_t bytes = 0;
+    while (!queue.empty() && inflight.size() < 256 && bytes < 256 * 1024) {
+      bytes += queue.front().size();
+      inflight.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+    buffers.clear();
+    for (const auto& b : inflight) buffers.push_back(asio::buffer(b));
+    asio::async_write(socket, buffers,
                       [self = this->shared_from_this()](const std::error_code& ec, size_t) {
                         self->writing = false;
-                        if (!self->queue.empty()) self->queue.pop_front();
+                        self->inflight.clear();
                         if (ec) {
                           if (!self->closed) self->fail(ec.message());
                           return;
@@ -110,8 +123,8 @@ class AsioStream : public Stream {
     if (st_->closed) return;
     st_->closed = true;
     st_->handler = nullptr;
-    // The buffer being written must live until its handler runs.
-    st_->queue.erase(st_->queue.begin() + (st_->writing ? 1 : 0), st_->queue.end());
+    // What is being written stays in `inflight` until its handler runs.
+    st_->queue.clear();
     std::error_code ignored;
     if constexpr (std::is_same_v<Socket, tcp::socket>)
       st_->socket.set_option(asio::socket_base::linger(true, 0), ignored);

@@ -9,37 +9,19 @@
 #include <filesystem>
 #include <fstream>
 #include <list>
-#include <set>
-#include <sstream>
 
 #include <asio/post.hpp>
 #include "api/control_client.hpp"
 
 #include "lab/forwarding.hpp"
-#include "lab/http_backend.hpp"
+#include "lab/live_proc.hpp"
 #include "lab/sim_node.hpp"
-#include "rib/route_table.hpp"
 #include "runtime/asio/asio_transport.hpp"
 
 namespace anycastd::lab {
 
 using nlohmann::json;
 using Kind = SimLab::Node::Kind;
-
-struct LiveLab::Proc {
-  std::string name;
-  const SimLab::Node* node = nullptr;
-  config::Config cfg;
-  std::string file, sock, log;
-  pid_t pid = -1;
-};
-
-struct LiveLab::Backend {
-  const SimLab::Node* node = nullptr;
-  bool failed = false;
-  std::unique_ptr<Listener> listener;
-  std::list<std::unique_ptr<HttpConnection>> connections;
-};
 
 LiveLab::LiveLab(const Topology& t, std::string anycastd, uint16_t port,
                  std::function<void(const std::string&)> progress, bool netns)
@@ -50,66 +32,7 @@ LiveLab::LiveLab(const Topology& t, std::string anycastd, uint16_t port,
       progress_(std::move(progress)),
       transport_(std::make_unique<rt::AsioTransport>(loop_)),
       netns_(netns) {
-  // Sorted, so that the order of addresses -- which decides "lowest next hop" -- holds on
-  // loopback too.
-  std::vector<IpAddress> all;
-  for (const auto& n : plan_.nodes()) all.push_back(n->address);
-  std::sort(all.begin(), all.end());
-  all.erase(std::unique(all.begin(), all.end()), all.end());
-  // Loopback block 127.(100 + port % 100)/16: runs on different ports never share an
-  // address, so their backends and proxies (which keep their own ports) cannot collide.
-  const uint32_t base =
-      netns_ ? (198u << 24) | (18u << 16) : (127u << 24) | ((100u + port_ % 100u) << 16);
-  auto nth = [&](size_t i) {
-    return IpAddress::v4(base | static_cast<uint32_t>((i / 250) << 8) |
-                         static_cast<uint32_t>(i % 250 + 1));
-  };
-  for (size_t i = 0; i < all.size(); ++i) {
-    to_live_[all[i]] = nth(i);
-    to_file_[nth(i)] = all[i];
-  }
-  for (size_t i = 0; i < t_.clients.size(); ++i)
-    client_address_[t_.clients[i].name] = nth(all.size() + i);
-  if (!netns_) return;
-  // Every originated prefix gets a block of 198.19.0.0/16: up to /24 a /24, longer ones
-  // their own length, host routes from the top.
-  std::set<Prefix> originated;
-  for (const auto& n : plan_.nodes()) {
-    for (const auto& v : n->speaker_cfg.vips) originated.insert(v.prefix);
-    if (n->hub_spec)
-      for (const auto& sp : n->hub_spec->spokes) originated.insert(sp.prefix);
-  }
-  uint32_t block = 0, host = 0;
-  for (const auto& p : originated) {
-    if (p.family() != Family::v4) continue;
-    Prefix live = p.length() == 32
-                      ? Prefix(IpAddress::v4((198u << 24) | (19u << 16) | (255u << 8) | ++host), 32)
-                      : Prefix(IpAddress::v4((198u << 24) | (19u << 16) | (block++ << 8)),
-                               std::max<uint8_t>(p.length(), 24));
-    to_live_prefix_[p] = live;
-    to_file_prefix_[live] = p;
-  }
-}
-
-Prefix LiveLab::map(const Prefix& p) const {
-  auto it = to_live_prefix_.find(p);
-  return it == to_live_prefix_.end() ? p : it->second;
-}
-
-Prefix LiveLab::unmap(const Prefix& p) const {
-  auto it = to_file_prefix_.find(p);
-  return it == to_file_prefix_.end() ? p : it->second;
-}
-
-// An address inside an originated prefix keeps its offset inside the mapped block.
-IpAddress LiveLab::map_target(const IpAddress& a) const {
-  const std::pair<const Prefix, Prefix>* best = nullptr;
-  for (const auto& kv : to_live_prefix_)
-    if (contains(kv.first, a) && (!best || kv.first.length() > best->first.length())) best = &kv;
-  if (!best) return map(a);
-  uint32_t size = best->second.length() == 32 ? 1u : (1u << (32 - best->second.length()));
-  uint32_t offset = (a.v4_value() - best->first.address().v4_value()) % size;
-  return IpAddress::v4(best->second.address().v4_value() + offset);
+  assign_addresses();
 }
 
 LiveLab::~LiveLab() {
@@ -128,131 +51,6 @@ LiveLab::~LiveLab() {
 
 void LiveLab::emit(std::string kind, std::string text) {
   if (on_event) on_event(Event{elapsed(), std::move(kind), std::move(text)});
-}
-
-IpAddress LiveLab::map(const IpAddress& a) const {
-  auto it = to_live_.find(a);
-  return it == to_live_.end() ? a : it->second;
-}
-
-IpAddress LiveLab::unmap(const IpAddress& a) const {
-  auto it = to_file_.find(a);
-  return it == to_file_.end() ? a : it->second;
-}
-
-// Privileged ports move up by 20000, so live mode needs no root; netns mode has it.
-Endpoint LiveLab::map(const Endpoint& e) const {
-  if (netns_) return {map(e.address), e.port};
-  return {map(e.address), static_cast<uint16_t>(e.port < 1024 ? e.port + 20000 : e.port)};
-}
-
-const SimLab::Node* LiveLab::device(const IpAddress& file_address) const {
-  for (const auto& n : plan_.nodes())
-    if (n->address == file_address) return n.get();
-  return nullptr;
-}
-
-config::Config LiveLab::config_for(const SimLab::Node& n,
-                                   const std::vector<bgp::VipConfig>* vips) const {
-  config::Config c;
-  c.bgp = n.speaker_cfg;
-  if (vips) c.bgp.vips = *vips;
-  c.bgp.listen_address = map(n.address);
-  c.bgp.listen_port = port_;
-  for (auto& p : c.bgp.peers) {
-    p.address = map(p.address);
-    p.local_address = map(p.local_address.value_or(n.address));
-    p.port = port_;
-    p.connect_retry = std::chrono::seconds(1);
-    if (p.next_hop_v4) p.next_hop_v4 = map(*p.next_hop_v4);
-  }
-  for (auto& v : c.bgp.vips) {
-    if (v.next_hop) v.next_hop = map(*v.next_hop);
-    v.prefix = map(v.prefix);
-  }
-  if (netns_) {
-    // Routers forward: their best routes go into their namespace's kernel table.
-    c.fib.kernel = n.kind == Kind::router || n.kind == Kind::msee || n.kind == Kind::gateway;
-  }
-  for (auto& [_, pol] : c.bgp.policies) {
-    for (auto& term : pol.terms) {
-      for (auto& m : term.match.prefixes) {
-        Prefix live = map(m.prefix);
-        if (live == m.prefix) continue;
-        int grow = live.length() - m.prefix.length();
-        m.ge = static_cast<uint8_t>(std::min(32, m.ge + grow));
-        m.le = static_cast<uint8_t>(std::min(32, m.le + grow));
-        m.prefix = live;
-      }
-      for (auto& a : term.match.peers) a = map(a);
-      if (term.actions.next_hop) term.actions.next_hop = map(*term.actions.next_hop);
-    }
-    // The file form has no "falls off the end" default: say it as a last term.
-    policy::Term last;
-    last.actions.verdict =
-        pol.default_accept ? policy::Actions::Verdict::accept : policy::Actions::Verdict::reject;
-    pol.terms.push_back(last);
-  }
-  c.control.socket = dir_ + "/" + n.name + ".sock";
-  if (n.nva) {
-    c.health = n.nva->config.health;
-    if (netns_) {
-      std::map<Prefix, health::VipHealthConfig> health;
-      for (const auto& [p, h] : c.health.vips) health[map(p)] = h;
-      c.health.vips = health;
-    }
-    for (auto& ch : c.health.checks) {
-      ch.target = map(ch.target);
-      if (ch.source) ch.source = map(*ch.source);
-    }
-    // The proxy: the NVA's own services, else one per client port on the NVA's address,
-    // to the region's backends, each gated by the checks aimed at it.
-    c.proxy = n.nva->config.proxy;
-    c.proxy.threads = 1;
-    if (c.proxy.services.empty()) {
-      std::set<uint16_t> ports;
-      for (const auto& cl : t_.clients) ports.insert(cl.target.port);
-      for (uint16_t port : ports) {
-        proxy::ServiceConfig svc;
-        svc.name = "lab-" + std::to_string(port);
-        svc.listen = {n.address, port};
-        for (const auto& g : t_.regions)
-          if (g.name == n.region)
-            for (const auto& b : g.backends) {
-              proxy::BackendConfig bc;
-              bc.endpoint = b.at;
-              for (const auto& ch : n.nva->config.health.checks)
-                if (ch.target == b.at) bc.checks.push_back(ch.name);
-              svc.backends.push_back(bc);
-            }
-        if (!svc.backends.empty()) c.proxy.services.push_back(svc);
-      }
-    }
-    for (auto& svc : c.proxy.services) {
-      if (netns_) {
-        // The VIP itself, on the NVA's loopback, as on the real appliance.
-        IpAddress vip =
-            n.nva->config.bgp.vips.empty() ? n.address : n.nva->config.bgp.vips[0].prefix.address();
-        for (const auto& cl : t_.clients)
-          if (cl.target.port == svc.listen.port) vip = cl.target.address;
-        svc.listen = {map_target(vip), svc.listen.port};
-        svc.add_address = true;
-        for (auto& b : svc.backends) b.endpoint = {map(b.endpoint.address), b.endpoint.port};
-        continue;
-      }
-      // Listeners on the NVA's own address: the VIP itself is not on loopback here.
-      svc.listen = map(Endpoint{n.address, svc.listen.port});
-      svc.add_address = false;
-      for (auto& b : svc.backends) b.endpoint = map(b.endpoint);
-    }
-  }
-  return c;
-}
-
-void LiveLab::write_config(Proc& p) {
-  std::ofstream out(p.file);
-  out << "# " << p.name << ", generated by anycast-lab from " << t_.file << "\n"
-      << config::print(p.cfg);
 }
 
 bool LiveLab::spawn(Proc& p) {
@@ -323,12 +121,6 @@ Result<bool, std::string> LiveLab::start_netns() {
     if (auto r = spaces_->default_route(*ns, map(router->address)); !r) return r;
   }
   return true;
-}
-
-const SimLab::Node* LiveLab::device_named(const std::string& name) const {
-  for (const auto& n : plan_.nodes())
-    if (n->name == name) return n.get();
-  return nullptr;
 }
 
 Result<bool, std::string> LiveLab::start() {
@@ -491,39 +283,6 @@ void LiveLab::apply(const Action& a) {
   }
 }
 
-std::vector<LiveLab::Route> LiveLab::routes(const std::string& device) const {
-  std::vector<Route> out;
-  auto it = procs_.find(device);
-  if (it == procs_.end()) return out;
-  std::string err;
-  auto j = api::ask(it->second->sock, {{"command", "show routes"}}, err, std::chrono::seconds(5));
-  if (!j || !(*j)["ok"].get<bool>()) return out;
-  for (const auto& r : (*j)["routes"]) {
-    Route x;
-    x.prefix = unmap(*Prefix::parse(r["prefix"].get<std::string>()));
-    auto nh = IpAddress::parse(r["next_hop"].get<std::string>());
-    x.next_hop = nh ? unmap(*nh) : IpAddress{};
-    x.path = r["as_path"].get<std::string>();
-    x.from = r["from"].get<std::string>();
-    x.best = r["best"].get<bool>();
-    x.multipath = r["multipath"].get<bool>();
-    if (r["local_pref"].is_number()) x.local_pref = r["local_pref"].get<uint32_t>();
-    out.push_back(x);
-  }
-  // As the simulated table ranks them: the chosen route first, then shorter paths, then
-  // lower next hops.
-  std::stable_sort(out.begin(), out.end(), [](const Route& a, const Route& b) {
-    if (a.prefix != b.prefix) return a.prefix < b.prefix;
-    if (a.best != b.best) return a.best;
-    auto len = [](const std::string& p) {
-      return p.empty() ? 0 : std::count(p.begin(), p.end(), ' ') + 1;
-    };
-    if (len(a.path) != len(b.path)) return len(a.path) < len(b.path);
-    return a.next_hop < b.next_hop;
-  });
-  return out;
-}
-
 // One HTTP GET to an NVA's proxy; the backend's X-Lab-Region header says who answered.
 class LiveLab::Client : public Stream::Handler {
  public:
@@ -631,69 +390,6 @@ void LiveLab::request(const ClientSpec& c, uint64_t flow, std::function<void(Out
   if (!w.nva) return done(std::move(w.outcome));
   clients_.push_back(std::make_unique<Client>(*this, std::move(w.outcome), std::move(done)));
   clients_.back()->start(map(Endpoint{w.nva->address, c.target.port}));
-}
-
-std::string LiveLab::table(const std::string& device) const {
-  std::vector<rib::AzRow> rows;
-  for (const auto& r : routes(device))
-    rows.push_back({std::to_string(r.local_pref.value_or(100)), r.prefix.to_string(),
-                    r.next_hop.to_string() + (r.best ? "*" : ""), r.path, "0"});
-  return rib::az_table(rows);
-}
-
-std::string LiveLab::msee_table(const std::string& circuit) const {
-  return table("msee-" + circuit);
-}
-std::string LiveLab::router_table(const std::string& router) const {
-  return table(router);
-}
-
-std::vector<std::string> LiveLab::msee_routes(const std::string& circuit, const Prefix& p) const {
-  std::vector<std::string> out;
-  for (const auto& r : routes("msee-" + circuit))
-    if (r.prefix == p) out.push_back(r.next_hop.to_string() + " " + r.path);
-  return out;
-}
-
-std::string LiveLab::msee_chosen_region(const std::string& circuit, const Prefix& p) const {
-  for (const auto& r : routes("msee-" + circuit))
-    if (r.prefix == p && r.best) {
-      const auto* n = device(r.next_hop);
-      return n && !n->region.empty() ? n->region : r.next_hop.to_string();
-    }
-  return "none";
-}
-
-bool LiveLab::route_server_has(const std::string& hub, const Prefix& p) const {
-  for (const auto& [name, proc] : procs_)
-    if (proc->node->kind == Kind::route_server && proc->node->hub == hub)
-      for (const auto& r : routes(name))
-        if (r.prefix == p && r.best && r.from != "local") return true;
-  return false;
-}
-
-std::string LiveLab::route_server_table(const std::string& hub) const {
-  std::ostringstream o;
-  int role = 0;
-  for (const auto& n : plan_.nodes()) {
-    if (n->kind != Kind::route_server || n->hub != hub) continue;
-    o << "RouteServiceRole_IN_" << role++ << " (" << n->name << ", " << n->address.to_string()
-      << ")\n";
-    bool any = false;
-    for (const auto& r : routes(n->name)) {
-      auto from = IpAddress::parse(r.from);
-      const auto* peer = from ? device(unmap(*from)) : nullptr;
-      if (!peer || peer->kind != Kind::nva) continue;
-      any = true;
-      std::string path = r.path;
-      std::replace(path.begin(), path.end(), ' ', '-');
-      o << "  network " << r.prefix.to_string() << "  nextHop " << r.next_hop.to_string()
-        << "  asPath " << path << "  sourcePeer " << peer->address.to_string() << " (" << peer->name
-        << ")\n";
-    }
-    if (!any) o << "  (no routes learned from NVAs)\n";
-  }
-  return o.str();
 }
 
 }  // namespace anycastd::lab

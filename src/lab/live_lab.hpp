@@ -69,6 +69,7 @@ class LiveLab : public Lab {
   Result<bool, std::string> start_netns();
   // The daemon's configuration for a device, with its addresses (and in netns mode its
   // prefixes) mapped; `vips`: what it originates now, if not what it started with.
+  void assign_addresses();
   config::Config config_for(const SimLab::Node& n,
                             const std::vector<bgp::VipConfig>* vips = nullptr) const;
   void write_config(Proc& p);

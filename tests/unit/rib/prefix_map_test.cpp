@@ -1,0 +1,91 @@
+// PrefixMap and PathList against the standard containers they replace: the same answers
+// through any sequence of inserts and erases, including the moves their layouts make.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "rib/path_list.hpp"
+#include "rib/prefix_map.hpp"
+
+using namespace anycastd;
+using namespace anycastd::rib;
+
+namespace {
+
+Prefix v4(uint32_t addr, uint8_t len) {
+  return Prefix(IpAddress::v4(addr), len);
+}
+
+void expect_same(const PrefixMap<int>& m, const std::map<Prefix, int>& ref) {
+  ASSERT_EQ(m.size(), ref.size());
+  std::map<Prefix, int> seen;
+  for (const auto& [p, v] : m) EXPECT_TRUE(seen.emplace(p, v).second) << p.to_string();
+  EXPECT_EQ(seen, ref);
+  for (const auto& [p, v] : ref) {
+    auto it = m.find(p);
+    ASSERT_NE(it, m.end()) << p.to_string();
+    EXPECT_EQ(it->second, v);
+  }
+}
+
+}  // namespace
+
+// Random inserts, overwrites and erases over a small key space, so probe runs collide,
+// wrap around the index and get shifted back by erases; checked against std::map.
+TEST(PrefixMap, AgreesWithStdMapThroughRandomInsertsAndErases) {
+  std::mt19937 rng(7);
+  PrefixMap<int> m;
+  std::map<Prefix, int> ref;
+  for (int step = 0; step < 20000; ++step) {
+    Prefix p = v4(0x0A000000u + (rng() % 3000) * 256u, rng() % 2 ? 24 : 16);
+    if (rng() % 3 == 0) {
+      EXPECT_EQ(m.erase(p), ref.erase(p)) << p.to_string();
+    } else {
+      int v = static_cast<int>(rng());
+      m[p] = v;
+      ref[p] = v;
+    }
+    if (step % 2500 == 0) expect_same(m, ref);
+  }
+  expect_same(m, ref);
+  // Erasing every entry through iterators, from the end, as peer-down does.
+  for (size_t i = m.size(); i-- > 0;) m.erase(m.begin() + i);
+  EXPECT_TRUE(m.empty());
+  EXPECT_EQ(m.find(v4(0x0A000000u, 24)), m.end());
+}
+
+TEST(PrefixMap, KeepsBothFamiliesAndLengthsApart) {
+  PrefixMap<int> m;
+  auto v6 = *Prefix::parse("2001:db8::/32");
+  auto v6b = *Prefix::parse("2001:db8::/48");
+  m[v4(0x0A000000u, 8)] = 1;
+  m[v4(0x0A000000u, 16)] = 2;
+  m[v6] = 3;
+  m[v6b] = 4;
+  EXPECT_EQ(m.size(), 4u);
+  EXPECT_EQ(m.find(v4(0x0A000000u, 16))->second, 2);
+  EXPECT_EQ(m.find(v6b)->second, 4);
+  auto [it, fresh] = m.try_emplace(v6, 9);
+  EXPECT_FALSE(fresh);
+  EXPECT_EQ(it->second, 3);
+}
+
+TEST(PathList, OneInlineThenHeapThenInlineAgainKeepingOrder) {
+  PathList l;
+  EXPECT_TRUE(l.empty());
+  for (PeerId peer = 1; peer <= 5; ++peer) l.push_back(Path{peer, nullptr, 0, peer});
+  ASSERT_EQ(l.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(l[i].peer, i + 1);
+  auto* next = l.erase(l.begin() + 1);  // peer 2
+  EXPECT_EQ(next->peer, 3u);
+  while (l.size() > 1) l.erase(l.begin());
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l.begin()->peer, 5u);
+  PathList moved = std::move(l);
+  EXPECT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].arrival, 5u);
+  moved.erase(moved.begin());
+  EXPECT_TRUE(moved.empty());
+  EXPECT_EQ(moved.begin(), moved.end());
+}

@@ -311,3 +311,54 @@ TEST(Rib, Seed003AsPathRewriteLetsTheRemoteRouteServerAcceptSpokePrefixes) {
     }
   }
 }
+
+// An UPDATE's prefixes go in together: the same outcome per prefix as one at a time,
+// whether the import policy reads the prefix (prefix list) or not (community match).
+TEST(Rib, AnUpdatesPrefixesTogetherGetWhatEachWouldAlone) {
+  policy::Policy by_community;
+  policy::Term drop;
+  drop.match.communities = {(65001u << 16) | 666};
+  drop.actions.verdict = policy::Actions::Verdict::reject;
+  by_community.terms.push_back(drop);
+  by_community.default_accept = true;
+  policy::Policy by_prefix;
+  policy::Term only;
+  only.match.prefixes = {policy::PrefixMatch::exact(P("10.0.1.0/24"))};
+  only.actions.verdict = policy::Actions::Verdict::accept;
+  by_prefix.terms.push_back(only);
+  Rib rib{RibConfig{65515, 1, {}}};
+  PeerSettings s{A("198.18.0.10"), 65001, &by_community};
+  s.max_prefix = 3;
+  PeerId p = rib.add_peer(s);
+  PeerId q = rib.add_peer({A("198.18.0.11"), 65002, &by_prefix});
+  std::vector<Prefix> three{P("10.0.0.0/24"), P("10.0.1.0/24"), P("10.0.2.0/24")};
+  std::vector<std::pair<Prefix, Accepted>> seen;
+  auto each = [&](const Prefix& x, Accepted a) { seen.emplace_back(x, a); };
+  EXPECT_EQ(rib.announce(p, three, attrs({65001}, "198.18.0.10"), each),
+            Accepted::warning_threshold);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[2], std::make_pair(P("10.0.2.0/24"), Accepted::warning_threshold));
+  EXPECT_EQ(rib.accepted_from(p), 3u);
+  // One attribute set shared by all three.
+  EXPECT_EQ(rib.find(P("10.0.0.0/24"))->paths[0].attrs, rib.find(P("10.0.2.0/24"))->paths[0].attrs);
+  // The same prefixes again with the dropped community: all three leave.
+  auto tagged = attrs({65001}, "198.18.0.10");
+  tagged.communities = {(65001u << 16) | 666};
+  seen.clear();
+  EXPECT_EQ(rib.announce(p, three, tagged, each), Accepted::yes);
+  for (const auto& [x, a] : seen) EXPECT_EQ(a, Accepted::rejected_by_policy) << x.to_string();
+  EXPECT_EQ(rib.accepted_from(p), 0u);
+  EXPECT_FALSE(rib.find(P("10.0.1.0/24")));
+  // A prefix list decides per prefix.
+  seen.clear();
+  rib.announce(q, three, attrs({65002}, "198.18.0.11"), each);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].second, Accepted::rejected_by_policy);
+  EXPECT_EQ(seen[1].second, Accepted::yes);
+  EXPECT_EQ(seen[2].second, Accepted::rejected_by_policy);
+  EXPECT_TRUE(rib.find(P("10.0.1.0/24")));
+  EXPECT_EQ(rib.accepted_from(q), 1u);
+  // Over the limit in one UPDATE: the limit wins over the warning.
+  std::vector<Prefix> four{P("10.1.0.0/24"), P("10.1.1.0/24"), P("10.1.2.0/24"), P("10.1.3.0/24")};
+  EXPECT_EQ(rib.announce(p, four, attrs({65001}, "198.18.0.10")), Accepted::limit_exceeded);
+}

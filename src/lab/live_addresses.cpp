@@ -9,6 +9,18 @@
 
 namespace anycastd::lab {
 
+namespace {
+
+// What `key` maps to, or `key` itself: addresses and prefixes outside the file's devices
+// and announcements keep their value.
+template <class Map, class Key>
+Key mapped_or_same(const Map& m, const Key& key) {
+  auto it = m.find(key);
+  return it == m.end() ? key : it->second;
+}
+
+}  // namespace
+
 void LiveLab::assign_addresses() {
   // Sorted, so that the order of addresses -- which decides "lowest next hop" -- holds on
   // loopback too.
@@ -52,13 +64,11 @@ void LiveLab::assign_addresses() {
 }
 
 Prefix LiveLab::map(const Prefix& p) const {
-  auto it = to_live_prefix_.find(p);
-  return it == to_live_prefix_.end() ? p : it->second;
+  return mapped_or_same(to_live_prefix_, p);
 }
 
 Prefix LiveLab::unmap(const Prefix& p) const {
-  auto it = to_file_prefix_.find(p);
-  return it == to_file_prefix_.end() ? p : it->second;
+  return mapped_or_same(to_file_prefix_, p);
 }
 
 // An address inside an originated prefix keeps its offset inside the mapped block.
@@ -73,13 +83,11 @@ IpAddress LiveLab::map_target(const IpAddress& a) const {
 }
 
 IpAddress LiveLab::map(const IpAddress& a) const {
-  auto it = to_live_.find(a);
-  return it == to_live_.end() ? a : it->second;
+  return mapped_or_same(to_live_, a);
 }
 
 IpAddress LiveLab::unmap(const IpAddress& a) const {
-  auto it = to_file_.find(a);
-  return it == to_file_.end() ? a : it->second;
+  return mapped_or_same(to_file_, a);
 }
 
 // Privileged ports move up by 20000, so live mode needs no root; netns mode has it.

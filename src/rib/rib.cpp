@@ -130,6 +130,7 @@ Accepted Rib::announce(PeerId from, const std::vector<Prefix>& prefixes,
                        const std::function<void(const Prefix&, Accepted)>& each) {
   auto& p = peers_.at(from);
   Accepted worst = Accepted::yes;
+  if (prefixes.empty()) return worst;
   auto note = [&](const Prefix& prefix, Accepted a) {
     if (each) each(prefix, a);
     if (a == Accepted::limit_exceeded ||
@@ -147,7 +148,7 @@ Accepted Rib::announce(PeerId from, const std::vector<Prefix>& prefixes,
     bgp::PathAttributes a = attrs;
     policy::Context ctx{cfg_.local_as, std::nullopt, p.settings.address};
     // The policy reads no prefix, so any one stands for all of them.
-    if (import && !prefixes.empty() && !policy::evaluate(*import, prefixes.front(), a, ctx))
+    if (import && !policy::evaluate(*import, prefixes.front(), a, ctx))
       why = Accepted::rejected_by_policy;
     else
       shared = store_.intern(std::move(a));

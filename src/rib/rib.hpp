@@ -99,6 +99,7 @@ class Rib {
   // nullptr when the prefix is gone.
   std::function<void(const Prefix&, const Entry*)> on_change;
 
+  // Valid until the RIB next changes: entries move when others are added or removed.
   const Entry* find(const Prefix& p) const;
   const PrefixMap<Entry>& loc_rib() const { return loc_; }
   const PrefixMap<Attrs>& adj_rib_out(PeerId id) const { return peers_.at(id).out; }

@@ -48,6 +48,10 @@ def main():
     sim_rc, sim = run(lab, topology)
     live_rc, live = run(lab, topology, "--mode", mode, "--port", port)
     ok = True
+    # The devices' files went where TMPDIR said, so that a failure can show their logs.
+    if not glob.glob(os.path.join(run.dir, "anycast-lab-*", "*.log")):
+        print(f"FAIL: no device logs under TMPDIR={run.dir}")
+        ok = False
     if sim_rc != 0 or live_rc != 0:
         print(f"FAIL: exit codes sim {sim_rc}, {mode} {live_rc}; failures: sim {sim['failures']}, {mode} {live['failures']}")
         ok = False

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/memory.hpp"
 #include "rib/rib.hpp"
 
 using namespace anycastd;
@@ -60,6 +61,11 @@ int main(int argc, char** argv) {
   t = Clock::now();
   auto o = r.take_outbound(out);
   double exp = since(t);
+  // As in the daemon, the batch is encoded and sent, then freed.
+  size_t exported = o.size(), groups = o.announce.size();
+  o = {};
+  release_free_memory();  // as the daemon does once bulk work has gone quiet
+  long rss_out = rss_kib();
   t = Clock::now();
   r.peer_down(in);
   auto w = r.take_outbound(out);
@@ -69,8 +75,10 @@ int main(int argc, char** argv) {
       "ingest into Loc-RIB: %.3f s (%.2f M prefixes/s)\n"
       "export to a second peer: %.3f s (%zu prefixes in %zu attribute groups)\n"
       "session loss, withdraw all: %.3f s (%zu withdrawals)\n"
-      "resident memory after ingest: %.1f MiB (%.0f bytes per prefix)\n",
-      prefixes, paths, interned, ingest, prefixes / ingest / 1e6, exp, o.size(), o.announce.size(),
-      wd, w.withdraw.size(), (rss_in - base) / 1024.0, (rss_in - base) * 1024.0 / prefixes);
+      "resident memory after ingest: %.1f MiB (%.0f bytes per prefix)\n"
+      "resident memory after export: %.1f MiB (%.0f bytes per prefix)\n",
+      prefixes, paths, interned, ingest, prefixes / ingest / 1e6, exp, exported, groups, wd,
+      w.withdraw.size(), (rss_in - base) / 1024.0, (rss_in - base) * 1024.0 / prefixes,
+      (rss_out - base) / 1024.0, (rss_out - base) * 1024.0 / prefixes);
   return 0;
 }

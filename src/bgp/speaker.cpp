@@ -1,5 +1,7 @@
 #include "bgp/speaker.hpp"
 
+#include "core/memory.hpp"
+
 #include "bgp/log.hpp"
 
 #include <algorithm>
@@ -314,9 +316,10 @@ void Speaker::on_down(Session& s, const std::string& reason) {
   p->since = loop_.now();
   p->last_error = p->stop_reason.empty() ? reason : std::exchange(p->stop_reason, {});
   if (rib_.is_up(p->id)) {
-    if (size_t n = rib_.accepted_from(p->id))
-      log().info("peer {}: dropped {} received routes", p->cfg.name(), n);
+    size_t n = rib_.accepted_from(p->id);
+    if (n) log().info("peer {}: dropped {} received routes", p->cfg.name(), n);
     rib_.peer_down(p->id);
+    note_bulk(n);
     flush_all();
   }
   if (on_peer_state) on_peer_state(index_of(*p), s.state());
@@ -373,6 +376,8 @@ void Speaker::on_message(Session& s, const Message& m) {
     if (!u->nlri.empty() && u->attrs.next_hop) add(u->nlri, *u->attrs.next_hop);
     if (u->mp_reach && !u->mp_reach->nlri.empty()) add(u->mp_reach->nlri, u->mp_reach->next_hop);
   }
+  note_bulk(u->nlri.size() + u->withdrawn.size() + (u->mp_reach ? u->mp_reach->nlri.size() : 0) +
+            (u->mp_unreach ? u->mp_unreach->withdrawn.size() : 0));
   if (on_update) on_update(index_of(*p), *u);
   if (worst != rib::Accepted::yes) on_limit(*p, worst);
   flush_all();
@@ -409,6 +414,28 @@ void Speaker::on_limit(Peer& p, rib::Accepted a) {
       });
 }
 
+void Speaker::note_bulk(size_t routes) {
+  bulk_routes_ += routes;
+  if (bulk_routes_ < 10000) return;
+  last_bulk_ = loop_.now();
+  if (!trim_scheduled_) trim_when_quiet(std::chrono::seconds(1));
+}
+
+void Speaker::trim_when_quiet(Duration after) {
+  trim_scheduled_ = true;
+  loop_.schedule(after, [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) return;
+    Duration quiet = loop_.now() - last_bulk_;
+    if (quiet < std::chrono::seconds(1)) {
+      trim_when_quiet(std::chrono::seconds(1) - quiet);
+      return;
+    }
+    trim_scheduled_ = false;
+    bulk_routes_ = 0;
+    release_free_memory();
+  });
+}
+
 bool Speaker::is_vip(const Prefix& p) const {
   return std::any_of(cfg_.vips.begin(), cfg_.vips.end(),
                      [&](const VipConfig& v) { return v.prefix == p; });
@@ -441,6 +468,7 @@ void Speaker::flush_now(Peer& p) {
   auto out = rib_.take_outbound(p.id);
   p.last_flush = loop_.now();
   if (out.empty()) return;
+  note_bulk(out.size());
   // VIPs are logged at info; learned prefixes (a full table's worth) at debug, with their
   // text built only when it will be printed.
   auto level_for = [&](const Prefix& pfx) -> std::optional<spdlog::level::level_enum> {
@@ -524,7 +552,7 @@ void Speaker::shutdown(std::function<void()> done) {
 std::map<Prefix, rib::Attrs> Speaker::advertised(size_t i) const {
   const auto& p = *peers_.at(i);
   if (!rib_.is_up(p.id)) return {};
-  const auto& out = rib_.adj_rib_out(p.id);
+  auto out = rib_.advertised(p.id);
   return {out.begin(), out.end()};
 }
 
@@ -537,7 +565,7 @@ Speaker::PeerInfo Speaker::peer_info(size_t i) const {
   out.accepted = rib_.is_up(p.id) ? rib_.accepted_from(p.id) : 0;
   out.updates_in = p.updates_in;
   out.updates_out = p.updates_out;
-  out.advertised = rib_.is_up(p.id) ? rib_.adj_rib_out(p.id).size() : 0;
+  out.advertised = rib_.is_up(p.id) ? rib_.advertised_count(p.id) : 0;
   out.established_count = p.established_count;
   return out;
 }

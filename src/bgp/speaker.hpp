@@ -108,6 +108,10 @@ class Speaker : private SessionObserver {
   void flush(Peer& p);
   void flush_now(Peer& p);
   void flush_all();
+  // Bulk work (routes received, sent or dropped) frees much in small pieces; once it has
+  // been quiet for a second, the free pages go back to the system.
+  void note_bulk(size_t routes);
+  void trim_when_quiet(Duration after);
   void on_limit(Peer& p, rib::Accepted a);
   bool is_vip(const Prefix& p) const;
   std::unique_ptr<Session> make_session(const PeerConfig& pc);
@@ -126,6 +130,9 @@ class Speaker : private SessionObserver {
   std::map<Prefix, VipAdjust> up_vips_;
   std::vector<std::unique_ptr<Session>> graveyard_;
   bool shutting_down_ = false;
+  size_t bulk_routes_ = 0;
+  bool trim_scheduled_ = false;
+  TimePoint last_bulk_{};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

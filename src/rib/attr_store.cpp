@@ -1,6 +1,6 @@
 #include "rib/attr_store.hpp"
 
-#include <unordered_map>
+#include <unordered_set>
 
 #include "core/hash.hpp"
 
@@ -28,40 +28,71 @@ size_t hash_attributes(const bgp::PathAttributes& a) {
   return h;
 }
 
-namespace {
-struct PtrHash {
-  using is_transparent = void;
-  size_t operator()(const bgp::PathAttributes* p) const { return hash_attributes(*p); }
+struct AttrNode {
+  bgp::PathAttributes attrs;
+  size_t hash;
+  AttrStore::Table* table;  // nullptr: a standalone set
+  uint32_t refs = 0;
 };
-struct PtrEq {
+
+namespace {
+struct NodeHash {
   using is_transparent = void;
-  bool operator()(const bgp::PathAttributes* a, const bgp::PathAttributes* b) const {
-    return a == b || *a == *b;
-  }
+  size_t operator()(const AttrNode* n) const { return n->hash; }
+  size_t operator()(const bgp::PathAttributes* a) const { return hash_attributes(*a); }
+};
+struct NodeEq {
+  using is_transparent = void;
+  bool operator()(const AttrNode* a, const AttrNode* b) const { return a == b; }
+  bool operator()(const bgp::PathAttributes* a, const AttrNode* b) const { return *a == b->attrs; }
+  bool operator()(const AttrNode* a, const bgp::PathAttributes* b) const { return a->attrs == *b; }
 };
 }  // namespace
 
 struct AttrStore::Table {
-  std::unordered_map<const bgp::PathAttributes*, std::weak_ptr<const bgp::PathAttributes>, PtrHash,
-                     PtrEq>
-      sets;
+  std::unordered_set<AttrNode*, NodeHash, NodeEq> sets;
+  bool store_alive = true;
 };
 
-AttrStore::AttrStore() : table_(std::make_shared<Table>()) {}
-AttrStore::~AttrStore() = default;
+const bgp::PathAttributes* Attrs::get() const {
+  return n_ ? &n_->attrs : nullptr;
+}
+
+void Attrs::ref() const {
+  if (n_) ++n_->refs;
+}
+
+void Attrs::unref() {
+  if (!n_ || --n_->refs > 0) return;
+  if (AttrStore::Table* t = n_->table) {
+    t->sets.erase(n_);
+    if (!t->store_alive && t->sets.empty()) delete t;
+  }
+  delete n_;
+  n_ = nullptr;
+}
+
+Attrs Attrs::standalone(bgp::PathAttributes a) {
+  return Attrs(new AttrNode{std::move(a), 0, nullptr});
+}
+
+AttrStore::AttrStore() : table_(new Table) {}
+
+AttrStore::~AttrStore() {
+  // Sets still held elsewhere keep the table until the last one goes.
+  if (table_->sets.empty())
+    delete table_;
+  else
+    table_->store_alive = false;
+}
 
 Attrs AttrStore::intern(bgp::PathAttributes a) {
   auto it = table_->sets.find(&a);
-  // A set stays in the table exactly while it has owners: its deleter erases it, so the
-  // lock cannot fail on this single-threaded path.
-  if (it != table_->sets.end()) return it->second.lock();
-  auto* raw = new bgp::PathAttributes(std::move(a));
-  Attrs owned(raw, [t = std::weak_ptr<Table>(table_)](const bgp::PathAttributes* p) {
-    if (auto table = t.lock()) table->sets.erase(p);
-    delete p;
-  });
-  table_->sets.emplace(raw, owned);
-  return owned;
+  if (it != table_->sets.end()) return Attrs(*it);
+  size_t h = hash_attributes(a);
+  auto* n = new AttrNode{std::move(a), h, table_};
+  table_->sets.insert(n);
+  return Attrs(n);
 }
 
 size_t AttrStore::size() const {

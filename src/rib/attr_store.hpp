@@ -3,15 +3,50 @@
 // of distinct attribute sets, so each distinct set is stored once and routes share it.
 // Pointer equality of two interned sets is attribute equality, which is what lets the
 // outbound side group prefixes per attribute set without comparing attributes.
+//
+// A route holds its set through `Attrs`, an 8-byte counted pointer (a shared_ptr would
+// be 16 bytes per route and a separate control block per set).
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "bgp/wire/message.hpp"
 
 namespace anycastd::rib {
 
-using Attrs = std::shared_ptr<const bgp::PathAttributes>;
-
 size_t hash_attributes(const bgp::PathAttributes& a);
+
+struct AttrNode;
+
+class Attrs {
+ public:
+  Attrs() = default;
+  Attrs(std::nullptr_t) {}  // NOLINT: converts like a smart pointer
+  Attrs(const Attrs& o) : n_(o.n_) { ref(); }
+  Attrs(Attrs&& o) noexcept : n_(o.n_) { o.n_ = nullptr; }
+  Attrs& operator=(Attrs o) noexcept {
+    std::swap(n_, o.n_);
+    return *this;
+  }
+  ~Attrs() { unref(); }
+
+  // A set of its own, outside any store (tests, one-off exports).
+  static Attrs standalone(bgp::PathAttributes a);
+
+  const bgp::PathAttributes* get() const;
+  const bgp::PathAttributes& operator*() const { return *get(); }
+  const bgp::PathAttributes* operator->() const { return get(); }
+  explicit operator bool() const { return n_ != nullptr; }
+  bool operator==(const Attrs& o) const { return n_ == o.n_; }
+  bool operator==(std::nullptr_t) const { return n_ == nullptr; }
+
+ private:
+  friend class AttrStore;
+  explicit Attrs(AttrNode* n) : n_(n) { ref(); }
+  void ref() const;
+  void unref();
+  AttrNode* n_ = nullptr;
+};
 
 class AttrStore {
  public:
@@ -24,10 +59,11 @@ class AttrStore {
   Attrs intern(bgp::PathAttributes a);
   size_t size() const;
 
- private:
   struct Table;
-  // Shared with every set's deleter, so a set outliving the store frees itself safely.
-  std::shared_ptr<Table> table_;
+
+ private:
+  // Outlives the store while sets remain, so a set held past the store frees safely.
+  Table* table_;
 };
 
 }  // namespace anycastd::rib

@@ -18,13 +18,14 @@ struct Neighbour {
   bool local = false;
 };
 
+// 24 bytes: a full table holds a million of them.
 struct Path {
   PeerId peer = kLocal;
-  Attrs attrs;  // after import policy; attrs->next_hop is the route's next hop (any family)
   uint32_t weight = 0;
-  uint64_t arrival = 0;  // order of arrival in this RIB: lower is older
-  bool best = false;
-  bool multipath = false;  // one of the equal best paths kept for ECMP (best included)
+  Attrs attrs;  // after import policy; attrs->next_hop is the route's next hop (any family)
+  uint64_t arrival : 62 = 0;  // order of arrival in this RIB: lower is older
+  uint64_t best : 1 = 0;
+  uint64_t multipath : 1 = 0;  // one of the equal best paths kept for ECMP (best included)
 };
 
 }  // namespace anycastd::rib

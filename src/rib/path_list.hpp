@@ -1,8 +1,9 @@
 #pragma once
 // The candidate paths of one prefix. Nearly every prefix of a full table has one path, so
 // that one is kept inline (no heap block, no extra cache miss); a second moves them all to
-// the heap.
-#include <memory>
+// the heap. The inline path and the heap pointer share their bytes: 32 bytes in all.
+#include <cstdint>
+#include <new>
 #include <utility>
 
 #include "rib/path.hpp"
@@ -11,16 +12,24 @@ namespace anycastd::rib {
 
 class PathList {
  public:
-  PathList() = default;
-  PathList(PathList&& o) noexcept { take(std::move(o)); }
+  PathList() { new (&one_) Path(); }
+  ~PathList() { release(); }
+  PathList(PathList&& o) noexcept {
+    new (&one_) Path();
+    take(std::move(o));
+  }
   PathList& operator=(PathList&& o) noexcept {
-    if (this != &o) take(std::move(o));
+    if (this != &o) {
+      release();
+      new (&one_) Path();
+      take(std::move(o));
+    }
     return *this;
   }
 
-  Path* begin() { return size_ <= 1 ? &one_ : heap_.get(); }
+  Path* begin() { return cap_ ? heap_ : &one_; }
   Path* end() { return begin() + size_; }
-  const Path* begin() const { return size_ <= 1 ? &one_ : heap_.get(); }
+  const Path* begin() const { return cap_ ? heap_ : &one_; }
   const Path* end() const { return begin() + size_; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -31,13 +40,13 @@ class PathList {
     if (size_ == 0) {
       one_ = std::move(p);
     } else {
-      if (size_ == 1 || size_ == cap_) {
-        uint32_t cap = size_ == 1 ? 2 : cap_ * 2;
-        auto grown = std::make_unique<Path[]>(cap);
+      if (cap_ == 0 || size_ == cap_) {
+        uint32_t cap = cap_ == 0 ? 2 : cap_ * 2;
+        Path* grown = new Path[cap];
         for (uint32_t i = 0; i < size_; ++i) grown[i] = std::move(begin()[i]);
-        heap_ = std::move(grown);
+        release();
+        heap_ = grown;
         cap_ = cap;
-        one_ = Path{};
       }
       heap_[size_] = std::move(p);
     }
@@ -49,26 +58,46 @@ class PathList {
     auto pos = static_cast<uint32_t>(at - begin());
     for (uint32_t i = pos; i + 1 < size_; ++i) begin()[i] = std::move(begin()[i + 1]);
     begin()[size_ - 1] = Path{};
-    if (--size_ == 1) {
-      one_ = std::move(heap_[0]);
-      heap_.reset();
-      cap_ = 0;
+    if (--size_ == 1 && cap_) {
+      Path last = std::move(heap_[0]);
+      release();
+      new (&one_) Path(std::move(last));
     }
     return begin() + pos;
   }
 
  private:
+  // Ends whichever member is alive; the caller constructs the next one.
+  void release() {
+    if (cap_) {
+      delete[] heap_;
+      cap_ = 0;
+    } else {
+      one_.~Path();
+    }
+  }
+  // Expects `one_` alive and empty; leaves `o` empty with its `one_` alive.
   void take(PathList&& o) {
-    one_ = std::move(o.one_);
-    heap_ = std::move(o.heap_);
+    if (o.cap_) {
+      one_.~Path();
+      heap_ = o.heap_;
+      cap_ = o.cap_;
+      new (&o.one_) Path();
+      o.cap_ = 0;
+    } else {
+      one_ = std::move(o.one_);
+      o.one_ = Path{};
+    }
     size_ = o.size_;
-    cap_ = o.cap_;
-    o.size_ = o.cap_ = 0;
+    o.size_ = 0;
   }
 
-  Path one_;
-  std::unique_ptr<Path[]> heap_;
-  uint32_t size_ = 0, cap_ = 0;
+  union {
+    Path one_;  // alive while cap_ == 0
+    Path* heap_;
+  };
+  uint32_t size_ = 0;
+  uint32_t cap_ = 0;  // 0: the paths (at most one) are inline
 };
 
 }  // namespace anycastd::rib

@@ -5,9 +5,12 @@
 // position and the upper half of its hash (which also picks its home slot), so a probe
 // rarely touches a wrong entry and deletion never needs to rehash one.
 //
-// Unlike std::unordered_map, inserting may move every entry and erasing moves the last
-// entry into the hole: pointers and iterators last only until the next insert or erase.
+// An entry keeps its position for as long as it lives (an erased one leaves a hole that
+// the next insert fills), so per-peer state can be a bit per position rather than a map
+// of its own. Pointers last until the next insert (the vector may grow); positions last
+// until the entry is erased.
 #include <cstdint>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -19,51 +22,96 @@ template <class V>
 class PrefixMap {
  public:
   using value_type = std::pair<Prefix, V>;
-  using iterator = value_type*;
-  using const_iterator = const value_type*;
 
-  iterator begin() { return items_.data(); }
-  iterator end() { return items_.data() + items_.size(); }
-  const_iterator begin() const { return items_.data(); }
-  const_iterator end() const { return items_.data() + items_.size(); }
-  size_t size() const { return items_.size(); }
-  bool empty() const { return items_.empty(); }
+  template <class Map, class Value>
+  class Iter {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = PrefixMap::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Value*;
+    using reference = Value&;
 
-  iterator find(const Prefix& p) {
-    if (items_.empty()) return end();
-    auto [slot, found] = locate(p, hash(p));
-    return found ? &items_[index(slots_[slot])] : end();
-  }
-  const_iterator find(const Prefix& p) const { return const_cast<PrefixMap*>(this)->find(p); }
+    Iter() = default;
+    Iter(Map* m, uint32_t pos) : m_(m), pos_(pos) { skip(); }
+    reference operator*() const { return m_->items_[pos_]; }
+    pointer operator->() const { return &m_->items_[pos_]; }
+    Iter& operator++() {
+      ++pos_;
+      skip();
+      return *this;
+    }
+    Iter operator++(int) {
+      Iter t = *this;
+      ++*this;
+      return t;
+    }
+    bool operator==(const Iter& o) const { return pos_ == o.pos_; }
+    uint32_t position() const { return pos_; }
+
+   private:
+    void skip() {
+      while (pos_ < m_->items_.size() && !m_->live(pos_)) ++pos_;
+    }
+    Map* m_ = nullptr;
+    uint32_t pos_ = 0;
+  };
+  using iterator = Iter<PrefixMap, value_type>;
+  using const_iterator = Iter<const PrefixMap, const value_type>;
+
+  iterator begin() { return {this, 0}; }
+  iterator end() { return {this, static_cast<uint32_t>(items_.size())}; }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, static_cast<uint32_t>(items_.size())}; }
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  // Positions run from 0 to positions() - 1; some are holes.
+  uint32_t positions() const { return static_cast<uint32_t>(items_.size()); }
+  bool live(uint32_t pos) const { return (live_[pos / 64] >> (pos % 64)) & 1; }
+  value_type& at(uint32_t pos) { return items_[pos]; }
+  const value_type& at(uint32_t pos) const { return items_[pos]; }
+
+  iterator find(const Prefix& p) { return {this, find_position(p)}; }
+  const_iterator find(const Prefix& p) const { return {this, find_position(p)}; }
 
   template <class... Args>
   std::pair<iterator, bool> try_emplace(const Prefix& p, Args&&... args) {
-    if ((items_.size() + 1) * 4 > slots_.size() * 3) grow();
+    if ((count_ + 1) * 4 > slots_.size() * 3) grow();
     uint64_t h = hash(p);
     auto [slot, found] = locate(p, h);
-    if (found) return {&items_[index(slots_[slot])], false};
-    slots_[slot] = pack(static_cast<uint32_t>(items_.size()), h);
-    items_.emplace_back(std::piecewise_construct, std::forward_as_tuple(p),
-                        std::forward_as_tuple(std::forward<Args>(args)...));
-    return {&items_.back(), true};
+    if (found) return {iterator(this, index(slots_[slot])), false};
+    uint32_t pos;
+    if (!free_.empty()) {
+      pos = free_.back();
+      free_.pop_back();
+      items_[pos] = value_type(std::piecewise_construct, std::forward_as_tuple(p),
+                               std::forward_as_tuple(std::forward<Args>(args)...));
+    } else {
+      pos = static_cast<uint32_t>(items_.size());
+      items_.emplace_back(std::piecewise_construct, std::forward_as_tuple(p),
+                          std::forward_as_tuple(std::forward<Args>(args)...));
+      if (live_.size() * 64 < items_.size()) live_.push_back(0);
+    }
+    live_[pos / 64] |= uint64_t{1} << (pos % 64);
+    slots_[slot] = pack(pos, h);
+    ++count_;
+    return {iterator(this, pos), true};
   }
   std::pair<iterator, bool> emplace(const Prefix& p, V v) { return try_emplace(p, std::move(v)); }
   V& operator[](const Prefix& p) { return try_emplace(p).first->second; }
 
   void erase(iterator it) {
-    auto pos = static_cast<uint32_t>(it - items_.data());
-    auto [slot, found] = locate(it->first, hash(it->first));
+    uint32_t pos = it.position();
+    auto [slot, found] = locate(items_[pos].first, hash(items_[pos].first));
     (void)found;
     unlink(slot);
-    uint32_t last = static_cast<uint32_t>(items_.size() - 1);
-    if (pos != last) {
-      // The last entry fills the hole; its slot is repointed.
-      auto [lslot, lfound] = locate(items_[last].first, hash(items_[last].first));
-      (void)lfound;
-      slots_[lslot] = pack(pos, slots_[lslot]);
-      items_[pos] = std::move(items_[last]);
+    items_[pos].second = V{};  // what the value holds is released now, not on reuse
+    live_[pos / 64] &= ~(uint64_t{1} << (pos % 64));
+    if (--count_ == 0) {
+      clear();
+      return;
     }
-    items_.pop_back();
+    free_.push_back(pos);
   }
   size_t erase(const Prefix& p) {
     auto it = find(p);
@@ -72,10 +120,11 @@ class PrefixMap {
     return 1;
   }
   void clear() {
-    items_.clear();
-    items_.shrink_to_fit();
-    slots_.clear();
-    slots_.shrink_to_fit();
+    std::vector<value_type>().swap(items_);
+    std::vector<uint64_t>().swap(slots_);
+    std::vector<uint64_t>().swap(live_);
+    std::vector<uint32_t>().swap(free_);
+    count_ = 0;
   }
 
  private:
@@ -88,6 +137,12 @@ class PrefixMap {
   }
   size_t mask() const { return slots_.size() - 1; }
   size_t home(uint64_t hash_or_slot) const { return (hash_or_slot >> 32) & mask(); }
+
+  uint32_t find_position(const Prefix& p) const {
+    if (count_ == 0) return positions();
+    auto [slot, found] = locate(p, hash(p));
+    return found ? index(slots_[slot]) : positions();
+  }
 
   // The slot holding `p`, or the empty slot where it would go.
   std::pair<size_t, bool> locate(const Prefix& p, uint64_t h) const {
@@ -118,6 +173,7 @@ class PrefixMap {
     size_t n = slots_.empty() ? 16 : slots_.size() * 2;
     slots_.assign(n, kEmpty);
     for (uint32_t i = 0; i < items_.size(); ++i) {
+      if (!live(i)) continue;
       uint64_t h = hash(items_[i].first);
       size_t s = home(h);
       while (slots_[s] != kEmpty) s = (s + 1) & mask();
@@ -127,6 +183,9 @@ class PrefixMap {
 
   std::vector<value_type> items_;
   std::vector<uint64_t> slots_;
+  std::vector<uint64_t> live_;  // a bit per position
+  std::vector<uint32_t> free_;  // holes, refilled last-freed first
+  size_t count_ = 0;
 };
 
 }  // namespace anycastd::rib

@@ -65,7 +65,7 @@ void Rib::peer_up(PeerId id, uint32_t router_id, std::optional<IpAddress> self_v
   p.self_v6 = self_v6;
   p.v4 = v4;
   p.v6 = v6;
-  p.out.clear();
+  p.forget_all();
   p.full_export = true;
   p.cursor = log_base_ + log_.size();
 }
@@ -74,13 +74,13 @@ void Rib::peer_down(PeerId id) {
   auto& p = peers_.at(id);
   if (p.up) --peers_up_;
   p.up = false;
-  p.out.clear();
+  p.forget_all();
   p.full_export = false;
   p.warned = false;
   if (p.accepted == 0) return;
-  // One pass over the table, from the end: erasing moves the last entry into the hole,
-  // and that one has been visited already.
-  for (size_t i = loc_.size(); i-- > 0;) remove_at(id, loc_.begin() + i);
+  // One pass over the table; erasing leaves the other entries where they are.
+  for (uint32_t i = 0; i < loc_.positions(); ++i)
+    if (loc_.live(i)) remove_at(id, PrefixMap<Entry>::iterator(&loc_, i));
   p.accepted = 0;
   trim_log();
 }
@@ -187,7 +187,7 @@ void Rib::put(PeerId from, const Prefix& prefix, Attrs attrs) {
     it->attrs = std::move(attrs);
     it->arrival = ++arrivals_;
   } else {
-    e.paths.push_back(Path{from, std::move(attrs), 0, ++arrivals_});
+    e.paths.push_back(Path{from, 0, std::move(attrs), ++arrivals_});
     ++peers_[from].accepted;
   }
   recompute(prefix, e, before);
@@ -209,6 +209,14 @@ bool Rib::remove_at(PeerId from, PrefixMap<Entry>::iterator eit) {
   e.paths.erase(it);
   --peers_[from].accepted;
   if (e.paths.empty()) {
+    // Whoever holds the prefix hears of its withdrawal at their next export; the
+    // position is reused, so its bits are cleared now.
+    uint32_t pos = eit.position();
+    for (auto& q : peers_)
+      if (q.up && q.has(pos)) {
+        q.mark(pos, false);
+        q.gone.push_back(prefix);
+      }
     loc_.erase(eit);
     changed(prefix, nullptr);
     return true;
@@ -378,36 +386,68 @@ Outbound Rib::take_outbound(PeerId to) {
     last_group_at = g->second;
     return g->second;
   };
-  auto consider = [&](const Prefix& prefix, const Entry* e) {
-    Attrs want = e ? exported(prefix, *e) : nullptr;
-    if (want) {
-      auto [sent, fresh] = p.out.try_emplace(prefix);
-      if (!fresh && sent->second == want) return;
+  auto consider = [&](uint32_t pos) {
+    const auto& [prefix, e] = loc_.at(pos);
+    if (Attrs want = exported(prefix, e)) {
       out.announce[group_of(want)].second.push_back(prefix);
-      sent->second = std::move(want);
-    } else if (auto sent = p.out.find(prefix); sent != p.out.end()) {
-      p.out.erase(sent);
+      p.mark(pos, true);
+    } else if (p.has(pos)) {
+      p.mark(pos, false);
       out.withdraw.push_back(prefix);
     }
   };
   if (p.full_export) {
-    for (const auto& [prefix, e] : loc_) consider(prefix, &e);
+    for (uint32_t pos = 0; pos < loc_.positions(); ++pos)
+      if (loc_.live(pos)) consider(pos);
     p.full_export = false;
   } else {
+    // A prefix that changed several times is exported once, as it is now; in position
+    // order, which is also the order of the table in memory.
+    std::vector<uint32_t> changed;
+    changed.reserve(log_base_ + log_.size() - p.cursor);
     for (uint64_t i = p.cursor; i < log_base_ + log_.size(); ++i) {
-      const Prefix& prefix = log_[i - log_base_];
-      consider(prefix, find(prefix));
+      auto it = loc_.find(log_[i - log_base_]);
+      if (it != loc_.end()) changed.push_back(it.position());
     }
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+    for (uint32_t pos : changed) consider(pos);
   }
+  // Withdrawals of prefixes that left the table, unless one came back and was just sent.
+  for (const Prefix& prefix : p.gone) {
+    auto it = loc_.find(prefix);
+    if (it == loc_.end() || !p.has(it.position())) out.withdraw.push_back(prefix);
+  }
+  std::vector<Prefix>().swap(p.gone);
   p.cursor = log_base_ + log_.size();
   trim_log();
+  return out;
+}
+
+void Rib::PeerState::mark(uint32_t pos, bool on) {
+  if (pos / 64 >= sent.size()) {
+    if (!on) return;
+    sent.resize(pos / 64 + 1);
+  }
+  uint64_t bit = uint64_t{1} << (pos % 64);
+  if (((sent[pos / 64] & bit) != 0) == on) return;
+  sent[pos / 64] ^= bit;
+  advertised += on ? 1 : size_t(-1);
+}
+
+std::vector<std::pair<Prefix, Attrs>> Rib::advertised(PeerId id) const {
+  std::vector<std::pair<Prefix, Attrs>> out;
+  const auto& p = peers_.at(id);
+  if (!p.up) return out;
+  for (auto it = loc_.begin(); it != loc_.end(); ++it)
+    if (p.has(it.position()))
+      if (Attrs a = export_path(p, id, it->first, it->second)) out.emplace_back(it->first, a);
   return out;
 }
 
 void Rib::refresh(PeerId to) {
   auto& p = peers_.at(to);
   if (!p.up) return;
-  p.out.clear();
   p.full_export = true;
 }
 
@@ -429,6 +469,8 @@ void Rib::trim_log() {
   if (low == end) {
     log_base_ = end;
     log_.clear();
+    // A full table's worth of changes is not kept reserved for the next one.
+    if (log_.capacity() > 4096) log_.shrink_to_fit();
     return;
   }
   // Drop the consumed front only when it is most of the log, so trimming stays amortised.

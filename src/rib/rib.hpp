@@ -102,7 +102,10 @@ class Rib {
   // Valid until the RIB next changes: entries move when others are added or removed.
   const Entry* find(const Prefix& p) const;
   const PrefixMap<Entry>& loc_rib() const { return loc_; }
-  const PrefixMap<Attrs>& adj_rib_out(PeerId id) const { return peers_.at(id).out; }
+  // Adj-RIB-Out: what peer `id` holds from us. Only the fact that a prefix was sent is
+  // stored (a bit per Loc-RIB entry); its attributes are exported again when asked for.
+  size_t advertised_count(PeerId id) const { return peers_.at(id).advertised; }
+  std::vector<std::pair<Prefix, Attrs>> advertised(PeerId id) const;
   size_t accepted_from(PeerId id) const { return peers_.at(id).accepted; }
   const Neighbour& neighbour(PeerId id) const { return peers_.at(id).neighbour; }
   size_t peer_count() const { return peers_.size() - 1; }
@@ -124,7 +127,20 @@ class Rib {
     bool warned = false;
     bool full_export = false;
     uint64_t cursor = 0;  // position in the change log already exported
-    PrefixMap<Attrs> out;
+    // Adj-RIB-Out: a bit per Loc-RIB position, set while the peer holds that prefix; and
+    // prefixes it holds that left the Loc-RIB since its last export, to withdraw.
+    std::vector<uint64_t> sent;
+    size_t advertised = 0;
+    std::vector<Prefix> gone;
+    bool has(uint32_t pos) const {
+      return pos / 64 < sent.size() && ((sent[pos / 64] >> (pos % 64)) & 1);
+    }
+    void mark(uint32_t pos, bool on);
+    void forget_all() {
+      std::vector<uint64_t>().swap(sent);
+      std::vector<Prefix>().swap(gone);
+      advertised = 0;
+    }
   };
 
   void put(PeerId from, const Prefix& prefix, Attrs attrs);

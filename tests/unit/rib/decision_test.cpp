@@ -20,7 +20,7 @@ struct Candidate {
 Candidate make(bgp::PathAttributes a, const std::string& peer = "198.18.1.1", uint32_t asn = 65001,
                uint32_t router_id = 1) {
   Candidate c;
-  c.path.attrs = std::make_shared<const bgp::PathAttributes>(std::move(a));
+  c.path.attrs = Attrs::standalone(std::move(a));
   c.n.address = A(peer);
   c.n.asn = asn;
   c.n.router_id = router_id;

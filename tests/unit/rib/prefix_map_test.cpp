@@ -49,10 +49,35 @@ TEST(PrefixMap, AgreesWithStdMapThroughRandomInsertsAndErases) {
     if (step % 2500 == 0) expect_same(m, ref);
   }
   expect_same(m, ref);
-  // Erasing every entry through iterators, from the end, as peer-down does.
-  for (size_t i = m.size(); i-- > 0;) m.erase(m.begin() + i);
+  // Erasing every entry by position, in one forward pass, as peer-down does.
+  for (uint32_t i = 0; i < m.positions(); ++i)
+    if (m.live(i)) m.erase(PrefixMap<int>::iterator(&m, i));
   EXPECT_TRUE(m.empty());
+  EXPECT_EQ(m.positions(), 0u);
   EXPECT_EQ(m.find(v4(0x0A000000u, 24)), m.end());
+}
+
+// The RIB keeps a bit per position for each peer, so an entry must stay where it is while
+// others come and go, and a freed position must be reused rather than the table grow.
+TEST(PrefixMap, EntriesKeepTheirPositionAndHolesAreReused) {
+  PrefixMap<int> m;
+  std::map<Prefix, uint32_t> where;
+  for (uint32_t i = 0; i < 1000; ++i)
+    where[v4(0x0A000000u + i * 256u, 24)] =
+        m.try_emplace(v4(0x0A000000u + i * 256u, 24), int(i)).first.position();
+  for (uint32_t i = 0; i < 1000; i += 2) m.erase(v4(0x0A000000u + i * 256u, 24));
+  for (uint32_t i = 1; i < 1000; i += 2) {
+    auto it = m.find(v4(0x0A000000u + i * 256u, 24));
+    ASSERT_NE(it, m.end());
+    EXPECT_EQ(it.position(), where[v4(0x0A000000u + i * 256u, 24)]);
+    EXPECT_EQ(it->second, int(i));
+  }
+  for (uint32_t i = 0; i < 500; ++i) m[v4(0x0B000000u + i * 256u, 24)] = -1;
+  EXPECT_EQ(m.positions(), 1000u);
+  EXPECT_EQ(m.size(), 1000u);
+  size_t walked = 0;
+  for (const auto& [p, v] : m) walked += v == -1 || v % 2 == 1;
+  EXPECT_EQ(walked, 1000u);
 }
 
 TEST(PrefixMap, KeepsBothFamiliesAndLengthsApart) {
@@ -74,7 +99,7 @@ TEST(PrefixMap, KeepsBothFamiliesAndLengthsApart) {
 TEST(PathList, OneInlineThenHeapThenInlineAgainKeepingOrder) {
   PathList l;
   EXPECT_TRUE(l.empty());
-  for (PeerId peer = 1; peer <= 5; ++peer) l.push_back(Path{peer, nullptr, 0, peer});
+  for (PeerId peer = 1; peer <= 5; ++peer) l.push_back(Path{peer, 0, nullptr, peer});
   ASSERT_EQ(l.size(), 5u);
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(l[i].peer, i + 1);
   auto* next = l.erase(l.begin() + 1);  // peer 2

@@ -208,6 +208,50 @@ TEST_F(Nva, OutboundSendsOnlyChangesGroupedPerAttributeSet) {
   EXPECT_TRUE(rib.take_outbound(onprem).empty());
 }
 
+// The Adj-RIB-Out is a bit per Loc-RIB position, and positions are reused: a withdrawn
+// prefix must still be withdrawn when a new prefix has taken its place, the new one must
+// not inherit "already sent", and a prefix that left and came back between two exports is
+// simply announced.
+TEST_F(Nva, AdjRibOutSurvivesPositionReuseAndChurnBetweenExports) {
+  const auto a = P("10.0.1.0/24"), b = P("10.0.2.0/24"), c = P("10.0.3.0/24");
+  rib.announce(rs, a, attrs({65515}, "198.18.0.4"));
+  ASSERT_EQ(rib.take_outbound(onprem).size(), 1u);
+  EXPECT_EQ(rib.advertised_count(onprem), 1u);
+
+  // c takes a's place; it came from onprem, so it is not sent back there.
+  rib.withdraw(rs, a);
+  rib.announce(onprem, c, attrs({65020}, "198.18.0.20"));
+  auto out = rib.take_outbound(onprem);
+  EXPECT_EQ(out.withdraw, std::vector<Prefix>{a});
+  EXPECT_TRUE(out.announce.empty());
+  EXPECT_EQ(rib.advertised_count(onprem), 0u);
+  rib.withdraw(onprem, c);
+  EXPECT_TRUE(rib.take_outbound(onprem).empty());
+
+  // b goes and comes back, and changes twice: one announcement, the latest.
+  rib.announce(rs, b, attrs({65515}, "198.18.0.4"));
+  rib.take_outbound(onprem);
+  rib.withdraw(rs, b);
+  rib.announce(rs, b, attrs({65515, 65001}, "198.18.0.4"));
+  rib.announce(rs, b, attrs({65515, 65002}, "198.18.0.4"));
+  out = rib.take_outbound(onprem);
+  EXPECT_TRUE(out.withdraw.empty());
+  ASSERT_EQ(out.announce.size(), 1u);
+  EXPECT_EQ(out.announce[0].second, std::vector<Prefix>{b});
+  EXPECT_EQ(out.announce[0].first->as_path->to_string(), "65010 65515 65002");
+  auto held = rib.advertised(onprem);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].first, b);
+  EXPECT_EQ(held[0].second->as_path->to_string(), "65010 65515 65002");
+
+  // Session loss forgets what the peer held: nothing to withdraw afterwards.
+  rib.peer_down(onprem);
+  rib.withdraw(rs, b);
+  rib.peer_up(onprem, 20, A("198.18.0.1"), std::nullopt, true, false);
+  EXPECT_TRUE(rib.take_outbound(onprem).empty());
+  EXPECT_EQ(rib.advertised_count(onprem), 0u);
+}
+
 TEST_F(Nva, SessionLossMovesBestToTheNextPeerAndTellsTheOthers) {
   rib.announce(rs, P("10.1.0.0/16"), attrs({65515}, "198.18.0.4"));
   rib.announce(onprem, P("10.1.0.0/16"), attrs({65020, 65515}, "198.18.0.20"));
@@ -274,6 +318,23 @@ TEST(Rib, AttributeSetsAreInternedAndReleased) {
   rib.peer_down(p);
   EXPECT_EQ(rib.loc_rib().size(), 0u);
   EXPECT_EQ(rib.attr_store().size(), 0u);
+}
+
+// Routes (and `show` output) may hold a set after the RIB that interned it is gone.
+TEST(Rib, AnAttributeSetMayOutliveItsStore) {
+  Attrs kept;
+  {
+    AttrStore store;
+    kept = store.intern(attrs({65001}, "198.18.0.10"));
+    Attrs again = store.intern(attrs({65001}, "198.18.0.10"));
+    EXPECT_EQ(again, kept);
+    EXPECT_EQ(store.size(), 1u);
+  }
+  EXPECT_EQ(kept->as_path->to_string(), "65001");
+  kept = nullptr;  // frees the set and the table it left behind (ASan checks both)
+  Attrs one = Attrs::standalone(attrs({65002}, "198.18.0.11"));
+  Attrs copy = one;
+  EXPECT_EQ(copy->as_path->to_string(), "65002");
 }
 
 // Seed 003: an NVA learns a spoke prefix from its route server (path 65515) and passes it

@@ -1,5 +1,6 @@
 // anycast-lab: builds a topology, runs a scenario and reports what the network did.
-// Exit codes: 0 every expectation held, 1 some did not, 2 bad usage or topology file.
+// Exit codes: 0 every expectation held, 1 some did not, 2 bad usage or topology file,
+// 3 the lab itself failed (a bug: the message says where).
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -82,16 +83,23 @@ int main(int argc, char** argv) {
   bool ok = true;
   nlohmann::json results = nlohmann::json::array();
   std::string html;
-  for (const auto* s : run) {
-    if (opt.progress) opt.progress("running " + t->name + " / " + s->name);
-    auto r = lab::run_scenario(*t, *s, opt);
-    ok &= r.ok();
-    if (json) {
-      results.push_back(lab::json_report(r));
-    } else {
-      std::cout << lab::text_report(r) << (run.size() > 1 ? "\n" : "");
+  // Caught so that the stack unwinds: a live or netns run stops its processes and removes
+  // its namespaces on the way out, whatever went wrong.
+  try {
+    for (const auto* s : run) {
+      if (opt.progress) opt.progress("running " + t->name + " / " + s->name);
+      auto r = lab::run_scenario(*t, *s, opt);
+      ok &= r.ok();
+      if (json) {
+        results.push_back(lab::json_report(r));
+      } else {
+        std::cout << lab::text_report(r) << (run.size() > 1 ? "\n" : "");
+      }
+      if (!report.empty() && html.empty()) html = lab::html_report(*t, r);
     }
-    if (!report.empty() && html.empty()) html = lab::html_report(*t, r);
+  } catch (const std::exception& e) {
+    std::cerr << "anycast-lab: internal error, run abandoned: " << e.what() << "\n";
+    return 3;
   }
   if (json) std::cout << (results.size() == 1 ? results[0] : results).dump(2) << "\n";
   if (!report.empty()) {

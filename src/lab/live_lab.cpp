@@ -1,6 +1,7 @@
 #include "lab/live_lab.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,9 +55,13 @@ void LiveLab::emit(std::string kind, std::string text) {
 }
 
 bool LiveLab::spawn(Proc& p) {
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return false;
   if (pid == 0) {
+    // If the lab dies without unwinding (SIGKILL, a crash), its devices go with it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     int fd = ::open(p.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);

@@ -24,8 +24,8 @@ struct Path {
   uint32_t weight = 0;
   Attrs attrs;  // after import policy; attrs->next_hop is the route's next hop (any family)
   uint64_t arrival : 62 = 0;  // order of arrival in this RIB: lower is older
-  uint64_t best : 1 = 0;
-  uint64_t multipath : 1 = 0;  // one of the equal best paths kept for ECMP (best included)
+  bool best : 1 = false;
+  bool multipath : 1 = false;  // one of the equal best paths kept for ECMP (best included)
 };
 
 }  // namespace anycastd::rib

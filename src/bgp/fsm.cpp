@@ -156,7 +156,7 @@ struct Builder {
 
 }  // namespace
 
-Transition step(const FsmState& state, const FsmConfig& cfg, const Event& e, TimePoint now) {
+Transition step(const FsmState& state, const FsmConfig& cfg, Event e, TimePoint now) {
   Builder b{state, cfg, now, {}};
   auto& s = b.s;
 
@@ -241,7 +241,7 @@ Transition step(const FsmState& state, const FsmConfig& cfg, const Event& e, Tim
       } else if (auto* f = std::get_if<ev::TcpFailed>(&e)) {
         b.fail("connection closed: " + f->reason);
       } else if (auto* r = std::get_if<ev::Received>(&e)) {
-        const Message& m = r->message;
+        Message& m = r->message;
         if (std::holds_alternative<Keepalive>(m)) {
           b.restart_hold();
           if (!up) {
@@ -252,7 +252,7 @@ Transition step(const FsmState& state, const FsmConfig& cfg, const Event& e, Tim
         } else if (up &&
                    (std::holds_alternative<Update>(m) || std::holds_alternative<RouteRefresh>(m))) {
           b.restart_hold();
-          b.out.push_back(act::Deliver{m});
+          b.out.push_back(act::Deliver{std::move(m)});
         } else {
           b.unexpected(m, up ? 3 : 2);
         }

@@ -96,7 +96,8 @@ struct Transition {
   std::vector<Action> actions;
 };
 
-Transition step(const FsmState& s, const FsmConfig& cfg, const Event& e, TimePoint now);
+// The event is taken by value so that a received UPDATE moves on to Deliver uncopied.
+Transition step(const FsmState& s, const FsmConfig& cfg, Event e, TimePoint now);
 
 // Builds the OPEN we send.
 Open make_open(const FsmConfig& cfg);

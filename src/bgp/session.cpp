@@ -44,17 +44,17 @@ std::optional<Endpoint> Session::local_endpoint() const {
   return stream_->local();
 }
 
-void Session::handle(const Event& e) {
+void Session::handle(Event e) {
   // Actions can raise events (a failed write, a decode error); queue them so one
   // transition finishes before the next starts.
-  pending_.push_back(e);
+  pending_.push_back(std::move(e));
   if (handling_) return;
   handling_ = true;
   while (!pending_.empty()) {
     Event next = std::move(pending_.front());
     pending_.erase(pending_.begin());
     State before = fsm_.state;
-    auto t = step(fsm_, cfg_, next, loop_.now());
+    auto t = step(fsm_, cfg_, std::move(next), loop_.now());
     fsm_ = std::move(t.next);
     if (fsm_.peer_open && before == State::open_sent)
       codec_ = negotiated_options(cfg_, *fsm_.peer_open);

@@ -50,7 +50,7 @@ class Session : private Stream::Handler {
  private:
   void on_data(ByteView data) override;
   void on_closed(const std::string& reason) override;
-  void handle(const Event& e);
+  void handle(Event e);
   void perform(const Action& a);
   void connect();
 

@@ -367,8 +367,8 @@ void Speaker::on_message(Session& s, const Message& m) {
           log().debug("peer {}: rejected {} ({})", p->cfg.name(), pfx.to_string(),
                       a == rib::Accepted::rejected_loop ? "own AS in path" : "import policy");
       };
-      auto a = debug ? rib_.announce(p->id, prefixes, attrs, each)
-                     : rib_.announce(p->id, prefixes, attrs);
+      auto a = debug ? rib_.announce(p->id, prefixes, std::move(attrs), each)
+                     : rib_.announce(p->id, prefixes, std::move(attrs));
       if (a == rib::Accepted::limit_exceeded ||
           (a == rib::Accepted::warning_threshold && worst == rib::Accepted::yes))
         worst = a;

@@ -125,8 +125,7 @@ Accepted Rib::announce(PeerId from, const Prefix& prefix, bgp::PathAttributes at
   return limit_check(p);
 }
 
-Accepted Rib::announce(PeerId from, const std::vector<Prefix>& prefixes,
-                       const bgp::PathAttributes& attrs,
+Accepted Rib::announce(PeerId from, const std::vector<Prefix>& prefixes, bgp::PathAttributes attrs,
                        const std::function<void(const Prefix&, Accepted)>& each) {
   auto& p = peers_.at(from);
   Accepted worst = Accepted::yes;
@@ -145,13 +144,12 @@ Accepted Rib::announce(PeerId from, const std::vector<Prefix>& prefixes,
   std::optional<Accepted> why = refused(p, attrs);
   Attrs shared;
   if (!why) {
-    bgp::PathAttributes a = attrs;
     policy::Context ctx{cfg_.local_as, std::nullopt, p.settings.address};
     // The policy reads no prefix, so any one stands for all of them.
-    if (import && !policy::evaluate(*import, prefixes.front(), a, ctx))
+    if (import && !policy::evaluate(*import, prefixes.front(), attrs, ctx))
       why = Accepted::rejected_by_policy;
     else
-      shared = store_.intern(std::move(a));
+      shared = store_.intern(std::move(attrs));
   }
   for (const auto& prefix : prefixes) {
     if (why) {
@@ -178,7 +176,9 @@ void Rib::retract(const Prefix& prefix) {
 }
 
 void Rib::put(PeerId from, const Prefix& prefix, Attrs attrs) {
-  Entry& e = loc_[prefix];
+  auto [slot, fresh] = loc_.try_emplace(prefix);
+  created_ += fresh;
+  Entry& e = slot->second;
   auto it =
       std::find_if(e.paths.begin(), e.paths.end(), [&](const Path& x) { return x.peer == from; });
   if (it != e.paths.end() && it->attrs == attrs) return;  // a re-announcement with nothing new
@@ -268,7 +268,8 @@ void Rib::recompute(const Prefix& prefix, Entry& e, const Before& before) {
 }
 
 void Rib::changed(const Prefix& prefix, const Entry* e) {
-  if (peers_up_ > 0) log_.push_back(prefix);
+  // A prefix that left the table reaches the peers that hold it through their `gone` list.
+  if (peers_up_ > 0 && e) log_.push_back(prefix);
   if (on_change) on_change(prefix, e);
 }
 
@@ -413,12 +414,18 @@ Outbound Rib::take_outbound(PeerId to) {
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     for (uint32_t pos : changed) consider(pos);
   }
-  // Withdrawals of prefixes that left the table, unless one came back and was just sent.
-  for (const Prefix& prefix : p.gone) {
-    auto it = loc_.find(prefix);
-    if (it == loc_.end() || !p.has(it.position())) out.withdraw.push_back(prefix);
+  // Withdrawals of prefixes that left the table, unless one came back and was just sent
+  // (none can have if no entry was created since the last export).
+  if (p.created_seen == created_ && out.withdraw.empty()) {
+    out.withdraw = std::move(p.gone);
+  } else {
+    for (const Prefix& prefix : p.gone) {
+      auto it = loc_.find(prefix);
+      if (it == loc_.end() || !p.has(it.position())) out.withdraw.push_back(prefix);
+    }
   }
   std::vector<Prefix>().swap(p.gone);
+  p.created_seen = created_;
   p.cursor = log_base_ + log_.size();
   trim_log();
   return out;
@@ -458,7 +465,7 @@ void Rib::reexport(PeerId to) {
 
 bool Rib::outbound_pending(PeerId to) const {
   const auto& p = peers_.at(to);
-  return p.up && (p.full_export || p.cursor < log_base_ + log_.size());
+  return p.up && (p.full_export || !p.gone.empty() || p.cursor < log_base_ + log_.size());
 }
 
 void Rib::trim_log() {

@@ -77,8 +77,7 @@ class Rib {
   // policy (unless it matches prefixes) and the interning run once for all of them.
   // `each` (optional) hears every prefix's outcome; the result is the most urgent
   // max-prefix outcome (warning_threshold, limit_exceeded), else yes.
-  Accepted announce(PeerId from, const std::vector<Prefix>& prefixes,
-                    const bgp::PathAttributes& attrs,
+  Accepted announce(PeerId from, const std::vector<Prefix>& prefixes, bgp::PathAttributes attrs,
                     const std::function<void(const Prefix&, Accepted)>& each = nullptr);
   void withdraw(PeerId from, const Prefix& prefix);
   // Locally originated routes (VIPs, a gateway's VNet prefix). An unset next hop means
@@ -132,6 +131,7 @@ class Rib {
     std::vector<uint64_t> sent;
     size_t advertised = 0;
     std::vector<Prefix> gone;
+    uint64_t created_seen = 0;  // created_ at the last export
     bool has(uint32_t pos) const {
       return pos / 64 < sent.size() && ((sent[pos / 64] >> (pos % 64)) & 1);
     }
@@ -168,6 +168,7 @@ class Rib {
   std::vector<PeerState> peers_;
   PrefixMap<Entry> loc_;
   uint64_t arrivals_ = 0;
+  uint64_t created_ = 0;  // Loc-RIB entries ever created
   // Prefixes whose best changed, in order; each up peer exports from its cursor on.
   std::vector<Prefix> log_;
   uint64_t log_base_ = 0;

@@ -220,12 +220,14 @@ TEST_F(Nva, AdjRibOutSurvivesPositionReuseAndChurnBetweenExports) {
 
   // c takes a's place; it came from onprem, so it is not sent back there.
   rib.withdraw(rs, a);
+  EXPECT_TRUE(rib.outbound_pending(onprem));  // the withdrawal is due
   rib.announce(onprem, c, attrs({65020}, "198.18.0.20"));
   auto out = rib.take_outbound(onprem);
   EXPECT_EQ(out.withdraw, std::vector<Prefix>{a});
   EXPECT_TRUE(out.announce.empty());
   EXPECT_EQ(rib.advertised_count(onprem), 0u);
   rib.withdraw(onprem, c);
+  EXPECT_FALSE(rib.outbound_pending(onprem));  // onprem never held c
   EXPECT_TRUE(rib.take_outbound(onprem).empty());
 
   // b goes and comes back, and changes twice: one announcement, the latest.

@@ -5,6 +5,10 @@
 // position and the upper half of its hash (which also picks its home slot), so a probe
 // rarely touches a wrong entry and deletion never needs to rehash one.
 //
+// Keys are 8 bytes: an IPv4 prefix is held whole, an IPv6 one as the index of its copy
+// in a side table (a Prefix is 18 bytes, 24 with padding, and a full table is IPv4).
+// Iterators therefore yield {prefix, value&} by value rather than a stored pair.
+//
 // An entry keeps its position for as long as it lives (an erased one leaves a hole that
 // the next insert fills), so per-peer state can be a bit per position rather than a map
 // of its own. Pointers last until the next insert (the vector may grow); positions last
@@ -20,22 +24,36 @@ namespace anycastd::rib {
 
 template <class V>
 class PrefixMap {
+  struct Item {
+    uint64_t key;
+    V value;
+  };
+
  public:
-  using value_type = std::pair<Prefix, V>;
+  template <class Value>
+  struct Ref {
+    Prefix first;
+    Value& second;
+  };
+  template <class Value>
+  struct Arrow {
+    Ref<Value> r;
+    const Ref<Value>* operator->() const { return &r; }
+  };
 
   template <class Map, class Value>
   class Iter {
    public:
     using iterator_category = std::forward_iterator_tag;
-    using value_type = PrefixMap::value_type;
+    using value_type = Ref<Value>;
     using difference_type = std::ptrdiff_t;
-    using pointer = Value*;
-    using reference = Value&;
+    using pointer = Arrow<Value>;
+    using reference = Ref<Value>;
 
     Iter() = default;
     Iter(Map* m, uint32_t pos) : m_(m), pos_(pos) { skip(); }
-    reference operator*() const { return m_->items_[pos_]; }
-    pointer operator->() const { return &m_->items_[pos_]; }
+    Ref<Value> operator*() const { return m_->at(pos_); }
+    Arrow<Value> operator->() const { return {m_->at(pos_)}; }
     Iter& operator++() {
       ++pos_;
       skip();
@@ -56,8 +74,8 @@ class PrefixMap {
     Map* m_ = nullptr;
     uint32_t pos_ = 0;
   };
-  using iterator = Iter<PrefixMap, value_type>;
-  using const_iterator = Iter<const PrefixMap, const value_type>;
+  using iterator = Iter<PrefixMap, V>;
+  using const_iterator = Iter<const PrefixMap, const V>;
 
   iterator begin() { return {this, 0}; }
   iterator end() { return {this, static_cast<uint32_t>(items_.size())}; }
@@ -68,8 +86,8 @@ class PrefixMap {
   // Positions run from 0 to positions() - 1; some are holes.
   uint32_t positions() const { return static_cast<uint32_t>(items_.size()); }
   bool live(uint32_t pos) const { return (live_[pos / 64] >> (pos % 64)) & 1; }
-  value_type& at(uint32_t pos) { return items_[pos]; }
-  const value_type& at(uint32_t pos) const { return items_[pos]; }
+  Ref<V> at(uint32_t pos) { return {prefix_of(items_[pos].key), items_[pos].value}; }
+  Ref<const V> at(uint32_t pos) const { return {prefix_of(items_[pos].key), items_[pos].value}; }
 
   iterator find(const Prefix& p) { return {this, find_position(p)}; }
   const_iterator find(const Prefix& p) const { return {this, find_position(p)}; }
@@ -80,16 +98,15 @@ class PrefixMap {
     uint64_t h = hash(p);
     auto [slot, found] = locate(p, h);
     if (found) return {iterator(this, index(slots_[slot])), false};
+    uint64_t key = make_key(p);
     uint32_t pos;
     if (!free_.empty()) {
       pos = free_.back();
       free_.pop_back();
-      items_[pos] = value_type(std::piecewise_construct, std::forward_as_tuple(p),
-                               std::forward_as_tuple(std::forward<Args>(args)...));
+      items_[pos] = Item{key, V(std::forward<Args>(args)...)};
     } else {
       pos = static_cast<uint32_t>(items_.size());
-      items_.emplace_back(std::piecewise_construct, std::forward_as_tuple(p),
-                          std::forward_as_tuple(std::forward<Args>(args)...));
+      items_.push_back(Item{key, V(std::forward<Args>(args)...)});
       if (live_.size() * 64 < items_.size()) live_.push_back(0);
     }
     live_[pos / 64] |= uint64_t{1} << (pos % 64);
@@ -98,14 +115,16 @@ class PrefixMap {
     return {iterator(this, pos), true};
   }
   std::pair<iterator, bool> emplace(const Prefix& p, V v) { return try_emplace(p, std::move(v)); }
-  V& operator[](const Prefix& p) { return try_emplace(p).first->second; }
+  V& operator[](const Prefix& p) { return items_[try_emplace(p).first.position()].value; }
 
   void erase(iterator it) {
     uint32_t pos = it.position();
-    auto [slot, found] = locate(items_[pos].first, hash(items_[pos].first));
+    const Prefix p = prefix_of(items_[pos].key);
+    auto [slot, found] = locate(p, hash(p));
     (void)found;
     unlink(slot);
-    items_[pos].second = V{};  // what the value holds is released now, not on reuse
+    if (!is_v4(items_[pos].key)) v6_free_.push_back(v6_index(items_[pos].key));
+    items_[pos].value = V{};  // what the value holds is released now, not on reuse
     live_[pos / 64] &= ~(uint64_t{1} << (pos % 64));
     if (--count_ == 0) {
       clear();
@@ -120,15 +139,43 @@ class PrefixMap {
     return 1;
   }
   void clear() {
-    std::vector<value_type>().swap(items_);
+    std::vector<Item>().swap(items_);
     std::vector<uint64_t>().swap(slots_);
     std::vector<uint64_t>().swap(live_);
     std::vector<uint32_t>().swap(free_);
+    std::vector<Prefix>().swap(v6_);
+    std::vector<uint32_t>().swap(v6_free_);
     count_ = 0;
   }
 
  private:
   static constexpr uint64_t kEmpty = ~uint64_t{0};
+
+  // v4: address << 32 | length << 8 | 4; v6: side-table index << 8 | 6.
+  static bool is_v4(uint64_t key) { return (key & 0xFF) == 4; }
+  static uint32_t v6_index(uint64_t key) { return static_cast<uint32_t>(key >> 8); }
+  static uint64_t v4_key(const Prefix& p) {
+    return (uint64_t{p.address().v4_value()} << 32) | (uint64_t{p.length()} << 8) | 4;
+  }
+  uint64_t make_key(const Prefix& p) {
+    if (p.family() == Family::v4) return v4_key(p);
+    uint32_t i;
+    if (!v6_free_.empty()) {
+      i = v6_free_.back();
+      v6_free_.pop_back();
+      v6_[i] = p;
+    } else {
+      i = static_cast<uint32_t>(v6_.size());
+      v6_.push_back(p);
+    }
+    return (uint64_t{i} << 8) | 6;
+  }
+  Prefix prefix_of(uint64_t key) const {
+    if (is_v4(key))
+      return Prefix(IpAddress::v4(static_cast<uint32_t>(key >> 32)),
+                    static_cast<uint8_t>((key >> 8) & 0xFF));
+    return v6_[v6_index(key)];
+  }
 
   static uint64_t hash(const Prefix& p) { return std::hash<Prefix>{}(p); }
   static uint32_t index(uint64_t slot) { return static_cast<uint32_t>(slot); }
@@ -147,10 +194,14 @@ class PrefixMap {
   // The slot holding `p`, or the empty slot where it would go.
   std::pair<size_t, bool> locate(const Prefix& p, uint64_t h) const {
     uint64_t tag = h & 0xFFFFFFFF00000000ULL;
+    const bool v4 = p.family() == Family::v4;
+    const uint64_t want = v4 ? v4_key(p) : 0;
     for (size_t i = home(h);; i = (i + 1) & mask()) {
       uint64_t s = slots_[i];
       if (s == kEmpty) return {i, false};
-      if ((s & 0xFFFFFFFF00000000ULL) == tag && items_[index(s)].first == p) return {i, true};
+      if ((s & 0xFFFFFFFF00000000ULL) != tag) continue;
+      uint64_t key = items_[index(s)].key;
+      if (v4 ? key == want : !is_v4(key) && v6_[v6_index(key)] == p) return {i, true};
     }
   }
 
@@ -174,17 +225,19 @@ class PrefixMap {
     slots_.assign(n, kEmpty);
     for (uint32_t i = 0; i < items_.size(); ++i) {
       if (!live(i)) continue;
-      uint64_t h = hash(items_[i].first);
+      uint64_t h = hash(prefix_of(items_[i].key));
       size_t s = home(h);
       while (slots_[s] != kEmpty) s = (s + 1) & mask();
       slots_[s] = pack(i, h);
     }
   }
 
-  std::vector<value_type> items_;
+  std::vector<Item> items_;
   std::vector<uint64_t> slots_;
   std::vector<uint64_t> live_;  // a bit per position
   std::vector<uint32_t> free_;  // holes, refilled last-freed first
+  std::vector<Prefix> v6_;      // the IPv6 keys
+  std::vector<uint32_t> v6_free_;
   size_t count_ = 0;
 };
 

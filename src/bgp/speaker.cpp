@@ -380,7 +380,7 @@ void Speaker::on_message(Session& s, const Message& m) {
             (u->mp_unreach ? u->mp_unreach->withdrawn.size() : 0));
   if (on_update) on_update(index_of(*p), *u);
   if (worst != rib::Accepted::yes) on_limit(*p, worst);
-  flush_all();
+  flush_soon();
 }
 
 void Speaker::on_limit(Peer& p, rib::Accepted a) {
@@ -443,6 +443,16 @@ bool Speaker::is_vip(const Prefix& p) const {
 
 void Speaker::flush_all() {
   for (auto& p : peers_) flush(*p);
+}
+
+void Speaker::flush_soon() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  loop_.post([this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) return;
+    flush_posted_ = false;
+    flush_all();
+  });
 }
 
 void Speaker::flush(Peer& p) {

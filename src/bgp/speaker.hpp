@@ -108,6 +108,9 @@ class Speaker : private SessionObserver {
   void flush(Peer& p);
   void flush_now(Peer& p);
   void flush_all();
+  // After every message already read has been handled: one export for a burst of UPDATEs
+  // rather than one per UPDATE.
+  void flush_soon();
   // Bulk work (routes received, sent or dropped) frees much in small pieces; once it has
   // been quiet for a second, the free pages go back to the system.
   void note_bulk(size_t routes);
@@ -130,6 +133,7 @@ class Speaker : private SessionObserver {
   std::map<Prefix, VipAdjust> up_vips_;
   std::vector<std::unique_ptr<Session>> graveyard_;
   bool shutting_down_ = false;
+  bool flush_posted_ = false;
   size_t bulk_routes_ = 0;
   bool trim_scheduled_ = false;
   TimePoint last_bulk_{};

@@ -6,16 +6,6 @@
 
 namespace anycastd {
 
-IpAddress IpAddress::v4(uint32_t host_order) {
-  IpAddress a;
-  a.family_ = Family::v4;
-  a.bytes_[0] = static_cast<uint8_t>(host_order >> 24);
-  a.bytes_[1] = static_cast<uint8_t>(host_order >> 16);
-  a.bytes_[2] = static_cast<uint8_t>(host_order >> 8);
-  a.bytes_[3] = static_cast<uint8_t>(host_order);
-  return a;
-}
-
 IpAddress IpAddress::v6(const std::array<uint8_t, 16>& bytes) {
   IpAddress a;
   a.family_ = Family::v6;
@@ -41,11 +31,6 @@ bool IpAddress::is_unspecified() const {
   for (size_t i = 0; i < byte_size(); ++i)
     if (bytes_[i] != 0) return false;
   return true;
-}
-
-uint32_t IpAddress::v4_value() const {
-  return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) | (uint32_t{bytes_[2]} << 8) |
-         bytes_[3];
 }
 
 std::string IpAddress::to_string() const {

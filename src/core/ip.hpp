@@ -14,7 +14,15 @@ enum class Family : uint8_t { v4 = 4, v6 = 6 };
 class IpAddress {
  public:
   IpAddress() = default;
-  static IpAddress v4(uint32_t host_order);
+  static IpAddress v4(uint32_t host_order) {
+    IpAddress a;
+    a.family_ = Family::v4;
+    a.bytes_[0] = static_cast<uint8_t>(host_order >> 24);
+    a.bytes_[1] = static_cast<uint8_t>(host_order >> 16);
+    a.bytes_[2] = static_cast<uint8_t>(host_order >> 8);
+    a.bytes_[3] = static_cast<uint8_t>(host_order);
+    return a;
+  }
   static IpAddress v6(const std::array<uint8_t, 16>& bytes);
   static std::optional<IpAddress> parse(std::string_view text);
 
@@ -22,7 +30,10 @@ class IpAddress {
   bool is_v4() const { return family_ == Family::v4; }
   bool is_v6() const { return family_ == Family::v6; }
   bool is_unspecified() const;
-  uint32_t v4_value() const;  // host order; only for v4
+  uint32_t v4_value() const {  // host order; only for v4
+    return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) | (uint32_t{bytes_[2]} << 8) |
+           bytes_[3];
+  }
   const std::array<uint8_t, 16>& raw() const { return bytes_; }
   size_t byte_size() const { return is_v4() ? 4 : 16; }
   std::string to_string() const;

@@ -119,10 +119,7 @@ class PrefixMap {
 
   void erase(iterator it) {
     uint32_t pos = it.position();
-    const Prefix p = prefix_of(items_[pos].key);
-    auto [slot, found] = locate(p, hash(p));
-    (void)found;
-    unlink(slot);
+    unlink(slot_of(pos));
     if (!is_v4(items_[pos].key)) v6_free_.push_back(v6_index(items_[pos].key));
     items_[pos].value = V{};  // what the value holds is released now, not on reuse
     live_[pos / 64] &= ~(uint64_t{1} << (pos % 64));
@@ -177,7 +174,19 @@ class PrefixMap {
     return v6_[v6_index(key)];
   }
 
-  static uint64_t hash(const Prefix& p) { return std::hash<Prefix>{}(p); }
+  // Hashed from the key where it holds the whole prefix, so rehashing never decodes one.
+  static uint64_t hash(const Prefix& p) {
+    return p.family() == Family::v4 ? hash_mix(0, v4_key(p)) : std::hash<Prefix>{}(p);
+  }
+  uint64_t hash_key(uint64_t key) const {
+    return is_v4(key) ? hash_mix(0, key) : std::hash<Prefix>{}(v6_[v6_index(key)]);
+  }
+  // The slot pointing at a live position (keys are unique, so the key alone finds it).
+  size_t slot_of(uint32_t pos) const {
+    uint64_t h = hash_key(items_[pos].key);
+    for (size_t i = home(h);; i = (i + 1) & mask())
+      if (slots_[i] != kEmpty && index(slots_[i]) == pos) return i;
+  }
   static uint32_t index(uint64_t slot) { return static_cast<uint32_t>(slot); }
   static uint64_t pack(uint32_t index, uint64_t hash) {
     return (hash & 0xFFFFFFFF00000000ULL) | index;
@@ -225,7 +234,7 @@ class PrefixMap {
     slots_.assign(n, kEmpty);
     for (uint32_t i = 0; i < items_.size(); ++i) {
       if (!live(i)) continue;
-      uint64_t h = hash(prefix_of(items_[i].key));
+      uint64_t h = hash_key(items_[i].key);
       size_t s = home(h);
       while (slots_[s] != kEmpty) s = (s + 1) & mask();
       slots_[s] = pack(i, h);

@@ -90,8 +90,9 @@ class Rib {
   bool outbound_pending(PeerId to) const;
   // Route refresh (RFC 2918): the peer's whole table is pending again.
   void refresh(PeerId to);
-  // The export policy changed: the whole table is exported again, and only what differs
-  // from what the peer holds is sent (withdrawals included).
+  // The export policy changed: the whole table is exported again under it, and what the
+  // peer holds that it no longer exports is withdrawn. (The attributes last sent are not
+  // kept, so unchanged routes are sent again, as BIRD and GoBGP do on a soft reset out.)
   void reexport(PeerId to);
 
   // Called whenever a prefix's best or multipath set changes (the FIB listens); best is

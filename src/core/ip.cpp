@@ -40,6 +40,12 @@ std::string IpAddress::to_string() const {
 }
 
 Prefix::Prefix(IpAddress addr, uint8_t length) : addr_(addr), length_(length) {
+  if (addr.is_v4()) {  // the common case, in integer arithmetic
+    if (length_ > 32) length_ = 32;
+    uint32_t mask = length_ == 0 ? 0 : ~uint32_t{0} << (32 - length_);
+    addr_ = IpAddress::v4(addr.v4_value() & mask);
+    return;
+  }
   auto raw = addr.raw();
   size_t bits = addr.byte_size() * 8;
   if (length_ > bits) length_ = static_cast<uint8_t>(bits);

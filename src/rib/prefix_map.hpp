@@ -87,6 +87,10 @@ class PrefixMap {
   uint32_t positions() const { return static_cast<uint32_t>(items_.size()); }
   bool live(uint32_t pos) const { return (live_[pos / 64] >> (pos % 64)) & 1; }
   Ref<V> at(uint32_t pos) { return {prefix_of(items_[pos].key), items_[pos].value}; }
+  // Without decoding the prefix.
+  V& value_at(uint32_t pos) { return items_[pos].value; }
+  const V& value_at(uint32_t pos) const { return items_[pos].value; }
+  Prefix prefix_at(uint32_t pos) const { return prefix_of(items_[pos].key); }
   Ref<const V> at(uint32_t pos) const { return {prefix_of(items_[pos].key), items_[pos].value}; }
 
   iterator find(const Prefix& p) { return {this, find_position(p)}; }

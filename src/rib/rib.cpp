@@ -178,7 +178,8 @@ void Rib::retract(const Prefix& prefix) {
 void Rib::put(PeerId from, const Prefix& prefix, Attrs attrs) {
   auto [slot, fresh] = loc_.try_emplace(prefix);
   created_ += fresh;
-  Entry& e = slot->second;
+  const uint32_t pos = slot.position();
+  Entry& e = loc_.value_at(pos);
   auto it =
       std::find_if(e.paths.begin(), e.paths.end(), [&](const Path& x) { return x.peer == from; });
   if (it != e.paths.end() && it->attrs == attrs) return;  // a re-announcement with nothing new
@@ -190,7 +191,7 @@ void Rib::put(PeerId from, const Prefix& prefix, Attrs attrs) {
     e.paths.push_back(Path{from, 0, std::move(attrs), ++arrivals_});
     ++peers_[from].accepted;
   }
-  recompute(prefix, e, before);
+  recompute(prefix, pos, e, before);
 }
 
 bool Rib::remove(PeerId from, const Prefix& prefix) {
@@ -200,28 +201,28 @@ bool Rib::remove(PeerId from, const Prefix& prefix) {
 }
 
 bool Rib::remove_at(PeerId from, PrefixMap<Entry>::iterator eit) {
-  Entry& e = eit->second;
+  const uint32_t pos = eit.position();
+  Entry& e = loc_.value_at(pos);
   auto it =
       std::find_if(e.paths.begin(), e.paths.end(), [&](const Path& x) { return x.peer == from; });
   if (it == e.paths.end()) return false;
-  const Prefix prefix = eit->first;  // a copy: erasing moves another entry into this one
+  const Prefix prefix = loc_.prefix_at(pos);
   Before before = snapshot(e);
   e.paths.erase(it);
   --peers_[from].accepted;
   if (e.paths.empty()) {
     // Whoever holds the prefix hears of its withdrawal at their next export; the
     // position is reused, so its bits are cleared now.
-    uint32_t pos = eit.position();
     for (auto& q : peers_)
       if (q.up && q.has(pos)) {
         q.mark(pos, false);
         q.gone.push_back(prefix);
       }
     loc_.erase(eit);
-    changed(prefix, nullptr);
+    changed(prefix, pos, nullptr);
     return true;
   }
-  recompute(prefix, e, before);
+  recompute(prefix, pos, e, before);
   return true;
 }
 
@@ -237,7 +238,7 @@ Rib::Before Rib::snapshot(const Entry& e) {
   return b;
 }
 
-void Rib::recompute(const Prefix& prefix, Entry& e, const Before& before) {
+void Rib::recompute(const Prefix& prefix, uint32_t pos, Entry& e, const Before& before) {
   size_t best = 0;
   for (size_t i = 1; i < e.paths.size(); ++i) {
     const auto& a = e.paths[i];
@@ -264,18 +265,18 @@ void Rib::recompute(const Prefix& prefix, Entry& e, const Before& before) {
     if (x.multipath) new_multi.push_back(x.peer);
   }
   if (bp.peer != before.peer || bp.attrs != before.attrs || new_multi != before.multipath)
-    changed(prefix, &e);
+    changed(prefix, pos, &e);
 }
 
-void Rib::changed(const Prefix& prefix, const Entry* e) {
+void Rib::changed(const Prefix& prefix, uint32_t pos, const Entry* e) {
   // A prefix that left the table reaches the peers that hold it through their `gone` list.
-  if (peers_up_ > 0 && e) log_.push_back(prefix);
+  if (peers_up_ > 0 && e) log_.push_back(pos);
   if (on_change) on_change(prefix, e);
 }
 
 const Entry* Rib::find(const Prefix& p) const {
   auto it = loc_.find(p);
-  return it == loc_.end() ? nullptr : &it->second;
+  return it == loc_.end() ? nullptr : &loc_.value_at(it.position());
 }
 
 Attrs Rib::export_for(PeerId to, const Prefix& prefix) const {
@@ -406,9 +407,11 @@ Outbound Rib::take_outbound(PeerId to) {
     // order, which is also the order of the table in memory.
     std::vector<uint32_t> changed;
     changed.reserve(log_base_ + log_.size() - p.cursor);
+    // A logged position may have been freed since (the withdrawal went through `gone`)
+    // or reused (the newcomer was logged too, and is exported as it is now either way).
     for (uint64_t i = p.cursor; i < log_base_ + log_.size(); ++i) {
-      auto it = loc_.find(log_[i - log_base_]);
-      if (it != loc_.end()) changed.push_back(it.position());
+      uint32_t pos = log_[i - log_base_];
+      if (pos < loc_.positions() && loc_.live(pos)) changed.push_back(pos);
     }
     std::sort(changed.begin(), changed.end());
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());

@@ -158,8 +158,8 @@ class Rib {
     std::vector<PeerId> multipath;
   };
   static Before snapshot(const Entry& e);
-  void recompute(const Prefix& prefix, Entry& e, const Before& before);
-  void changed(const Prefix& prefix, const Entry* e);
+  void recompute(const Prefix& prefix, uint32_t pos, Entry& e, const Before& before);
+  void changed(const Prefix& prefix, uint32_t pos, const Entry* e);
   Attrs export_path(const PeerState& to, PeerId to_id, const Prefix& prefix, const Entry& e) const;
   void trim_log();
 
@@ -170,8 +170,8 @@ class Rib {
   PrefixMap<Entry> loc_;
   uint64_t arrivals_ = 0;
   uint64_t created_ = 0;  // Loc-RIB entries ever created
-  // Prefixes whose best changed, in order; each up peer exports from its cursor on.
-  std::vector<Prefix> log_;
+  // Loc-RIB positions whose best changed, in order; each up peer exports from its cursor on.
+  std::vector<uint32_t> log_;
   uint64_t log_base_ = 0;
   size_t peers_up_ = 0;
 };

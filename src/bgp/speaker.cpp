@@ -348,7 +348,9 @@ void Speaker::on_message(Session& s, const Message& m) {
                eor->afi == kAfiIpv6 ? "IPv6" : "IPv4");
   }
   const bool debug = log().should_log(spdlog::level::debug);
-  for (const auto& pfx : u->withdrawn_all()) {
+  const auto withdrawn = u->withdrawn_all();
+  for (const auto& pfx : withdrawn) rib_.prefetch(pfx);
+  for (const auto& pfx : withdrawn) {
     rib_.withdraw(p->id, pfx);
     if (debug) log().debug("peer {}: withdrawn {}", p->cfg.name(), pfx.to_string());
   }

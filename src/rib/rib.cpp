@@ -151,6 +151,7 @@ Accepted Rib::announce(PeerId from, const std::vector<Prefix>& prefixes, bgp::Pa
     else
       shared = store_.intern(std::move(attrs));
   }
+  for (const auto& prefix : prefixes) loc_.prefetch(prefix);
   for (const auto& prefix : prefixes) {
     if (why) {
       remove(from, prefix);

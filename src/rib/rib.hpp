@@ -80,6 +80,8 @@ class Rib {
   Accepted announce(PeerId from, const std::vector<Prefix>& prefixes, bgp::PathAttributes attrs,
                     const std::function<void(const Prefix&, Accepted)>& each = nullptr);
   void withdraw(PeerId from, const Prefix& prefix);
+  // A hint before a run of withdrawals: see PrefixMap::prefetch.
+  void prefetch(const Prefix& prefix) const { loc_.prefetch(prefix); }
   // Locally originated routes (VIPs, a gateway's VNet prefix). An unset next hop means
   // "self" toward every peer.
   void originate(const Prefix& prefix, bgp::PathAttributes attrs);

@@ -156,16 +156,16 @@ struct Builder {
 
 }  // namespace
 
-Transition step(const FsmState& state, const FsmConfig& cfg, Event e, TimePoint now) {
-  Builder b{state, cfg, now, {}};
+Transition step(FsmState state, const FsmConfig& cfg, Event e, TimePoint now) {
+  Builder b{std::move(state), cfg, now, {}};
   auto& s = b.s;
 
   if (std::holds_alternative<ev::ManualStart>(e)) {
-    if (s.started) return {s, {}};
+    if (s.started) return {std::move(s), {}};
     s.started = true;
     s.failures = 0;
     if (s.state == State::idle) b.begin();
-    return {s, std::move(b.out)};
+    return {std::move(s), std::move(b.out)};
   }
   if (auto* stop = std::get_if<ev::ManualStop>(&e)) {
     s.started = false;
@@ -178,11 +178,11 @@ Transition step(const FsmState& state, const FsmConfig& cfg, Event e, TimePoint 
     s.state = State::idle;
     s.peer_open.reset();
     s.established_at.reset();
-    return {s, std::move(b.out)};
+    return {std::move(s), std::move(b.out)};
   }
   if (auto* dec = std::get_if<ev::DecodeFailed>(&e)) {
     if (s.state != State::idle) b.fail(dec->error);
-    return {s, std::move(b.out)};
+    return {std::move(s), std::move(b.out)};
   }
 
   switch (s.state) {
@@ -260,7 +260,7 @@ Transition step(const FsmState& state, const FsmConfig& cfg, Event e, TimePoint 
       break;
     }
   }
-  return {s, std::move(b.out)};
+  return {std::move(s), std::move(b.out)};
 }
 
 }  // namespace anycastd::bgp

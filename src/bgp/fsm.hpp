@@ -96,8 +96,10 @@ struct Transition {
   std::vector<Action> actions;
 };
 
-// The event is taken by value so that a received UPDATE moves on to Deliver uncopied.
-Transition step(const FsmState& s, const FsmConfig& cfg, Event e, TimePoint now);
+// State and event are taken by value so that the session can move them in: a received
+// UPDATE goes on to Deliver uncopied, and the peer's OPEN in the state is not copied per
+// message.
+Transition step(FsmState s, const FsmConfig& cfg, Event e, TimePoint now);
 
 // Builds the OPEN we send.
 Open make_open(const FsmConfig& cfg);

@@ -54,7 +54,7 @@ void Session::handle(Event e) {
     Event next = std::move(pending_.front());
     pending_.erase(pending_.begin());
     State before = fsm_.state;
-    auto t = step(fsm_, cfg_, std::move(next), loop_.now());
+    auto t = step(std::move(fsm_), cfg_, std::move(next), loop_.now());
     fsm_ = std::move(t.next);
     if (fsm_.peer_open && before == State::open_sent)
       codec_ = negotiated_options(cfg_, *fsm_.peer_open);

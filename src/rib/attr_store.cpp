@@ -1,6 +1,6 @@
 #include "rib/attr_store.hpp"
 
-#include <unordered_set>
+#include <vector>
 
 #include "core/hash.hpp"
 
@@ -35,23 +35,54 @@ struct AttrNode {
   uint32_t refs = 0;
 };
 
-namespace {
-struct NodeHash {
-  using is_transparent = void;
-  size_t operator()(const AttrNode* n) const { return n->hash; }
-  size_t operator()(const bgp::PathAttributes* a) const { return hash_attributes(*a); }
-};
-struct NodeEq {
-  using is_transparent = void;
-  bool operator()(const AttrNode* a, const AttrNode* b) const { return a == b; }
-  bool operator()(const bgp::PathAttributes* a, const AttrNode* b) const { return *a == b->attrs; }
-  bool operator()(const AttrNode* a, const bgp::PathAttributes* b) const { return a->attrs == *b; }
-};
-}  // namespace
-
+// Open addressing over node pointers (each node keeps its hash): no allocation per set
+// beyond the node itself, and a probe compares hashes before attributes.
 struct AttrStore::Table {
-  std::unordered_set<AttrNode*, NodeHash, NodeEq> sets;
+  std::vector<AttrNode*> slots;
+  size_t count = 0;
   bool store_alive = true;
+
+  size_t mask() const { return slots.size() - 1; }
+
+  AttrNode* find(const bgp::PathAttributes& a, size_t h) const {
+    if (slots.empty()) return nullptr;
+    for (size_t i = h & mask();; i = (i + 1) & mask()) {
+      AttrNode* n = slots[i];
+      if (!n) return nullptr;
+      if (n->hash == h && n->attrs == a) return n;
+    }
+  }
+  void place(AttrNode* n) {
+    size_t i = n->hash & mask();
+    while (slots[i]) i = (i + 1) & mask();
+    slots[i] = n;
+  }
+  void insert(AttrNode* n) {
+    if ((count + 1) * 2 > slots.size()) {
+      std::vector<AttrNode*> old(slots.empty() ? 64 : slots.size() * 2, nullptr);
+      old.swap(slots);
+      for (AttrNode* o : old)
+        if (o) place(o);
+    }
+    place(n);
+    ++count;
+  }
+  // Backward-shift deletion, as in PrefixMap: no tombstones.
+  void erase(AttrNode* n) {
+    size_t hole = n->hash & mask();
+    while (slots[hole] != n) hole = (hole + 1) & mask();
+    for (size_t i = (hole + 1) & mask();; i = (i + 1) & mask()) {
+      AttrNode* m = slots[i];
+      if (!m) break;
+      size_t home = m->hash & mask();
+      bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
+      if (stays) continue;
+      slots[hole] = m;
+      hole = i;
+    }
+    slots[hole] = nullptr;
+    --count;
+  }
 };
 
 const bgp::PathAttributes* Attrs::get() const {
@@ -65,8 +96,8 @@ void Attrs::ref() const {
 void Attrs::unref() {
   if (!n_ || --n_->refs > 0) return;
   if (AttrStore::Table* t = n_->table) {
-    t->sets.erase(n_);
-    if (!t->store_alive && t->sets.empty()) delete t;
+    t->erase(n_);
+    if (!t->store_alive && t->count == 0) delete t;
   }
   delete n_;
   n_ = nullptr;
@@ -80,23 +111,22 @@ AttrStore::AttrStore() : table_(new Table) {}
 
 AttrStore::~AttrStore() {
   // Sets still held elsewhere keep the table until the last one goes.
-  if (table_->sets.empty())
+  if (table_->count == 0)
     delete table_;
   else
     table_->store_alive = false;
 }
 
 Attrs AttrStore::intern(bgp::PathAttributes a) {
-  auto it = table_->sets.find(&a);
-  if (it != table_->sets.end()) return Attrs(*it);
   size_t h = hash_attributes(a);
+  if (AttrNode* found = table_->find(a, h)) return Attrs(found);
   auto* n = new AttrNode{std::move(a), h, table_};
-  table_->sets.insert(n);
+  table_->insert(n);
   return Attrs(n);
 }
 
 size_t AttrStore::size() const {
-  return table_->sets.size();
+  return table_->count;
 }
 
 }  // namespace anycastd::rib

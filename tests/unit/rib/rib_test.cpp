@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "rib/rib_test_util.hpp"
 
 using namespace anycastd;
@@ -337,6 +339,30 @@ TEST(Rib, AnAttributeSetMayOutliveItsStore) {
   Attrs one = Attrs::standalone(attrs({65002}, "198.18.0.11"));
   Attrs copy = one;
   EXPECT_EQ(copy->as_path->to_string(), "65002");
+}
+
+// The store's index is open addressing with backward-shift deletion: after sets are
+// released in random order, every survivor must still be found (the same set back, not a
+// second copy) and the count must be right.
+TEST(Rib, AttributeStoreFindsEverySurvivorThroughRandomReleases) {
+  AttrStore store;
+  std::vector<Attrs> held;
+  for (uint32_t i = 0; i < 5000; ++i)
+    held.push_back(store.intern(attrs({65001, i}, "198.18.0.10")));
+  std::mt19937 rng(3);
+  std::vector<uint32_t> alive;
+  for (uint32_t i = 0; i < 5000; ++i) {
+    if (rng() % 3 == 0)
+      held[i] = nullptr;
+    else
+      alive.push_back(i);
+  }
+  EXPECT_EQ(store.size(), alive.size());
+  for (uint32_t i : alive) {
+    Attrs again = store.intern(attrs({65001, i}, "198.18.0.10"));
+    EXPECT_EQ(again, held[i]) << i;
+  }
+  EXPECT_EQ(store.size(), alive.size());
 }
 
 // Seed 003: an NVA learns a spoke prefix from its route server (path 65515) and passes it

@@ -349,11 +349,10 @@ void Speaker::on_message(Session& s, const Message& m) {
   }
   const bool debug = log().should_log(spdlog::level::debug);
   const auto withdrawn = u->withdrawn_all();
-  for (const auto& pfx : withdrawn) rib_.prefetch(pfx);
-  for (const auto& pfx : withdrawn) {
-    rib_.withdraw(p->id, pfx);
-    if (debug) log().debug("peer {}: withdrawn {}", p->cfg.name(), pfx.to_string());
-  }
+  rib_.withdraw(p->id, withdrawn);
+  if (debug)
+    for (const auto& pfx : withdrawn)
+      log().debug("peer {}: withdrawn {}", p->cfg.name(), pfx.to_string());
   rib::Accepted worst = rib::Accepted::yes;
   if (!u->treat_as_withdraw) {
     // One attribute set per family for the whole UPDATE: interned once, not per prefix.
@@ -483,13 +482,21 @@ void Speaker::flush_now(Peer& p) {
   note_bulk(out.size());
   // VIPs are logged at info; learned prefixes (a full table's worth) at debug, with their
   // text built only when it will be printed.
+  // The levels are asked once per batch: looking the logger up takes a lock.
+  const bool info_on = log().should_log(spdlog::level::info);
+  const bool debug_on = log().should_log(spdlog::level::debug);
   auto level_for = [&](const Prefix& pfx) -> std::optional<spdlog::level::level_enum> {
-    auto level = is_vip(pfx) ? spdlog::level::info : spdlog::level::debug;
-    return log().should_log(level) ? std::optional(level) : std::nullopt;
+    if (!info_on) return std::nullopt;
+    if (is_vip(pfx)) return spdlog::level::info;
+    return debug_on ? std::optional(spdlog::level::debug) : std::nullopt;
   };
-  std::vector<Prefix> v4, v6;
-  for (const auto& pfx : out.withdraw) (pfx.family() == Family::v6 ? v6 : v4).push_back(pfx);
-  for (auto* list : {&v4, &v6}) {
+  // IPv4 and IPv6 withdrawals go in separate UPDATEs; a table is nearly always one family.
+  std::vector<Prefix> v6;
+  auto v4_end = std::stable_partition(out.withdraw.begin(), out.withdraw.end(),
+                                      [](const Prefix& x) { return x.family() == Family::v4; });
+  v6.assign(v4_end, out.withdraw.end());
+  out.withdraw.erase(v4_end, out.withdraw.end());
+  for (auto* list : {&out.withdraw, &v6}) {
     for (auto& msg : pack_withdraw(*list, s.codec())) {
       s.send_encoded(std::move(msg));
       ++p.updates_out;

@@ -99,6 +99,18 @@ class PrefixMap {
     if (!slots_.empty()) __builtin_prefetch(&slots_[home(hash(p))]);
   }
 
+  // The second stage, once the slot is in cache: starts loading the entry it points to.
+  void prefetch_entry(const Prefix& p) const {
+    if (slots_.empty()) return;
+    uint64_t h = hash(p);
+    uint64_t tag = h & 0xFFFFFFFF00000000ULL;
+    for (size_t i = home(h), n = 0; n < 4; i = (i + 1) & mask(), ++n) {
+      uint64_t s = slots_[i];
+      if (s == kEmpty) return;
+      if ((s & 0xFFFFFFFF00000000ULL) == tag) return __builtin_prefetch(&items_[index(s)]);
+    }
+  }
+
   iterator find(const Prefix& p) { return {this, find_position(p)}; }
   const_iterator find(const Prefix& p) const { return {this, find_position(p)}; }
 

@@ -168,6 +168,16 @@ void Rib::withdraw(PeerId from, const Prefix& prefix) {
   remove(from, prefix);
 }
 
+void Rib::withdraw(PeerId from, const std::vector<Prefix>& prefixes) {
+  constexpr size_t kAhead = 8;
+  const size_t n = prefixes.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 2 * kAhead < n) loc_.prefetch(prefixes[i + 2 * kAhead]);
+    if (i + kAhead < n) loc_.prefetch_entry(prefixes[i + kAhead]);
+    remove(from, prefixes[i]);
+  }
+}
+
 void Rib::originate(const Prefix& prefix, bgp::PathAttributes attrs) {
   put(kLocal, prefix, store_.intern(std::move(attrs)));
 }
@@ -208,10 +218,12 @@ bool Rib::remove_at(PeerId from, PrefixMap<Entry>::iterator eit) {
       std::find_if(e.paths.begin(), e.paths.end(), [&](const Path& x) { return x.peer == from; });
   if (it == e.paths.end()) return false;
   const Prefix prefix = loc_.prefix_at(pos);
-  Before before = snapshot(e);
+  // The usual case (the only path goes) needs no before-and-after comparison.
+  const bool last = e.paths.size() == 1;
+  Before before = last ? Before{} : snapshot(e);
   e.paths.erase(it);
   --peers_[from].accepted;
-  if (e.paths.empty()) {
+  if (last) {
     // Whoever holds the prefix hears of its withdrawal at their next export; the
     // position is reused, so its bits are cleared now.
     for (auto& q : peers_)

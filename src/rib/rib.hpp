@@ -80,8 +80,9 @@ class Rib {
   Accepted announce(PeerId from, const std::vector<Prefix>& prefixes, bgp::PathAttributes attrs,
                     const std::function<void(const Prefix&, Accepted)>& each = nullptr);
   void withdraw(PeerId from, const Prefix& prefix);
-  // A hint before a run of withdrawals: see PrefixMap::prefetch.
-  void prefetch(const Prefix& prefix) const { loc_.prefetch(prefix); }
+  // The withdrawn prefixes of one UPDATE (a table's withdrawal comes a thousand at a time):
+  // each prefix's index slot and then its entry are loaded a few prefixes ahead.
+  void withdraw(PeerId from, const std::vector<Prefix>& prefixes);
   // Locally originated routes (VIPs, a gateway's VNet prefix). An unset next hop means
   // "self" toward every peer.
   void originate(const Prefix& prefix, bgp::PathAttributes attrs);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "rib/rib_test_util.hpp"
@@ -254,6 +255,29 @@ TEST_F(Nva, AdjRibOutSurvivesPositionReuseAndChurnBetweenExports) {
   rib.peer_up(onprem, 20, A("198.18.0.1"), std::nullopt, true, false);
   EXPECT_TRUE(rib.take_outbound(onprem).empty());
   EXPECT_EQ(rib.advertised_count(onprem), 0u);
+}
+
+// A withdrawal UPDATE's prefixes go through together (loaded ahead of use): exactly the
+// named ones leave, unknown and repeated ones change nothing.
+TEST_F(Nva, AnUpdatesWithdrawalsTogetherRemoveExactlyThoseNamed) {
+  auto nth = [](uint32_t i) { return Prefix(IpAddress::v4(0x0A000000u + (i << 8)), 24); };
+  std::vector<Prefix> all;
+  for (uint32_t i = 0; i < 100; ++i) all.push_back(nth(i));
+  rib.announce(rs, all, attrs({65515}, "198.18.0.4"));
+  ASSERT_EQ(rib.take_outbound(onprem).size(), 100u);
+  std::vector<Prefix> gone;
+  for (uint32_t i = 0; i < 100; i += 2) gone.push_back(nth(i));
+  gone.push_back(nth(500));  // never announced
+  gone.push_back(nth(4));    // twice
+  rib.withdraw(rs, gone);
+  EXPECT_EQ(rib.loc_rib().size(), 50u);
+  EXPECT_EQ(rib.accepted_from(rs), 50u);
+  for (uint32_t i = 0; i < 100; ++i) EXPECT_EQ(rib.find(nth(i)) != nullptr, i % 2 == 1) << i;
+  auto out = rib.take_outbound(onprem);
+  EXPECT_TRUE(out.announce.empty());
+  std::sort(out.withdraw.begin(), out.withdraw.end());
+  std::vector<Prefix> want(gone.begin(), gone.begin() + 50);
+  EXPECT_EQ(out.withdraw, want);
 }
 
 TEST_F(Nva, SessionLossMovesBestToTheNextPeerAndTellsTheOthers) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/hash.hpp"
+#include "rib/huge_allocator.hpp"
 
 namespace anycastd::rib {
 
@@ -158,8 +159,8 @@ class PrefixMap {
     return 1;
   }
   void clear() {
-    std::vector<Item>().swap(items_);
-    std::vector<uint64_t>().swap(slots_);
+    decltype(items_)().swap(items_);
+    decltype(slots_)().swap(slots_);
     std::vector<uint64_t>().swap(live_);
     std::vector<uint32_t>().swap(free_);
     std::vector<Prefix>().swap(v6_);
@@ -254,7 +255,7 @@ class PrefixMap {
   // A slot keeps the upper half of its entry's hash, which is all a home needs: growing
   // re-places slots without touching an entry or hashing a key.
   void grow() {
-    std::vector<uint64_t> old(slots_.empty() ? 16 : slots_.size() * 2, kEmpty);
+    decltype(slots_) old(slots_.empty() ? 16 : slots_.size() * 2, kEmpty);
     old.swap(slots_);
     for (uint64_t s : old) {
       if (s == kEmpty) continue;
@@ -264,8 +265,8 @@ class PrefixMap {
     }
   }
 
-  std::vector<Item> items_;
-  std::vector<uint64_t> slots_;
+  std::vector<Item, HugeAllocator<Item>> items_;
+  std::vector<uint64_t, HugeAllocator<uint64_t>> slots_;
   std::vector<uint64_t> live_;  // a bit per position
   std::vector<uint32_t> free_;  // holes, refilled last-freed first
   std::vector<Prefix> v6_;      // the IPv6 keys

@@ -9,7 +9,7 @@
 
 namespace {
 
-long rss_kib() {
+[[maybe_unused]] long rss_kib() {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line))

@@ -1,7 +1,5 @@
 #include "bgp/speaker.hpp"
 
-#include "core/memory.hpp"
-
 #include "bgp/log.hpp"
 
 #include <algorithm>
@@ -419,21 +417,24 @@ void Speaker::note_bulk(size_t routes) {
   bulk_routes_ += routes;
   if (bulk_routes_ < 10000) return;
   last_bulk_ = loop_.now();
-  if (!trim_scheduled_) trim_when_quiet(std::chrono::seconds(1));
+  if (trim_scheduled_) return;
+  bulk_since_ = last_bulk_;
+  trim_when_quiet(std::chrono::seconds(1));
 }
 
 void Speaker::trim_when_quiet(Duration after) {
   trim_scheduled_ = true;
   loop_.schedule(after, [this, alive = std::weak_ptr<bool>(alive_)] {
     if (alive.expired()) return;
+    // Under endless churn it still happens, every ten seconds at most.
     Duration quiet = loop_.now() - last_bulk_;
-    if (quiet < std::chrono::seconds(1)) {
+    if (quiet < std::chrono::seconds(1) && loop_.now() - bulk_since_ < std::chrono::seconds(10)) {
       trim_when_quiet(std::chrono::seconds(1) - quiet);
       return;
     }
     trim_scheduled_ = false;
     bulk_routes_ = 0;
-    release_free_memory();
+    if (release_memory) release_memory();
   });
 }
 

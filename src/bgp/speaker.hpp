@@ -10,6 +10,7 @@
 
 #include "bgp/session.hpp"
 #include "bgp/vip_routes.hpp"
+#include "core/memory.hpp"
 #include "rib/rib.hpp"
 
 namespace anycastd::bgp {
@@ -80,6 +81,8 @@ class Speaker : private SessionObserver {
   // Called after a peer's UPDATE is applied; tests and the control API listen here.
   std::function<void(size_t peer, const Update&)> on_update;
   std::function<void(size_t peer, State)> on_peer_state;
+  // Run once bulk work has gone quiet (see note_bulk); replaceable so tests can count it.
+  std::function<void()> release_memory = release_free_memory;
 
  private:
   struct Peer {
@@ -136,7 +139,7 @@ class Speaker : private SessionObserver {
   bool flush_posted_ = false;
   size_t bulk_routes_ = 0;
   bool trim_scheduled_ = false;
-  TimePoint last_bulk_{};
+  TimePoint last_bulk_{}, bulk_since_{};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

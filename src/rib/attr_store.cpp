@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/hash.hpp"
+#include "rib/linear_probe.hpp"
 
 namespace anycastd::rib {
 
@@ -67,20 +68,11 @@ struct AttrStore::Table {
     place(n);
     ++count;
   }
-  // Backward-shift deletion, as in PrefixMap: no tombstones.
   void erase(AttrNode* n) {
     size_t hole = n->hash & mask();
     while (slots[hole] != n) hole = (hole + 1) & mask();
-    for (size_t i = (hole + 1) & mask();; i = (i + 1) & mask()) {
-      AttrNode* m = slots[i];
-      if (!m) break;
-      size_t home = m->hash & mask();
-      bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
-      if (stays) continue;
-      slots[hole] = m;
-      hole = i;
-    }
-    slots[hole] = nullptr;
+    erase_slot(slots, hole, static_cast<AttrNode*>(nullptr),
+               [this](const AttrNode* m) { return m->hash & mask(); });
     --count;
   }
 };

@@ -20,6 +20,7 @@
 
 #include "core/hash.hpp"
 #include "rib/huge_allocator.hpp"
+#include "rib/linear_probe.hpp"
 
 namespace anycastd::rib {
 
@@ -88,11 +89,11 @@ class PrefixMap {
   uint32_t positions() const { return static_cast<uint32_t>(items_.size()); }
   bool live(uint32_t pos) const { return (live_[pos / 64] >> (pos % 64)) & 1; }
   Ref<V> at(uint32_t pos) { return {prefix_of(items_[pos].key), items_[pos].value}; }
+  Ref<const V> at(uint32_t pos) const { return {prefix_of(items_[pos].key), items_[pos].value}; }
   // Without decoding the prefix.
   V& value_at(uint32_t pos) { return items_[pos].value; }
   const V& value_at(uint32_t pos) const { return items_[pos].value; }
   Prefix prefix_at(uint32_t pos) const { return prefix_of(items_[pos].key); }
-  Ref<const V> at(uint32_t pos) const { return {prefix_of(items_[pos].key), items_[pos].value}; }
 
   // Starts loading the index slot where `p` would be: a batch of lookups whose slots were
   // all requested first waits for memory once rather than once per lookup.
@@ -104,11 +105,11 @@ class PrefixMap {
   void prefetch_entry(const Prefix& p) const {
     if (slots_.empty()) return;
     uint64_t h = hash(p);
-    uint64_t tag = h & 0xFFFFFFFF00000000ULL;
+    uint64_t tag = h & kTagMask;
     for (size_t i = home(h), n = 0; n < 4; i = (i + 1) & mask(), ++n) {
       uint64_t s = slots_[i];
       if (s == kEmpty) return;
-      if ((s & 0xFFFFFFFF00000000ULL) == tag) return __builtin_prefetch(&items_[index(s)]);
+      if ((s & kTagMask) == tag) return __builtin_prefetch(&items_[index(s)]);
     }
   }
 
@@ -142,7 +143,7 @@ class PrefixMap {
 
   void erase(iterator it) {
     uint32_t pos = it.position();
-    unlink(slot_of(pos));
+    erase_slot(slots_, slot_of(pos), kEmpty, [this](uint64_t s) { return home(s); });
     if (!is_v4(items_[pos].key)) v6_free_.push_back(v6_index(items_[pos].key));
     items_[pos].value = V{};  // what the value holds is released now, not on reuse
     live_[pos / 64] &= ~(uint64_t{1} << (pos % 64));
@@ -170,6 +171,7 @@ class PrefixMap {
 
  private:
   static constexpr uint64_t kEmpty = ~uint64_t{0};
+  static constexpr uint64_t kTagMask = 0xFFFFFFFF00000000ULL;  // the hash half a slot keeps
 
   // v4: address << 32 | length << 8 | 4; v6: side-table index << 8 | 6.
   static bool is_v4(uint64_t key) { return (key & 0xFF) == 4; }
@@ -211,9 +213,7 @@ class PrefixMap {
       if (slots_[i] != kEmpty && index(slots_[i]) == pos) return i;
   }
   static uint32_t index(uint64_t slot) { return static_cast<uint32_t>(slot); }
-  static uint64_t pack(uint32_t index, uint64_t hash) {
-    return (hash & 0xFFFFFFFF00000000ULL) | index;
-  }
+  static uint64_t pack(uint32_t index, uint64_t hash) { return (hash & kTagMask) | index; }
   size_t mask() const { return slots_.size() - 1; }
   size_t home(uint64_t hash_or_slot) const { return (hash_or_slot >> 32) & mask(); }
 
@@ -225,31 +225,16 @@ class PrefixMap {
 
   // The slot holding `p`, or the empty slot where it would go.
   std::pair<size_t, bool> locate(const Prefix& p, uint64_t h) const {
-    uint64_t tag = h & 0xFFFFFFFF00000000ULL;
+    uint64_t tag = h & kTagMask;
     const bool v4 = p.family() == Family::v4;
     const uint64_t want = v4 ? v4_key(p) : 0;
     for (size_t i = home(h);; i = (i + 1) & mask()) {
       uint64_t s = slots_[i];
       if (s == kEmpty) return {i, false};
-      if ((s & 0xFFFFFFFF00000000ULL) != tag) continue;
+      if ((s & kTagMask) != tag) continue;
       uint64_t key = items_[index(s)].key;
       if (v4 ? key == want : !is_v4(key) && v6_[v6_index(key)] == p) return {i, true};
     }
-  }
-
-  // Backward-shift deletion: later members of the probe run move up, so no tombstones.
-  void unlink(size_t hole) {
-    for (size_t i = (hole + 1) & mask();; i = (i + 1) & mask()) {
-      uint64_t s = slots_[i];
-      if (s == kEmpty) break;
-      size_t h = home(s);
-      // Movable when its home is not in (hole, i], cyclically.
-      bool stays = hole <= i ? (hole < h && h <= i) : (hole < h || h <= i);
-      if (stays) continue;
-      slots_[hole] = s;
-      hole = i;
-    }
-    slots_[hole] = kEmpty;
   }
 
   // A slot keeps the upper half of its entry's hash, which is all a home needs: growing

@@ -232,7 +232,7 @@ bool Rib::remove_at(PeerId from, PrefixMap<Entry>::iterator eit) {
         q.gone.push_back(prefix);
       }
     loc_.erase(eit);
-    changed(prefix, pos, nullptr);
+    changed(prefix, pos, nullptr, false);
     return true;
   }
   recompute(prefix, pos, e, before);
@@ -277,13 +277,15 @@ void Rib::recompute(const Prefix& prefix, uint32_t pos, Entry& e, const Before& 
     }
     if (x.multipath) new_multi.push_back(x.peer);
   }
-  if (bp.peer != before.peer || bp.attrs != before.attrs || new_multi != before.multipath)
-    changed(prefix, pos, &e);
+  // Peers are sent the best path only: a change to the equal paths kept beside it is for
+  // the FIB, not for export.
+  const bool best_changed = bp.peer != before.peer || bp.attrs != before.attrs;
+  if (best_changed || new_multi != before.multipath) changed(prefix, pos, &e, best_changed);
 }
 
-void Rib::changed(const Prefix& prefix, uint32_t pos, const Entry* e) {
+void Rib::changed(const Prefix& prefix, uint32_t pos, const Entry* e, bool for_export) {
   // A prefix that left the table reaches the peers that hold it through their `gone` list.
-  if (peers_up_ > 0 && e) log_.push_back(pos);
+  if (peers_up_ > 0 && for_export) log_.push_back(pos);
   if (on_change) on_change(prefix, e);
 }
 

@@ -102,7 +102,7 @@ class Rib {
   // nullptr when the prefix is gone.
   std::function<void(const Prefix&, const Entry*)> on_change;
 
-  // Valid until the RIB next changes: entries move when others are added or removed.
+  // Valid until the RIB next changes: adding a prefix may move every entry.
   const Entry* find(const Prefix& p) const;
   const PrefixMap<Entry>& loc_rib() const { return loc_; }
   // Adj-RIB-Out: what peer `id` holds from us. Only the fact that a prefix was sent is
@@ -162,7 +162,8 @@ class Rib {
   };
   static Before snapshot(const Entry& e);
   void recompute(const Prefix& prefix, uint32_t pos, Entry& e, const Before& before);
-  void changed(const Prefix& prefix, uint32_t pos, const Entry* e);
+  // `for_export`: the best path changed, so peers may need an UPDATE.
+  void changed(const Prefix& prefix, uint32_t pos, const Entry* e, bool for_export);
   Attrs export_path(const PeerState& to, PeerId to_id, const Prefix& prefix, const Entry& e) const;
   void trim_log();
 

@@ -180,7 +180,7 @@ TEST_F(Pair, SameRunIsDeterministic) {
 
 // Reload of an export policy: the peer gets only the difference, withdrawals included, and
 // the session is never reset.
-TEST_F(Pair, ExportPolicyChangeSendsTheDifferenceWithoutReset) {
+TEST_F(Pair, ExportPolicyChangeReExportsWithoutReset) {
   auto prepend_once = [] {
     policy::Policy p{"out", {}, false};
     policy::Term t;
@@ -259,4 +259,41 @@ TEST_F(Pair, MaxPrefixTeardownSaysWhichLimit) {
   EXPECT_NE(info.state, State::established);
   EXPECT_NE(info.last_error.find("over the max-prefix limit of 1 routes"), std::string::npos)
       << info.last_error;
+}
+
+// A full table's worth of routes leaves freed heap behind; it is handed back once the
+// bulk work has been quiet for a second (once per burst, not per message), and at least
+// every ten seconds under endless churn.
+TEST_F(Pair, FreedMemoryIsReleasedOncePerBurstAndAlsoUnderChurn) {
+  auto cfg = nva();
+  cfg.vips.clear();
+  for (uint32_t i = 0; i < 12000; ++i)
+    cfg.vips.push_back(
+        {Prefix(IpAddress::v4(0xC6130000u + i), 32), std::nullopt, 0, {}, {}, std::nullopt});
+  cfg.policies["out"] = policy::accept_all("out");
+  cfg.peers[0].export_policy = "out";
+  Speaker rs(loop, *tb, route_server());
+  Speaker a(loop, *ta, cfg);
+  int releases = 0;
+  rs.release_memory = [&] { ++releases; };
+  rs.start();
+  a.start();
+  loop.run_for(5s);
+  ASSERT_EQ(rs.received(0).size(), 12000u);
+  EXPECT_EQ(releases, 1);
+
+  // The whole table again every half second for 15 s: never a quiet second.
+  auto plain = cfg.policies;
+  auto prepend = cfg.policies;
+  policy::Term t;
+  t.actions.prepend = {{0, 1}};
+  t.actions.verdict = policy::Actions::Verdict::accept;
+  prepend["out"].terms = {t};
+  releases = 0;
+  for (int i = 0; i < 30; ++i) {
+    a.update_policies(i % 2 ? plain : prepend);
+    loop.run_for(500ms);
+  }
+  EXPECT_GE(releases, 1);
+  EXPECT_LE(releases, 2);
 }

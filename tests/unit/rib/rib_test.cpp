@@ -317,6 +317,33 @@ TEST(Rib, MultipathKeepsUpToNEqualPaths) {
   EXPECT_TRUE(rib.find(P("9.9.9.9/32"))->best()->multipath);
 }
 
+// Peers are sent the best path only: an equal path joining the ECMP set changes the FIB's
+// view, not what anyone is sent.
+TEST(Rib, AnEcmpOnlyChangeReachesTheFibButNoPeer) {
+  policy::Policy accept = policy::accept_all();
+  DecisionConfig d;
+  d.multipath = 2;
+  Rib rib{RibConfig{65010, 1, d}};
+  PeerId n1 = rib.add_peer({A("198.18.0.10"), 65001, &accept});
+  PeerId n2 = rib.add_peer({A("198.18.0.11"), 65002, &accept});
+  PeerId onprem = rib.add_peer({A("198.18.0.20"), 65020, &accept, &accept});
+  rib.peer_up(n1, 10, A("198.18.0.1"), std::nullopt, true, false);
+  rib.peer_up(n2, 11, A("198.18.0.1"), std::nullopt, true, false);
+  rib.peer_up(onprem, 20, A("198.18.0.1"), std::nullopt, true, false);
+  rib.announce(n1, P("9.9.9.9/32"), attrs({65001}, "198.18.0.10"));
+  ASSERT_EQ(rib.take_outbound(onprem).size(), 1u);
+  int fib_changes = 0;
+  rib.on_change = [&](const Prefix&, const Entry*) { ++fib_changes; };
+  rib.announce(n2, P("9.9.9.9/32"), attrs({65002}, "198.18.0.11"));
+  ASSERT_EQ(rib.find(P("9.9.9.9/32"))->best()->peer, n1);
+  size_t multi = 0;
+  for (const auto& p : rib.find(P("9.9.9.9/32"))->paths) multi += p.multipath;
+  EXPECT_EQ(multi, 2u);
+  EXPECT_EQ(fib_changes, 1);
+  EXPECT_FALSE(rib.outbound_pending(onprem));
+  EXPECT_TRUE(rib.take_outbound(onprem).empty());
+}
+
 TEST(Rib, MaxPrefixWarnsThenReportsTheLimit) {
   policy::Policy accept = policy::accept_all();
   Rib rib{RibConfig{65515, 1, {}}};

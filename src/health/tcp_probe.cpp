@@ -22,12 +22,12 @@ class TcpProbe : public Probe {
 
   void start(std::function<void(CheckResult)> done) override {
     TimePoint t0 = loop_.now();
-    token_ = t_.connect_probe(cfg_.source, cfg_.target, [this, t0, done](auto r) {
-      token_.reset();
-      if (!r) return done(CheckResult::fail(classify_socket_error(r.error()), r.error()));
-      (*r)->abort();
-      done(CheckResult::success(loop_.now() - t0));
-    });
+    token_ = t_.probe_connect(
+        cfg_.source, cfg_.target, [this, t0, done](std::optional<std::string> error) {
+          token_.reset();
+          if (error) return done(CheckResult::fail(classify_socket_error(*error), *error));
+          done(CheckResult::success(loop_.now() - t0));
+        });
   }
   void cancel() override { token_.reset(); }
 

@@ -72,12 +72,19 @@ class Transport {
   // The callback runs on the loop, exactly once, unless the returned token is dropped first.
   virtual std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                         ConnectCallback cb) = 0;
-  // A connection opened only to learn that the port accepts, then abort()ed: the handshake's
-  // last ACK is held back (TCP_QUICKACK off), so the server's kernel never queues it for
-  // accept and the server does no work -- HAProxy's way of making TCP checks cheap.
-  virtual std::shared_ptr<void> connect_probe(std::optional<IpAddress> local, Endpoint remote,
-                                              ConnectCallback cb) {
-    return connect(local, remote, std::move(cb));
+  // Learns whether `remote` accepts a TCP connection, then resets it; the callback gets the
+  // error, or nothing when the port accepted. Same token contract as connect(). The
+  // handshake's last ACK is held back (TCP_QUICKACK off), so the server's kernel never queues
+  // the connection for accept and the server does no work -- HAProxy's way of making TCP
+  // checks cheap. The default opens a stream and aborts it.
+  using ProbeCallback = std::function<void(std::optional<std::string> error)>;
+  virtual std::shared_ptr<void> probe_connect(std::optional<IpAddress> local, Endpoint remote,
+                                              ProbeCallback cb) {
+    return connect(local, remote, [cb = std::move(cb)](auto r) {
+      if (!r) return cb(r.error());
+      (*r)->abort();
+      cb(std::nullopt);
+    });
   }
   virtual Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) = 0;
   // Binds a UDP socket at `at` (port 0: any); h must outlive the socket. Errors are

@@ -202,16 +202,6 @@ class AsioListener : public Listener {
 
 std::shared_ptr<void> AsioTransport::connect(std::optional<IpAddress> local, Endpoint remote,
                                              ConnectCallback cb) {
-  return open(local, remote, false, std::move(cb));
-}
-
-std::shared_ptr<void> AsioTransport::connect_probe(std::optional<IpAddress> local, Endpoint remote,
-                                                   ConnectCallback cb) {
-  return open(local, remote, true, std::move(cb));
-}
-
-std::shared_ptr<void> AsioTransport::open(std::optional<IpAddress> local, Endpoint remote,
-                                          bool probe, ConnectCallback cb) {
   auto sock = std::make_shared<tcp::socket>(loop_.context());
   auto token = std::make_shared<int>(0);
   std::weak_ptr<int> weak = token;
@@ -221,10 +211,6 @@ std::shared_ptr<void> AsioTransport::open(std::optional<IpAddress> local, Endpoi
   if (!ec && local) {
     sock->set_option(tcp::socket::reuse_address(true), ec);
     sock->bind(tcp::endpoint(to_asio(*local), 0), ec);
-  }
-  if (!ec && probe) {
-    int off = 0;
-    ::setsockopt(sock->native_handle(), IPPROTO_TCP, TCP_QUICKACK, &off, sizeof off);
   }
   if (ec) {
     loop_.post([weak, cb, msg = ec.message()] {

@@ -3,24 +3,29 @@
 #include "runtime/asio/asio_loop.hpp"
 #include "runtime/transport.hpp"
 
+#include <vector>
+
 namespace anycastd::rt {
 
 class AsioTransport : public Transport {
  public:
   explicit AsioTransport(AsioLoop& loop) : loop_(loop) {}
+  ~AsioTransport() override;
   std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                 ConnectCallback cb) override;
-  std::shared_ptr<void> connect_probe(std::optional<IpAddress> local, Endpoint remote,
-                                      ConnectCallback cb) override;
+  // Without the reactor when it can: on loopback the handshake has finished by the time
+  // connect() returns, so a second connect() reports the outcome and the socket is closed
+  // with no epoll registration at all. Otherwise the socket waits on the reactor.
+  std::shared_ptr<void> probe_connect(std::optional<IpAddress> local, Endpoint remote,
+                                      ProbeCallback cb) override;
   Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) override;
   Result<std::unique_ptr<Datagram>, std::string> udp(Endpoint at, std::optional<Endpoint> peer,
                                                      Datagram::Handler* h) override;
   std::shared_ptr<void> connect_unix(const std::string& path, ConnectCallback cb) override;
 
  private:
-  std::shared_ptr<void> open(std::optional<IpAddress> local, Endpoint remote, bool probe,
-                             ConnectCallback cb);
   AsioLoop& loop_;
+  std::vector<int> probe_pool_[2];  // idle probe sockets, IPv4 and IPv6
 };
 
 }  // namespace anycastd::rt

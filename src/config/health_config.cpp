@@ -18,7 +18,7 @@ CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::stri
   r.only_keys(n, path, {"type",   "address", "port",   "source",  "interval",      "timeout",
                         "jitter", "rise",    "fall",   "watch",   "fast-interval", "path",
                         "host",   "status",  "body",   "command", "name",          "query-type",
-                        "rcode",  "answer",  "socket", "backend", "server"});
+                        "rcode",  "answer",  "socket", "backend", "server",        "keep-alive"});
   CheckConfig c;
   c.name = name;
   if (!n["type"]) r.fail(n, path, "missing required key 'type' (tcp, http, dns, exec or haproxy)");
@@ -115,8 +115,9 @@ CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::stri
       }
     }
     if (n["body"]) c.http.body = r.string(n["body"], path + ".body");
+    if (n["keep-alive"]) c.http.keep_alive = r.boolean(n["keep-alive"], path + ".keep-alive");
   } else {
-    for (const char* k : {"path", "host", "status", "body"})
+    for (const char* k : {"path", "host", "status", "body", "keep-alive"})
       if (n[k]) r.fail(n[k], path + "." + k, "only http checks take '" + std::string(k) + "'");
   }
   if (n["interval"]) c.interval = r.seconds(n["interval"], path + ".interval", 0.01, 3600);
@@ -265,6 +266,7 @@ std::string print_checks(const std::vector<CheckConfig>& checks) {
         o << (i ? ", " : "") << c.http.statuses[i];
       o << "]\n";
       if (!c.http.body.empty()) o << "    body: \"" << c.http.body << "\"\n";
+      o << "    keep-alive: " << (c.http.keep_alive ? "true" : "false") << "\n";
     }
     if (c.type == CheckType::dns) {
       o << "    name: \"" << c.dns.name

@@ -16,6 +16,7 @@ struct HttpSettings {
   std::string host;                // Host header; the target address when empty
   std::vector<int> statuses{200};  // any of these is a success
   std::string body;                // substring the body must contain; empty: not checked
+  bool keep_alive = true;          // one connection for all checks while the server allows
   bool operator==(const HttpSettings&) const = default;
 };
 

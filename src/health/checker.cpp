@@ -9,7 +9,9 @@ Checker::Checker(Loop& loop, CheckConfig cfg, std::unique_ptr<Probe> probe,
       probe_(std::move(probe)),
       watch_transport_(cfg_.watch ? watch_transport : nullptr),
       rng_(seed),
-      state_(cfg_.rise, cfg_.fall) {}
+      state_(cfg_.rise, cfg_.fall) {
+  if (cfg_.watch) probe_->on_lost = [this](const std::string& why) { enter_fast(why); };
+}
 
 Checker::~Checker() {
   *alive_ = false;
@@ -27,7 +29,7 @@ void Checker::stop() {
   started_ = false;
   loop_.cancel(next_);
   loop_.cancel(timeout_);
-  if (running_) probe_->cancel();
+  probe_->cancel();  // also lets go of a kept connection
   running_ = false;
   watch_token_.reset();
   if (watch_) watch_->close();
@@ -83,7 +85,7 @@ void Checker::record(const CheckResult& r) {
     fast_ = false;
     // Re-opened only from a regular check, so a target that drops idle connections costs
     // at most one extra check per interval.
-    if (!fast_run_ && !watch_ && !watch_token_) open_watch();
+    if (!fast_run_ && !watch_ && !watch_token_ && !probe_->holds_connection()) open_watch();
   } else if (state_.up() && !fast_) {
     // A failure while up: confirm (or clear) it quickly rather than a whole interval later.
     fast_ = true;

@@ -1,5 +1,8 @@
-// HTTP/1.1 GET with `Connection: close`: the response ends at Content-Length, at the end
-// of a chunked body, or when the server closes.
+// HTTP/1.1 GET. With keep-alive (the default, as Envoy's reuse_connection) the connection
+// stays open between checks: a check is then one request and one response on an established
+// connection instead of a handshake and a teardown, and the open connection doubles as the
+// watch. A response is reused only when its end is known (Content-Length, chunked, or no
+// body) and the server did not ask to close.
 #include <algorithm>
 #include <charconv>
 
@@ -8,44 +11,70 @@
 namespace anycastd::health {
 namespace {
 
+Bytes to_bytes(const std::string& s) {
+  Bytes b(s.size());
+  std::transform(s.begin(), s.end(), b.begin(), [](char c) { return std::byte(c); });
+  return b;
+}
+
 class HttpProbe : public Probe, private Stream::Handler {
  public:
-  HttpProbe(Loop& loop, Transport& t, const CheckConfig& cfg) : loop_(loop), t_(t), cfg_(cfg) {}
+  HttpProbe(Loop& loop, Transport& t, const CheckConfig& cfg) : loop_(loop), t_(t), cfg_(cfg) {
+    std::string host = cfg_.http.host.empty() ? cfg_.target.address.to_string() : cfg_.http.host;
+    request_ = to_bytes("GET " + cfg_.http.path + " HTTP/1.1\r\nHost: " + host +
+                        "\r\nUser-Agent: anycastd-health\r\nAccept: */*\r\n" +
+                        (cfg_.http.keep_alive ? "" : "Connection: close\r\n") + "\r\n");
+  }
   ~HttpProbe() override { cancel(); }
 
   void start(std::function<void(CheckResult)> done) override {
-    cancel();
+    token_.reset();
     done_ = std::move(done);
     t0_ = loop_.now();
     buf_.clear();
+    reused_ = stream_ != nullptr;  // only an idle kept connection survives a finished check
+    if (reused_) return stream_->write(request_);
+    connect();
+  }
+
+  void cancel() override {
+    token_.reset();
+    if (stream_) stream_->abort();
+    stream_.reset();  // not from inside its callbacks: the Checker cancels from timers
+    done_ = nullptr;
+  }
+
+  bool holds_connection() const override { return stream_ && !done_; }
+
+ private:
+  void connect() {
     token_ = t_.connect(cfg_.source, cfg_.target, [this](auto r) {
       token_.reset();
       if (!r) return finish(CheckResult::fail(classify_socket_error(r.error()), r.error()));
       stream_ = std::move(*r);
       stream_->start(this);
-      std::string host = cfg_.http.host.empty() ? cfg_.target.address.to_string() : cfg_.http.host;
-      std::string req =
-          "GET " + cfg_.http.path + " HTTP/1.1\r\nHost: " + host +
-          "\r\nUser-Agent: anycastd-health\r\nAccept: */*\r\nConnection: close\r\n\r\n";
-      Bytes b(req.size());
-      std::transform(req.begin(), req.end(), b.begin(), [](char c) { return std::byte(c); });
-      stream_->write(std::move(b));
+      stream_->write(request_);
     });
   }
 
-  void cancel() override {
-    token_.reset();
-    if (stream_) stream_->close();
-    stream_.reset();
-    done_ = nullptr;
-  }
-
- private:
   void on_data(ByteView data) override {
+    if (!done_) return drop_stream();  // bytes nobody asked for: the connection is unusable
     for (auto b : data) buf_.push_back(static_cast<char>(b));
     if (auto r = evaluate(false)) finish(*r);
   }
   void on_closed(const std::string& reason) override {
+    if (!done_) {  // the kept connection went away between checks
+      drop_stream();
+      if (on_lost) on_lost(reason);
+      return;
+    }
+    if (reused_ && buf_.empty()) {
+      // The server closed the idle connection as the request went out: like any HTTP client,
+      // try once more on a new connection rather than call the backend down.
+      drop_stream();
+      reused_ = false;
+      return connect();
+    }
     if (auto r = evaluate(true)) return finish(*r);
     finish(CheckResult::fail(classify_socket_error(reason),
                              "connection closed before a response: " + reason));
@@ -53,6 +82,7 @@ class HttpProbe : public Probe, private Stream::Handler {
 
   // A verdict once the response is complete (or the server closed), else nothing yet.
   std::optional<CheckResult> evaluate(bool closed) {
+    reusable_ = false;
     auto head_end = buf_.find("\r\n\r\n");
     if (head_end == std::string::npos) {
       if (closed && !buf_.empty())
@@ -68,20 +98,27 @@ class HttpProbe : public Probe, private Stream::Handler {
     if (std::find(ok.begin(), ok.end(), status) == ok.end())
       return CheckResult::fail(Failure::wrong_status, "status " + std::to_string(status),
                                loop_.now() - t0_);
-    if (cfg_.http.body.empty()) return CheckResult::success(loop_.now() - t0_);
+    if (cfg_.http.body.empty() && !cfg_.http.keep_alive)
+      return CheckResult::success(loop_.now() - t0_);
     std::string head = buf_.substr(0, head_end);
     std::transform(head.begin(), head.end(), head.begin(),
                    [](unsigned char c) { return std::tolower(c); });
     size_t body_len = buf_.size() - head_end - 4;
-    bool complete = closed;
-    if (auto cl = head.find("\r\ncontent-length:"); cl != std::string::npos) {
+    bool framed = true, complete = closed;
+    if (status == 204 || status == 304 || status < 200) {
+      complete = true;
+    } else if (auto cl = head.find("\r\ncontent-length:"); cl != std::string::npos) {
       size_t want = std::strtoul(head.c_str() + cl + 17, nullptr, 10);
       complete = complete || body_len >= want;
     } else if (head.find("chunked") != std::string::npos) {
       complete = complete || buf_.find("\r\n0\r\n\r\n", head_end) != std::string::npos;
+    } else {
+      framed = false;  // the body ends when the server closes
     }
     if (!complete) return std::nullopt;
-    if (buf_.find(cfg_.http.body, head_end + 4) == std::string::npos)
+    reusable_ = !closed && framed && buf_.compare(5, 3, "1.1") == 0 &&
+                head.find("\r\nconnection: close") == std::string::npos;
+    if (!cfg_.http.body.empty() && buf_.find(cfg_.http.body, head_end + 4) == std::string::npos)
       return CheckResult::fail(Failure::wrong_answer, "body lacks \"" + cfg_.http.body + "\"",
                                loop_.now() - t0_);
     return CheckResult::success(loop_.now() - t0_);
@@ -90,20 +127,25 @@ class HttpProbe : public Probe, private Stream::Handler {
   void finish(CheckResult r) {
     auto done = std::move(done_);
     done_ = nullptr;
-    if (stream_) {
-      stream_->abort();
-      destroy_later(loop_, std::move(stream_));  // we may be inside its own callback
-    }
+    if (!(cfg_.http.keep_alive && r.ok && reusable_)) drop_stream();
     if (done) done(std::move(r));
+  }
+
+  void drop_stream() {
+    if (!stream_) return;
+    stream_->abort();
+    destroy_later(loop_, std::move(stream_));  // we may be inside its own callback
   }
 
   Loop& loop_;
   Transport& t_;
   CheckConfig cfg_;
+  Bytes request_;
   std::shared_ptr<void> token_;
   std::unique_ptr<Stream> stream_;
   std::function<void(CheckResult)> done_;
   std::string buf_;
+  bool reused_ = false, reusable_ = false;
   TimePoint t0_{};
 };
 

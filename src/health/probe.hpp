@@ -17,6 +17,11 @@ class Probe {
   // Checker enforces the timeout by cancelling.
   virtual void start(std::function<void(CheckResult)> done) = 0;
   virtual void cancel() = 0;
+  // True while the probe keeps a connection open between checks (HTTP keep-alive); the
+  // Checker then needs no watch connection of its own.
+  virtual bool holds_connection() const { return false; }
+  // Called when that kept connection closes or resets between checks.
+  std::function<void(const std::string& reason)> on_lost;
 };
 
 // TCP connect; HTTP/1.1 GET with status and body checks; a DNS query over UDP; a server's

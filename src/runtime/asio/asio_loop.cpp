@@ -37,10 +37,10 @@ TimerId AsioLoop::schedule(Duration d, std::function<void()> fn) {
     return id;
   }
   heap_.push_back({now() + d, seq_++, slot, s.gen});
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
   if (heap_.size() > 1024 && heap_.size() > 4 * live_) {
     std::erase_if(heap_, [this](const Due& e) { return !live(e.slot, e.gen); });
-    std::make_heap(heap_.begin(), heap_.end(), later);
+    std::make_heap(heap_.begin(), heap_.end(), Later{});
   }
   arm();
   return id;
@@ -73,7 +73,7 @@ void AsioLoop::fire() {
   TimePoint t = now();
   while (!heap_.empty() && heap_.front().at <= t) {
     Due d = heap_.front();
-    std::pop_heap(heap_.begin(), heap_.end(), later);
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
     heap_.pop_back();
     run_slot(d.slot, d.gen);
   }
@@ -82,7 +82,7 @@ void AsioLoop::fire() {
 
 void AsioLoop::arm() {
   while (!heap_.empty() && !live(heap_.front().slot, heap_.front().gen)) {
-    std::pop_heap(heap_.begin(), heap_.end(), later);
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
     heap_.pop_back();
   }
   if (heap_.empty()) return;  // a wait still armed fires once for nothing

@@ -39,9 +39,11 @@ class AsioLoop : public Loop {
     uint64_t seq;  // timers due at the same instant run in the order they were set
     uint32_t slot, gen;
   };
-  static bool later(const Due& a, const Due& b) {
-    return a.at != b.at ? a.at > b.at : a.seq > b.seq;
-  }
+  struct Later {  // a type, not a function pointer, so the heap's comparisons inline
+    bool operator()(const Due& a, const Due& b) const {
+      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+    }
+  };
   bool live(uint32_t slot, uint32_t gen) const {
     return slot < slots_.size() && slots_[slot].gen == gen && slots_[slot].fn;
   }

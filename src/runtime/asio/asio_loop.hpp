@@ -11,9 +11,10 @@ namespace anycastd::rt {
 
 class AsioLoop : public Loop {
  public:
-  // Timers fire up to this late, so that those close together share one wake-up: 10,000
-  // health checks a second would otherwise wake the loop for nearly every one.
-  static constexpr Duration kTimerSlack = std::chrono::microseconds(200);
+  // Timers fire up to this late, so that those close together share one wake-up (and one
+  // re-arming of the kernel's timer): 10,000 health checks a second would otherwise wake
+  // the loop for nearly every one. HAProxy's timers tick in milliseconds too.
+  static constexpr Duration kTimerSlack = std::chrono::microseconds(1000);
 
   AsioLoop() = default;
   ~AsioLoop() override;

@@ -51,14 +51,21 @@ class RoundRobin final : public Balancer {
 // pick stopped, so an idle service still spreads its first connections.
 class LeastConn final : public Balancer {
  public:
-  explicit LeastConn(std::span<const BackendView> b) { update(b, nullptr); }
+  LeastConn(std::span<const BackendView> b, OpenConnections open) : open_(std::move(open)) {
+    update(b, nullptr);
+  }
   std::optional<uint32_t> pick(const FlowKey&) override {
     std::optional<uint32_t> best;
+    uint64_t best_open = 0;
     const auto n = static_cast<uint32_t>(weight_.size());
     for (uint32_t step = 0; step < n; ++step) {
       uint32_t i = (cursor_ + step) % n;
       if (weight_[i] == 0) continue;
-      if (!best || active_[i] * weight_[*best] < active_[*best] * weight_[i]) best = i;
+      uint64_t o = open_ ? open_(i) : active_[i];
+      if (!best || o * weight_[*best] < best_open * weight_[i]) {
+        best = i;
+        best_open = o;
+      }
     }
     if (best) cursor_ = (*best + 1) % n;
     return best;
@@ -75,6 +82,7 @@ class LeastConn final : public Balancer {
   }
 
  private:
+  OpenConnections open_;
   std::vector<uint64_t> weight_, active_;
   uint32_t cursor_ = 0;
 };
@@ -100,12 +108,13 @@ class Maglev final : public Balancer {
 }  // namespace
 
 std::unique_ptr<Balancer> make_balancer(Balance b, HashOn on, std::span<const BackendView> backends,
-                                        std::shared_ptr<const MaglevTable> maglev) {
+                                        std::shared_ptr<const MaglevTable> maglev,
+                                        OpenConnections open) {
   switch (b) {
     case Balance::round_robin:
       return std::make_unique<RoundRobin>(backends);
     case Balance::least_conn:
-      return std::make_unique<LeastConn>(backends);
+      return std::make_unique<LeastConn>(backends, std::move(open));
     case Balance::maglev:
       return std::make_unique<Maglev>(on, backends, std::move(maglev));
   }

@@ -3,6 +3,7 @@
 // connections (weighted) and Maglev consistent hashing. A forwarding thread owns its
 // Balancer; the control plane hands it a new view whenever health changes.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -48,8 +49,14 @@ class Balancer {
   virtual void closed(uint32_t) {}
 };
 
+// Where least-connections reads a backend's open connections. Without one it counts its own
+// opened()/closed(); a forwarding thread passes the service-wide counts every thread keeps,
+// so that the threads balance together rather than each over its own connections.
+using OpenConnections = std::function<uint64_t(uint32_t backend)>;
+
 // `maglev` may be shared by every thread of a service: it is immutable once built.
 std::unique_ptr<Balancer> make_balancer(Balance b, HashOn on, std::span<const BackendView> backends,
-                                        std::shared_ptr<const MaglevTable> maglev = nullptr);
+                                        std::shared_ptr<const MaglevTable> maglev = nullptr,
+                                        OpenConnections open = nullptr);
 
 }  // namespace anycastd::proxy

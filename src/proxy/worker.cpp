@@ -98,8 +98,11 @@ void Worker::refresh(uint32_t i) {
   mine.version = v;
   mine.state = svc.load();
   if (!mine.balancer)
-    mine.balancer =
-        make_balancer(svc.cfg.balance, svc.cfg.hash, mine.state->backends, mine.state->maglev);
+    mine.balancer = make_balancer(
+        svc.cfg.balance, svc.cfg.hash, mine.state->backends, mine.state->maglev,
+        [this, i](uint32_t b) {
+          return engine_.services()[i]->backends[b].active.load(std::memory_order_relaxed);
+        });
   else
     mine.balancer->update(mine.state->backends, mine.state->maglev);
 }

@@ -96,6 +96,24 @@ TEST(LeastConn, KeepsCountsAcrossHealthChanges) {
   EXPECT_EQ(*b->pick(flow(1)), 1u);  // a still holds 5 open connections
 }
 
+// Two forwarding threads, each with its own balancer over the service-wide counts: the
+// connections one thread holds steer the other's picks.
+TEST(LeastConn, ThreadsSharingCountsBalanceTogether) {
+  auto v = backends({1, 1});
+  std::vector<uint64_t> open(2, 0);
+  auto counts = [&open](uint32_t b) { return open[b]; };
+  auto a = make_balancer(Balance::least_conn, HashOn::client, v, nullptr, counts);
+  auto b = make_balancer(Balance::least_conn, HashOn::client, v, nullptr, counts);
+  for (int i = 0; i < 6; ++i) {
+    auto& thread = i % 2 ? *b : *a;
+    ++open[*thread.pick(flow(1))];
+  }
+  EXPECT_EQ(open, (std::vector<uint64_t>{3, 3}));
+  open[0] = 5;  // long connections on thread a's side
+  EXPECT_EQ(*b->pick(flow(1)), 1u);
+  EXPECT_EQ(*b->pick(flow(1)), 1u) << "picked by its own cursor, not by the shared counts";
+}
+
 TEST(Maglev, TableNeedsPrimeSize) {
   EXPECT_TRUE(is_prime(MaglevTable::kDefaultSize));
   EXPECT_TRUE(is_prime(251));

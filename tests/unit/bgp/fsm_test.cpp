@@ -155,6 +155,11 @@ struct OpenCase {
   uint8_t subcode;
 };
 
+// The case's name in test listings, not its bytes (which hold pointers).
+void PrintTo(const OpenCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class OpenRejected : public ::testing::TestWithParam<OpenCase> {};
 
 TEST_P(OpenRejected, WithTheRfcSubcode) {

@@ -353,6 +353,11 @@ struct BadCase {
   std::string message_part;
 };
 
+// The case's name in test listings, not its bytes (which hold pointers).
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class BadConfig : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadConfig, IsRejectedAtItsPosition) {

@@ -44,6 +44,12 @@ struct RuleCase {
   bool holds;
 };
 
+// Names the case in test listings instead of dumping its bytes, padding included.
+void PrintTo(const RuleCase& c, std::ostream* os) {
+  *os << "rule " << static_cast<int>(c.rule) << " min " << c.min << ": " << c.healthy << "/"
+      << c.total << " healthy";
+}
+
 class Rules : public ::testing::TestWithParam<RuleCase> {};
 
 TEST_P(Rules, DecideWhetherTheVipIsAnnounced) {

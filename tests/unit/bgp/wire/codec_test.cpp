@@ -174,6 +174,12 @@ struct HeaderCase {
   uint8_t code, subcode;
 };
 
+// Names the case in test listings instead of dumping its bytes (which hold a pointer, so the
+// listed names changed from build to build).
+void PrintTo(const HeaderCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class HeaderErrors : public ::testing::TestWithParam<HeaderCase> {};
 
 TEST_P(HeaderErrors, AreSessionResetsWithTheRightNotification) {

@@ -80,6 +80,11 @@ std::vector<Case> cases() {
   };
 }
 
+// The case's name in test listings, not its bytes (which hold pointers).
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class Rfc7606 : public ::testing::TestWithParam<Case> {};
 
 }  // namespace

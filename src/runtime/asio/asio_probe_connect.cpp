@@ -6,27 +6,16 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <cerrno>
-#include <cstring>
 
 #include "runtime/asio/asio_endpoint.hpp"
 #include "runtime/asio/asio_transport.hpp"
+#include "runtime/asio/connect_outcome.hpp"
 
 namespace anycastd::rt {
 
 namespace {
 
 using asio::ip::tcp;
-
-std::string errno_text(int e) {
-  return std::error_code(e, std::system_category()).message();
-}
-
-// A second connect() on a non-blocking socket reports how the first one ended: 0 once
-// established, EALREADY while the handshake is under way, the failure otherwise.
-int connect_outcome(int fd, const tcp::endpoint& to) {
-  if (::connect(fd, to.data(), static_cast<socklen_t>(to.size())) == 0) return 0;
-  return errno == EISCONN ? 0 : errno;
-}
 
 // Opens the socket with everything set that a probe needs: non-blocking and close-on-exec in
 // one call, and a reset on close instead of a FIN exchange.
@@ -87,9 +76,8 @@ std::shared_ptr<void> AsioTransport::probe_connect(std::optional<IpAddress> loca
   // The ACK delay is part of the state a reset clears.
   int off = 0;
   ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &off, sizeof off);
-  err = ::connect(fd, to.data(), static_cast<socklen_t>(to.size())) == 0 ? 0 : errno;
-  if (err == EINPROGRESS) err = connect_outcome(fd, to);
-  if (err != EALREADY && err != EINPROGRESS) {
+  err = connect_now(fd, to);
+  if (!connect_pending(err)) {
     bool reusable = !local && (err == ECONNREFUSED || err == 0) && pool.size() < 16;
     if (reusable && err == 0) {
       ::sockaddr unspec{};

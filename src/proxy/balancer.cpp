@@ -76,9 +76,12 @@ class LeastConn final : public Balancer {
     for (uint32_t i = 0; i < b.size(); ++i)
       if (usable(b[i])) weight_[i] = b[i].weight;
   }
-  void opened(uint32_t i) override { ++active_[i]; }
+  // Counted here only without shared counts to read.
+  void opened(uint32_t i) override {
+    if (!open_) ++active_[i];
+  }
   void closed(uint32_t i) override {
-    if (active_[i]) --active_[i];
+    if (!open_ && active_[i]) --active_[i];
   }
 
  private:

@@ -9,10 +9,6 @@
 
 namespace anycastd::proxy {
 
-std::string errno_text(int err) {
-  return std::strerror(err);
-}
-
 SockAddr to_sockaddr(const Endpoint& e) {
   SockAddr s;
   if (e.address.is_v4()) {

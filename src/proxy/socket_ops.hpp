@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "core/errno_text.hpp"
 #include "core/result.hpp"
 #include "proxy/service_config.hpp"
 
@@ -28,6 +29,5 @@ Result<int, std::string> open_listener(const Endpoint& at, Protocol p);
 Result<int, std::string> start_connect(const Endpoint& to, Protocol p, bool& in_progress);
 // Closes with a reset (SO_LINGER 0): the peer learns at once, and no TIME_WAIT remains.
 void close_reset(int fd);
-std::string errno_text(int err);
 
 }  // namespace anycastd::proxy

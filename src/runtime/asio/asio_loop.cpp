@@ -29,7 +29,6 @@ TimerId AsioLoop::schedule(Duration d, std::function<void()> fn) {
   }
   Slot& s = slots_[slot];
   s.fn = std::move(fn);
-  ++live_;
   TimerId id = (static_cast<uint64_t>(s.gen) << 32) | slot;
   if (d <= Duration::zero()) {
     // Runs on the loop's next turn without touching the heap or the kernel's timer.
@@ -38,7 +37,7 @@ TimerId AsioLoop::schedule(Duration d, std::function<void()> fn) {
   }
   heap_.push_back({now() + d, seq_++, slot, s.gen});
   std::push_heap(heap_.begin(), heap_.end(), Later{});
-  if (heap_.size() > 1024 && heap_.size() > 4 * live_) {
+  if (heap_.size() > 1024 && heap_.size() > 4 * live_timers()) {
     std::erase_if(heap_, [this](const Due& e) { return !live(e.slot, e.gen); });
     std::make_heap(heap_.begin(), heap_.end(), Later{});
   }
@@ -58,7 +57,6 @@ std::function<void()> AsioLoop::take(uint32_t slot) {
   s.fn = nullptr;
   if (++s.gen == 0) s.gen = 1;  // ids are never 0
   free_.push_back(slot);
-  --live_;
   return fn;
 }
 

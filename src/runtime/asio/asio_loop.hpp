@@ -48,6 +48,7 @@ class AsioLoop : public Loop {
   bool live(uint32_t slot, uint32_t gen) const {
     return slot < slots_.size() && slots_[slot].gen == gen && slots_[slot].fn;
   }
+  size_t live_timers() const { return slots_.size() - free_.size(); }
   std::function<void()> take(uint32_t slot);
   void run_slot(uint32_t slot, uint32_t gen);
   void fire();
@@ -59,7 +60,6 @@ class AsioLoop : public Loop {
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
   std::vector<Due> heap_;
-  size_t live_ = 0;
   uint64_t seq_ = 0;
 };
 

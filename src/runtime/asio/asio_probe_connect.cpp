@@ -7,6 +7,7 @@
 #include <asio/post.hpp>
 #include <cerrno>
 
+#include "core/errno_text.hpp"
 #include "runtime/asio/asio_endpoint.hpp"
 #include "runtime/asio/asio_transport.hpp"
 #include "runtime/asio/connect_outcome.hpp"

@@ -14,8 +14,9 @@ class AsioTransport : public Transport {
   std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                 ConnectCallback cb) override;
   // Without the reactor when it can: on loopback the handshake has finished by the time
-  // connect() returns, so a second connect() reports the outcome and the socket is closed
-  // with no epoll registration at all. Otherwise the socket waits on the reactor.
+  // connect() returns, so a second connect() reports the outcome with no epoll
+  // registration at all, and the reset socket is kept for the next probe. Otherwise the
+  // socket waits on the reactor.
   std::shared_ptr<void> probe_connect(std::optional<IpAddress> local, Endpoint remote,
                                       ProbeCallback cb) override;
   Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) override;

@@ -4,8 +4,6 @@
 
 #include <asio/ip/tcp.hpp>
 #include <cerrno>
-#include <string>
-#include <system_error>
 
 namespace anycastd::rt {
 
@@ -26,10 +24,6 @@ inline int connect_now(int fd, const asio::ip::tcp::endpoint& to) {
 
 inline bool connect_pending(int err) {
   return err == EALREADY || err == EINPROGRESS;
-}
-
-inline std::string errno_text(int e) {
-  return std::error_code(e, std::system_category()).message();
 }
 
 }  // namespace anycastd::rt

@@ -183,6 +183,7 @@ checks:
     port: 8080
     path: /health
     status: [200, 204]
+    keep-alive: false
     interval: 0.2
     rise: 2
     fall: 3
@@ -226,6 +227,7 @@ vips:
   EXPECT_EQ(web.interval, std::chrono::milliseconds(200));
   EXPECT_EQ(web.timeout, std::chrono::milliseconds(200));  // capped at the interval
   EXPECT_EQ(web.http.statuses, (std::vector<int>{200, 204}));
+  EXPECT_FALSE(web.http.keep_alive);
   const auto& v = r->health.vips.at(*Prefix::parse("198.18.9.9/32"));
   EXPECT_EQ(v.rule, health::VipHealthConfig::Rule::min);
   EXPECT_EQ(v.degrade.prepend, 4u);
@@ -378,6 +380,10 @@ INSTANTIATE_TEST_SUITE_P(
             "bad_address",
             "router-id: 1.2.3.4\nlocal-as: 1\npeers:\n  - address: 10.0.0.300\n    remote-as: 2\n",
             4, 14, "peers[0].address", "not an IPv4 or IPv6 address"},
+        BadCase{"keep_alive_on_tcp",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  t: {type: tcp, address: 10.0.0.1, "
+                "port: 80, keep-alive: false}\n",
+                4, 59, "checks.t.keep-alive", "only http checks take 'keep-alive'"},
         BadCase{"asn_range", "router-id: 1.2.3.4\nlocal-as: 4294967296\n", 2, 11, "local-as",
                 "out of range"},
         BadCase{"duplicate_peer",

@@ -170,3 +170,25 @@ TEST(HttpProbe, TheKeptConnectionDetectsACrashWithinMilliseconds) {
   EXPECT_LT(down.value() - crash, 100ms);
   EXPECT_EQ(run.checker->state().last()->failure, Failure::refused);
 }
+
+// A stopped check (removed by a reload, or the daemon stopping) lets go of its kept
+// connection rather than holding it until the probe is destroyed.
+TEST(HttpProbe, StoppingTheCheckClosesTheKeptConnection) {
+  CheckRun run;
+  WebServer web(run.net, WebServer::Mode::keep_alive);
+  struct Closed : Stream::Handler {
+    bool closed = false;
+    void on_data(ByteView) override {}
+    void on_closed(const std::string&) override { closed = true; }
+  };
+  run.start(http_check());
+  run.loop.run_for(1s + 100ms);
+  ASSERT_EQ(web.connections, 1);
+  ASSERT_FALSE(run.results.empty());
+  // Listen on the server's side of the kept connection for its end.
+  Closed seen;
+  web.conns.front()->s->start(&seen);
+  run.checker->stop();
+  run.loop.run_for(50ms);
+  EXPECT_TRUE(seen.closed) << "the kept connection outlived the stopped check";
+}

@@ -71,7 +71,12 @@ void print(const std::string& what, const json& a) {
           rows);
   } else if (what == "peers") {
     json rows = a["peers"];
-    for (auto& r : rows) r["updates"] = cell(r["updates_in"]) + "/" + cell(r["updates_out"]);
+    for (auto& r : rows) {
+      r["updates"] = cell(r["updates_in"]) + "/" + cell(r["updates_out"]);
+      // As BIRD's `show protocols`: an Idle peer says how long before it tries again.
+      if (r["retry_in_seconds"].is_number())
+        r["retry"] = cell(r["retry_in_seconds"]) + " s (" + cell(r["errors_in_a_row"]) + " errors)";
+    }
     table({{"Peer", "address"},
            {"AS", "remote_as"},
            {"State", "state"},
@@ -79,6 +84,7 @@ void print(const std::string& what, const json& a) {
            {"Accepted", "accepted"},
            {"Sent", "advertised"},
            {"UPDATEs in/out", "updates"},
+           {"Retry in", "retry"},
            {"Last error", "last_error"}},
           rows);
   } else if (what == "vips") {

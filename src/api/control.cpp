@@ -25,16 +25,22 @@ json peers(const Daemon& d) {
   for (size_t i = 0; i < d.speaker->peer_count(); ++i) {
     const auto& pc = d.speaker->config().peers[i];
     auto info = d.speaker->peer_info(i);
-    out.push_back({{"address", pc.address.to_string()},
-                   {"remote_as", pc.remote_as},
-                   {"state", bgp::to_string(info.state)},
-                   {"since_seconds", seconds_since(d, info.since)},
-                   {"accepted", info.accepted},
-                   {"advertised", info.advertised},
-                   {"updates_in", info.updates_in},
-                   {"updates_out", info.updates_out},
-                   {"established_count", info.established_count},
-                   {"last_error", info.last_error}});
+    out.push_back(
+        {{"address", pc.address.to_string()},
+         {"remote_as", pc.remote_as},
+         {"state", bgp::to_string(info.state)},
+         {"since_seconds", seconds_since(d, info.since)},
+         {"accepted", info.accepted},
+         {"advertised", info.advertised},
+         {"updates_in", info.updates_in},
+         {"updates_out", info.updates_out},
+         {"established_count", info.established_count},
+         {"last_error", info.last_error},
+         {"errors_in_a_row", info.failures},
+         // Seconds until an Idle peer tries again and accepts the neighbour; null
+         // when it is not waiting.
+         {"retry_in_seconds",
+          info.retry_at ? json(std::max(0.0, -seconds_since(d, *info.retry_at))) : json(nullptr)}});
   }
   return out;
 }

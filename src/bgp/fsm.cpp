@@ -36,6 +36,7 @@ CodecOptions negotiated_options(const FsmConfig& cfg, const Open& peer) {
   CodecOptions o;
   o.four_octet_as = peer.caps.four_octet_as.has_value();
   o.extended_message = cfg.caps.extended_message && peer.caps.extended_message;
+  o.external_peer = cfg.peer_as != cfg.local_as;
   return o;
 }
 
@@ -119,6 +120,12 @@ struct Builder {
     auto bad = [&](uint8_t sub, std::string why, Bytes data = {}) {
       fail("OPEN rejected: " + why, Notification{err::kOpen, sub, std::move(data)});
     };
+    // RFC 7607 §2: AS 0 is never a peer's AS, whatever the configuration says.
+    if (o.asn() == 0) {
+      Bytes d;
+      ByteWriter(d).u16(o.my_as);
+      return bad(err::kBadPeerAs, "peer AS 0 (RFC 7607)", d);
+    }
     if (o.asn() != cfg.peer_as) {
       Bytes d;
       ByteWriter(d).u16(o.my_as);

@@ -42,6 +42,12 @@ struct PeerConfig {
   Duration mrai{0};
   // Refuse a peer that does not offer route refresh (the lab's Azure Route Server).
   bool require_route_refresh = false;
+  // After a session error the peer waits, and refuses the neighbour's connections, for
+  // error_wait_min, doubling per consecutive error up to error_wait_max (BIRD's `error wait
+  // time`); a session that stays up error_forget long clears the count.
+  Duration error_wait_min = std::chrono::seconds(1);
+  Duration error_wait_max = std::chrono::seconds(120);
+  Duration error_forget = std::chrono::seconds(60);
   std::string name() const { return address.to_string() + " AS" + std::to_string(remote_as); }
   bool operator==(const PeerConfig&) const = default;
 };

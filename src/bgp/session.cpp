@@ -80,6 +80,7 @@ void Session::perform(const Action& a) {
         } else if constexpr (std::is_same_v<T, act::ArmTimer>) {
           if (auto it = timers_.find(x.timer); it != timers_.end()) loop_.cancel(it->second);
           Timer which = x.timer;
+          if (which == Timer::idle_hold) idle_hold_due_ = loop_.now() + x.after;
           timers_[which] = loop_.schedule(x.after, [this, which] {
             timers_.erase(which);
             handle(ev::TimerExpired{which});
@@ -108,6 +109,11 @@ void Session::perform(const Action& a) {
         }
       },
       a);
+}
+
+std::optional<TimePoint> Session::retry_at() const {
+  if (!timers_.count(Timer::idle_hold)) return std::nullopt;
+  return idle_hold_due_;
 }
 
 void Session::connect() {

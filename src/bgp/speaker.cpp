@@ -216,6 +216,9 @@ std::unique_ptr<Session> Speaker::make_session(const PeerConfig& pc) {
   f.passive = pc.passive;
   f.require_route_refresh = pc.require_route_refresh;
   f.connect_retry = pc.connect_retry;
+  f.idle_hold_min = pc.error_wait_min;
+  f.idle_hold_max = pc.error_wait_max;
+  f.stable_after = pc.error_forget;
   return std::make_unique<Session>(loop_, transport_, pc, f, static_cast<SessionObserver&>(*this),
                                    seed_);
 }
@@ -292,6 +295,7 @@ void Speaker::on_up(Session& s) {
   }
   p->since = loop_.now();
   ++p->established_count;
+  p->local_pref_noted = false;
   if (on_peer_state) on_peer_state(index_of(*p), State::established);
   if (shutting_down_) return;
   auto local = p->session->local_endpoint();
@@ -341,6 +345,11 @@ void Speaker::on_message(Session& s, const Message& m) {
   if (!u) return;
   ++p->updates_in;
   for (const auto& d : u->diagnostics) log().warn("peer {}: UPDATE: {}", p->cfg.name(), d);
+  if (u->ignored_local_pref && !std::exchange(p->local_pref_noted, true))
+    log().debug(
+        "peer {}: LOCAL_PREF from an external peer ignored (RFC 4271 5.1.5); "
+        "said once per session",
+        p->cfg.name());
   if (auto eor = u->end_of_rib()) {
     log().info("peer {}: End-of-RIB for {} unicast", p->cfg.name(),
                eor->afi == kAfiIpv6 ? "IPv6" : "IPv4");
@@ -587,6 +596,10 @@ Speaker::PeerInfo Speaker::peer_info(size_t i) const {
   out.updates_out = p.updates_out;
   out.advertised = rib_.is_up(p.id) ? rib_.advertised_count(p.id) : 0;
   out.established_count = p.established_count;
+  if (p.session) {
+    out.retry_at = p.session->retry_at();
+    out.failures = p.session->fsm().failures;
+  }
   return out;
 }
 

@@ -64,6 +64,9 @@ class Speaker : private SessionObserver {
     size_t accepted = 0;    // routes received that passed import policy
     size_t advertised = 0;  // routes in its Adj-RIB-Out
     uint64_t updates_in = 0, updates_out = 0, established_count = 0;
+    // Idle after errors: when it tries again; the neighbour is refused until then.
+    std::optional<TimePoint> retry_at;
+    uint32_t failures = 0;  // consecutive session errors, which set the wait
   };
   PeerInfo peer_info(size_t i) const;
   // Routes from peer i that passed its import policy (its post-policy Adj-RIB-In).
@@ -97,6 +100,7 @@ class Speaker : private SessionObserver {
     std::string last_error;
     std::string stop_reason;  // why we closed it, when the session would only say "stopped"
     uint64_t updates_in = 0, updates_out = 0, established_count = 0;
+    bool local_pref_noted = false;  // this session's ignored LOCAL_PREF was logged
   };
 
   void on_open_received(Session& s) override;

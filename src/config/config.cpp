@@ -31,7 +31,7 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
               {"address", "remote-as", "port", "passive", "hold-time", "local-address",
                "next-hop-ipv4", "next-hop-ipv6", "connect-retry", "import", "export",
                "allow-own-as", "route-reflector-client", "route-server-client", "max-prefix",
-               "mrai", "require-route-refresh"});
+               "mrai", "require-route-refresh", "error-wait-time", "error-forget-time"});
   bgp::PeerConfig p;
   if (!n["address"]) r.fail(n, path, "missing required key 'address'");
   if (!n["remote-as"]) r.fail(n, path, "missing required key 'remote-as'");
@@ -101,6 +101,22 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
   if (n["require-route-refresh"])
     p.require_route_refresh =
         r.boolean(n["require-route-refresh"], path + ".require-route-refresh");
+  if (auto w = n["error-wait-time"]) {
+    std::string wp = path + ".error-wait-time";
+    if (w.IsScalar()) {
+      p.error_wait_min = p.error_wait_max = r.seconds(w, wp, 0.1, 3600);
+    } else {
+      r.require_map(w, wp);
+      r.only_keys(w, wp, {"min", "max"});
+      if (w["min"]) p.error_wait_min = r.seconds(w["min"], wp + ".min", 0.1, 3600);
+      if (w["max"]) p.error_wait_max = r.seconds(w["max"], wp + ".max", 0.1, 3600);
+      if (p.error_wait_max < p.error_wait_min)
+        r.fail(w["max"] ? w["max"] : w, wp + ".max",
+               "must be at least min (" + secs(p.error_wait_min) + " s)");
+    }
+  }
+  if (n["error-forget-time"])
+    p.error_forget = r.seconds(n["error-forget-time"], path + ".error-forget-time", 1, 86400);
   return p;
 }
 
@@ -334,6 +350,9 @@ std::string print(const Config& c) {
       << "    route-server-client: " << (p.route_server_client ? "true" : "false") << "\n"
       << "    mrai: " << std::chrono::duration_cast<std::chrono::seconds>(p.mrai).count() << "\n";
     if (p.require_route_refresh) o << "    require-route-refresh: true\n";
+    o << "    error-wait-time: {min: " << secs(p.error_wait_min)
+      << ", max: " << secs(p.error_wait_max) << "}\n    error-forget-time: " << secs(p.error_forget)
+      << "\n";
     if (p.max_prefix.limit)
       o << "    max-prefix:\n      limit: " << p.max_prefix.limit
         << "\n      warning-percent: " << int{p.max_prefix.warning_percent}

@@ -12,6 +12,9 @@ namespace anycastd::bgp {
 struct CodecOptions {
   bool four_octet_as = true;      // both sides sent the 4-octet AS capability
   bool extended_message = false;  // both sides sent the extended message capability
+  // An eBGP session (not iBGP, not a confederation peer): LOCAL_PREF from it is ignored
+  // (RFC 4271 §5.1.5), so no neighbour in another AS can steer our best path.
+  bool external_peer = false;
   size_t max_message() const { return extended_message ? kMaxExtendedMessage : kMaxMessage; }
 };
 

@@ -141,6 +141,9 @@ struct Update {
   // withdrawn. `diagnostics` names each attribute that was malformed or discarded.
   bool treat_as_withdraw = false;
   std::vector<std::string> diagnostics;
+  // A LOCAL_PREF from an external peer was dropped: the rule, not a fault of the peer's, so
+  // it is kept apart from the diagnostics (which are logged as warnings).
+  bool ignored_local_pref = false;
 
   bool operator==(const Update&) const = default;
   // RFC 4724 §2: an UPDATE with nothing in it, or an MP_UNREACH with no prefixes.

@@ -52,6 +52,12 @@ std::optional<AsPath> parse_as_path(ByteReader v, size_t asn_size) {
   return p;
 }
 
+bool holds_as0(const AsPath& p) {
+  return std::any_of(p.segments.begin(), p.segments.end(), [](const AsSegment& s) {
+    return std::find(s.asns.begin(), s.asns.end(), 0u) != s.asns.end();
+  });
+}
+
 std::optional<Aggregator> parse_aggregator(ByteReader v, size_t asn_size) {
   if (v.remaining() != asn_size + 4) return std::nullopt;
   Aggregator a;
@@ -137,6 +143,7 @@ void parse_attribute(uint8_t flags, uint8_t type, ByteReader v, Ctx& c) {
     case attr::kAsPath: {
       auto p = flags_ok(flags, false, true) ? parse_as_path(v, asn_size) : std::nullopt;
       if (!p) return c.malformed(Action::treat_as_withdraw, "AS_PATH");
+      if (holds_as0(*p)) return c.malformed(Action::treat_as_withdraw, "AS_PATH with AS 0");
       a.as_path = std::move(p);
       return;
     }
@@ -153,6 +160,11 @@ void parse_attribute(uint8_t flags, uint8_t type, ByteReader v, Ctx& c) {
       uint32_t x = 0;
       if (!flags_ok(flags, med, !med) || v.remaining() != 4 || !v.u32(x))
         return c.malformed(Action::treat_as_withdraw, med ? "MULTI_EXIT_DISC" : "LOCAL_PREF");
+      // RFC 4271 §5.1.5, RFC 7606 §7.5: from an external peer it is discarded, the route kept.
+      if (!med && c.opts.external_peer) {
+        c.u.ignored_local_pref = true;
+        return;
+      }
       (med ? a.med : a.local_pref) = x;
       return;
     }
@@ -163,6 +175,8 @@ void parse_attribute(uint8_t flags, uint8_t type, ByteReader v, Ctx& c) {
       return;
     case attr::kAggregator: {
       auto g = flags_ok(flags, true, true) ? parse_aggregator(v, asn_size) : std::nullopt;
+      // RFC 7607 §2 forbids AS 0 here too but names no action: discard is the mildest.
+      if (g && g->asn == 0) return c.malformed(Action::discard, "AGGREGATOR with AS 0");
       if (!g) return c.malformed(Action::discard, "AGGREGATOR");
       a.aggregator = g;
       return;
@@ -227,12 +241,15 @@ void parse_attribute(uint8_t flags, uint8_t type, ByteReader v, Ctx& c) {
           }))
         p.reset();
       if (!p) return c.malformed(Action::discard, "AS4_PATH");
+      // RFC 7607 §2: AS 0 in AS4_PATH makes the UPDATE malformed, as in AS_PATH.
+      if (holds_as0(*p)) return c.malformed(Action::treat_as_withdraw, "AS4_PATH with AS 0");
       c.as4_path = std::move(p);
       return;
     }
     case attr::kAs4Aggregator: {
       if (c.opts.four_octet_as) return;
       auto g = flags_ok(flags, true, true) ? parse_aggregator(v, 4) : std::nullopt;
+      if (g && g->asn == 0) return c.malformed(Action::discard, "AS4_AGGREGATOR with AS 0");
       if (!g) return c.malformed(Action::discard, "AS4_AGGREGATOR");
       c.as4_aggregator = g;
       return;

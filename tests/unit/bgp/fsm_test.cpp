@@ -180,6 +180,18 @@ INSTANTIATE_TEST_SUITE_P(
                       OpenCase{"zero_bgp_id", peer_open(90, 65515, 0), err::kBadBgpId}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// RFC 7607 §2: My AS 0 is refused even by a configuration that names AS 0.
+TEST(Fsm, PeerAsZeroIsBadPeerAs) {
+  Driver d{config()};
+  d.cfg.peer_as = 0;
+  d(ev::ManualStart{})(ev::TcpConnected{})(ev::Received{peer_open(90, 0)});
+  EXPECT_EQ(d.s.state, State::idle);
+  auto* n = sent_notification(d.last);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->code, err::kOpen);
+  EXPECT_EQ(n->subcode, err::kBadPeerAs);
+}
+
 // RFC 5492 §5: a required capability the peer does not offer is an OPEN error naming it.
 TEST(Fsm, RequiredRouteRefreshMissingIsUnsupportedCapability) {
   Driver d{config()};

@@ -156,6 +156,36 @@ TEST_F(Pair, WrongRemoteAsNeverEstablishesAndBacksOff) {
   EXPECT_LE(attempts, 8);
 }
 
+// error-wait-time bounds the back-off (BIRD's `error wait time`), and the peer's info says
+// how long until it tries again, as `show peers` prints it.
+TEST_F(Pair, ErrorWaitTimeBoundsTheBackOffAndIsShown) {
+  auto cfg = route_server();
+  cfg.peers[0].remote_as = 65020;
+  Speaker rs(loop, *tb, cfg);
+  auto nc = nva();
+  nc.peers[0].error_wait_min = 500ms;
+  nc.peers[0].error_wait_max = 2s;
+  Speaker a(loop, *ta, nc);
+  int attempts = 0;
+  rs.start();
+  a.start();
+  a.on_peer_state = [&](size_t, State) { ++attempts; };
+  Duration longest{};
+  for (int i = 0; i < 600; ++i) {
+    loop.run_for(100ms);
+    auto info = a.peer_info(0);
+    if (!info.retry_at) continue;
+    EXPECT_GE(*info.retry_at, loop.now());
+    longest = std::max(longest, *info.retry_at - loop.now());
+  }
+  EXPECT_NE(a.peer_state(0), State::established);
+  EXPECT_GT(longest, 1s) << "the wait doubles";
+  EXPECT_LE(longest, 2s) << "and stops at error-wait-time.max";
+  EXPECT_GE(a.peer_info(0).failures, 10u);
+  // 60 s of 1..2 s waits: about 30 attempts, where the default 1..120 s back-off makes 6.
+  EXPECT_GE(attempts, 25);
+}
+
 TEST_F(Pair, SameRunIsDeterministic) {
   auto run = [&] {
     sim::SimLoop l;

@@ -493,3 +493,35 @@ TEST(Config, MissingFileNamesTheFile) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().to_string(), "/nonexistent/anycastd.yaml: cannot open file");
 }
+
+// BIRD's `error wait time` and `error forget time`: the back-off after session errors.
+TEST(Config, ErrorWaitTimeDefaultsFormsAndPrintedForm) {
+  auto d = load_string(
+      "router-id: 1.2.3.4\nlocal-as: 1\npeers: [{address: 10.0.0.1, remote-as: 2}]\n", "x");
+  ASSERT_TRUE(d.ok()) << d.error().to_string();
+  EXPECT_EQ(d->bgp.peers[0].error_wait_min, std::chrono::seconds(1));
+  EXPECT_EQ(d->bgp.peers[0].error_wait_max, std::chrono::seconds(120));
+  EXPECT_EQ(d->bgp.peers[0].error_forget, std::chrono::seconds(60));
+  auto c = load_string(
+      "router-id: 1.2.3.4\nlocal-as: 1\npeers:\n"
+      "  - {address: 10.0.0.1, remote-as: 2, error-wait-time: {min: 0.5, max: 4}, "
+      "error-forget-time: 30}\n  - {address: 10.0.0.2, remote-as: 2, error-wait-time: 2}\n",
+      "x");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->bgp.peers[0].error_wait_min, std::chrono::milliseconds(500));
+  EXPECT_EQ(c->bgp.peers[0].error_wait_max, std::chrono::seconds(4));
+  EXPECT_EQ(c->bgp.peers[0].error_forget, std::chrono::seconds(30));
+  EXPECT_EQ(c->bgp.peers[1].error_wait_min, std::chrono::seconds(2));
+  EXPECT_EQ(c->bgp.peers[1].error_wait_max, std::chrono::seconds(2));
+  auto again = load_string(print(*c), "printed.yaml");
+  ASSERT_TRUE(again.ok()) << again.error().to_string() << "\n" << print(*c);
+  EXPECT_EQ(again->bgp.peers, c->bgp.peers);
+  auto bad = load_string(
+      "router-id: 1.2.3.4\nlocal-as: 1\npeers:\n"
+      "  - {address: 10.0.0.1, remote-as: 2, error-wait-time: {min: 5, max: 2}}\n",
+      "nva.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().line, 4);
+  EXPECT_NE(bad.error().to_string().find("peers[0].error-wait-time.max"), std::string::npos)
+      << bad.error().to_string();
+}

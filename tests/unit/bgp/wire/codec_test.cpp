@@ -270,7 +270,7 @@ TEST(Codec, As4MergeKeepsSegmentsSoRoundTripsAreStable) {
   Update u;
   u.attrs.origin = kOriginIgp;
   u.attrs.as_path =
-      AsPath{{{kAsSequence, {0, 64784, 65449}}, {kAsSequence, {5381}}, {kAsSet, {3307849944u}}}};
+      AsPath{{{kAsSequence, {1, 64784, 65449}}, {kAsSequence, {5381}}, {kAsSet, {3307849944u}}}};
   u.attrs.next_hop = A("198.18.0.1");
   u.nlri = {P("198.18.9.9/32")};
   auto once = decode(encode(u, two), two);

@@ -45,6 +45,12 @@ std::vector<Case> cases() {
       {"as_path_zero_count", with(2, raw({0x40, 2, 2, 2, 0})), Expect::treat_as_withdraw},
       {"as_path_bad_segment_type", with(2, raw({0x40, 2, 6, 9, 1, 0, 0, 0xFD, 0xF2})),
        Expect::treat_as_withdraw},
+      // RFC 7607 §2: AS 0 anywhere in the path makes the UPDATE malformed.
+      {"as_path_holds_as0", with(2, raw({0x40, 2, 10, 2, 2, 0, 0, 0xFD, 0xF2, 0, 0, 0, 0})),
+       Expect::treat_as_withdraw},
+      {"as_path_set_holds_as0", with(2, raw({0x40, 2, 6, 1, 1, 0, 0, 0, 0})),
+       Expect::treat_as_withdraw},
+      {"aggregator_as0", plus(raw({0xC0, 7, 8, 0, 0, 0, 0, 198, 18, 0, 1})), Expect::discard},
       {"next_hop_length_5", with(3, raw({0x40, 3, 5, 198, 18, 0, 1, 0})),
        Expect::treat_as_withdraw},
       {"missing_origin", raw({0x40, 2, 6, 2, 1, 0, 0, 0xFD, 0xF2, 0x40, 3, 4, 198, 18, 0, 1}),
@@ -140,4 +146,37 @@ TEST(Rfc7606Lengths, WithdrawOnlyUpdateNeedsNoMandatoryAttributes) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(std::get<Update>(r.value()).treat_as_withdraw);
   EXPECT_EQ(std::get<Update>(r.value()).withdrawn, std::vector<Prefix>{P("198.18.0.0/24")});
+}
+
+// RFC 6793: AS4_PATH is read only from a 2-octet peer; AS 0 there is malformed too (7607).
+TEST(Rfc7607, As4PathHoldingAs0IsTreatAsWithdraw) {
+  Bytes attrs = raw({0x40, 1, 1,    0,  0x40, 2, 4, 2, 1, 0x5B, 0xA0, 0x40, 3, 4, 198, 18,
+                     0,    1, 0xC0, 17, 10,   2, 2, 0, 0, 0xFD, 0xF2, 0,    0, 0, 0});
+  CodecOptions two_octet;
+  two_octet.four_octet_as = false;
+  auto r = decode(update_with_body(body_with_attrs(attrs)), two_octet);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  const auto& u = std::get<Update>(r.value());
+  EXPECT_TRUE(u.treat_as_withdraw);
+  EXPECT_EQ(u.withdrawn_all(), std::vector<Prefix>{P("198.18.0.0/24")});
+}
+
+// RFC 4271 §5.1.5 and RFC 7606 §7.5: LOCAL_PREF from an external peer is ignored and the
+// route kept; from an internal peer it is the route's preference.
+TEST(LocalPref, IgnoredFromExternalPeerKeptFromInternal) {
+  Bytes attrs = plus(raw({0x40, 5, 4, 0, 0, 0x03, 0xE8}));  // LOCAL_PREF 1000
+  CodecOptions ebgp, ibgp;
+  ebgp.external_peer = true;
+  auto e = decode(update_with_body(body_with_attrs(attrs)), ebgp);
+  ASSERT_TRUE(e.ok()) << e.error().reason;
+  const auto& ue = std::get<Update>(e.value());
+  EXPECT_FALSE(ue.attrs.local_pref);
+  EXPECT_TRUE(ue.ignored_local_pref);
+  EXPECT_FALSE(ue.treat_as_withdraw);
+  EXPECT_TRUE(ue.diagnostics.empty());  // the rule, not the peer's fault: no warning
+  EXPECT_EQ(ue.announced(), std::vector<Prefix>{P("198.18.0.0/24")});
+  auto i = decode(update_with_body(body_with_attrs(attrs)), ibgp);
+  ASSERT_TRUE(i.ok());
+  EXPECT_EQ(std::get<Update>(i.value()).attrs.local_pref, 1000u);
+  EXPECT_FALSE(std::get<Update>(i.value()).ignored_local_pref);
 }

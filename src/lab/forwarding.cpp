@@ -88,6 +88,7 @@ SimLab::Walk SimLab::walk(const ClientSpec& c, uint64_t flow, const NextHop& nex
           o.region = at->region;
           o.answer = sp.answer;
           o.hops.push_back(sp.name);
+          w.endpoint = at->hub + "/" + sp.name;
           return w;
         }
         // VNet routes: what the hub's route servers learned, equal NVAs sharing flows.
@@ -107,6 +108,7 @@ SimLab::Walk SimLab::walk(const ClientSpec& c, uint64_t flow, const NextHop& nex
       case Node::Kind::nva:
         if (at->crashed) return fail("black hole: " + at->name + " is down");
         w.nva = at;
+        w.endpoint = at->name;
         return w;
       default:
         return fail("routing loop or dead end at " + at->name);
@@ -115,13 +117,42 @@ SimLab::Walk SimLab::walk(const ClientSpec& c, uint64_t flow, const NextHop& nex
   return fail("TTL expired");
 }
 
-void SimLab::request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) {
-  auto w = walk(c, flow, [this](const Node& n, const IpAddress& dst, uint64_t f) {
+SimLab::Walk SimLab::walk_now(const ClientSpec& c, uint64_t flow) const {
+  return walk(c, flow, [this](const Node& n, const IpAddress& dst, uint64_t f) {
     const rib::Path* p = route(n, dst, f);
     return p && p->attrs->next_hop ? p->attrs->next_hop : std::nullopt;
   });
+}
+
+// A request is a TCP connection, not an instant: the handshake reaches an endpoint, and one
+// round trip later the request itself follows whatever the routers' tables say then. If the
+// route moved in between, the request reaches an NVA (or spoke) that never saw the
+// handshake, and that one answers with a reset -- what anycast does to every connection in
+// flight when the routing changes under it (seen in the netns lab as ECONNRESET).
+void SimLab::request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) {
+  Walk w = walk_now(c, flow);
+  if (w.endpoint.empty()) return done(std::move(w.outcome));
+  Duration handshake = w.outcome.rtt;
+  loop_.schedule(handshake, [this, c, flow, w = std::move(w), done = std::move(done)]() mutable {
+    Walk then = walk_now(c, flow);
+    if (then.endpoint != w.endpoint) {
+      Outcome& o = w.outcome;
+      o.ok = false;
+      o.region.clear();
+      o.answer.clear();
+      o.why = then.endpoint.empty()
+                  ? then.outcome.why
+                  : "connection reset by " + then.endpoint + ": the route moved from " +
+                        w.endpoint + " mid-connection";
+      return done(std::move(o));
+    }
+    if (!w.nva) return done(std::move(w.outcome));
+    serve(c, flow, std::move(w), std::move(done));
+  });
+}
+
+void SimLab::serve(const ClientSpec& c, uint64_t flow, Walk w, std::function<void(Outcome)> done) {
   Outcome& o = w.outcome;
-  if (!w.nva) return done(std::move(o));
   const Node* at = w.nva;
   const IpAddress dst = c.target.address;
   auto fail = [&](std::string why) {

@@ -1,6 +1,8 @@
 #include "lab/netns.hpp"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -9,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
 
@@ -65,7 +68,32 @@ Netns::~Netns() {
   for (auto it = made_.rbegin(); it != made_.rend(); ++it) (void)ip({"netns", "del", *it});
 }
 
+// Namespaces outlive a lab killed by a signal (no destructor runs, and the kernel keeps a
+// mounted namespace alive). Each lab's names carry its PID, so one whose lab is gone is
+// stale: removing it here keeps a killed run from leaking into the next.
+size_t Netns::remove_stale() {
+  size_t removed = 0;
+  DIR* d = ::opendir("/run/netns");
+  if (!d) return 0;
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name.rfind("acl", 0) != 0) continue;
+    auto dash = name.find('-');
+    if (dash == std::string::npos || dash == 3) continue;
+    std::string digits = name.substr(3, dash - 3);
+    if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    stale.push_back(name);
+  }
+  ::closedir(d);
+  for (const auto& name : stale) removed += ip({"netns", "del", name}).ok();
+  return removed;
+}
+
 Result<bool, std::string> Netns::create_fabric() {
+  remove_stale();
   std::string br = prefix_ + "br";
   if (auto r = ip({"netns", "add", br}); !r) return r;
   made_.push_back(br);
@@ -206,12 +234,17 @@ NetnsReply netns_http_get(const std::string& ns, const IpAddress& to, uint16_t p
   std::string req = "GET / HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n", reply;
   (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
-    reply.append(buf, static_cast<size_t>(n));
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) reply.append(buf, static_cast<size_t>(n));
+  int recv_errno = n < 0 ? errno : 0;
   ::close(fd);
   auto head = reply.find("\r\n\r\n");
   if (reply.empty() || head == std::string::npos) {
-    out.why = "no answer";
+    // A reset is what an NVA that never saw the handshake sends when the route moved
+    // mid-connection; say so rather than a bare "no answer".
+    out.why = recv_errno == ECONNRESET ? "connection reset by peer (the route moved?)"
+              : recv_errno            ? std::string("no answer: ") + std::strerror(recv_errno)
+                                      : "no answer";
     return out;
   }
   auto status = reply.substr(0, reply.find("\r\n"));

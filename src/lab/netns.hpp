@@ -22,6 +22,8 @@ class Netns {
   ~Netns();  // removes every namespace it made
 
   Result<bool, std::string> create_fabric();
+  // Removes the namespaces of labs whose process no longer exists; returns how many.
+  static size_t remove_stale();
   // A namespace with eth0 on the segment at `address`/16; `forward` turns on routing.
   Result<std::string, std::string> add(const std::string& device, const IpAddress& address,
                                        bool forward);

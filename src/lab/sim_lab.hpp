@@ -56,11 +56,17 @@ class SimLab : public Lab {
   struct Walk {
     Outcome outcome;
     const Node* nva = nullptr;
+    // What holds the connection's state: the NVA's proxy, or a spoke's application in one
+    // hub. A flow whose packets start reaching another one is reset there.
+    std::string endpoint;
   };
   Walk walk(const ClientSpec& c, uint64_t flow, const NextHop& next_hop) const;
 
  private:
   void emit(std::string kind, std::string text);
+  Walk walk_now(const ClientSpec& c, uint64_t flow) const;
+  // The second half of a request, when its data reaches the NVA that took its handshake.
+  void serve(const ClientSpec& c, uint64_t flow, Walk w, std::function<void(Outcome)> done);
   void build();
   void start_speaker(Node& n);
   void start_nva(Node& n);

@@ -74,7 +74,7 @@ std::unique_ptr<Speaker::Peer> Speaker::make_peer(const PeerConfig& pc) {
     auto it = cfg_.policies.find(name);
     return it == cfg_.policies.end() ? nullptr : &it->second;
   };
-  auto p = std::make_unique<Peer>();
+  auto p = std::make_unique<Peer>(loop_);
   p->cfg = pc;
   rib::PeerSettings s{pc.address, pc.remote_as, policy(pc.import_policy), policy(pc.export_policy)};
   s.allow_own_as = pc.allow_own_as;
@@ -87,7 +87,8 @@ std::unique_ptr<Speaker::Peer> Speaker::make_peer(const PeerConfig& pc) {
 }
 
 void Speaker::drop_peer(Peer& p) {
-  loop_.cancel(p.max_prefix_restart);
+  p.max_prefix_restart.cancel();
+  p.mrai.cancel();
   // The RIB keeps the id (ids are never reused); the peer's routes leave it now.
   if (rib_.is_up(p.id)) {
     rib_.peer_down(p.id);
@@ -410,38 +411,32 @@ void Speaker::on_limit(Peer& p, rib::Accepted a) {
   // The session reports its own stop as administrative; say which limit it was.
   p.stop_reason = "over the max-prefix limit of " + std::to_string(mp.limit) +
                   " routes (sent Cease/Maximum Number of Prefixes Reached)";
-  loop_.cancel(p.max_prefix_restart);
-  p.max_prefix_restart =
-      loop_.schedule(mp.restart_after, [this, &p, alive = std::weak_ptr<bool>(alive_)] {
-        if (alive.expired() || shutting_down_) return;
-        p.max_prefix_restart = 0;
-        if (p.session && p.session->state() != State::idle) return;
-        bury(std::move(p.session));
-        p.session = make_session(p.cfg);
-        p.session->start();
-      });
+  p.max_prefix_restart.arm(mp.restart_after, [this, &p] {
+    if (shutting_down_) return;
+    if (p.session && p.session->state() != State::idle) return;
+    bury(std::move(p.session));
+    p.session = make_session(p.cfg);
+    p.session->start();
+  });
 }
 
 void Speaker::note_bulk(size_t routes) {
   bulk_routes_ += routes;
   if (bulk_routes_ < 10000) return;
   last_bulk_ = loop_.now();
-  if (trim_scheduled_) return;
+  if (trim_.armed()) return;
   bulk_since_ = last_bulk_;
   trim_when_quiet(std::chrono::seconds(1));
 }
 
 void Speaker::trim_when_quiet(Duration after) {
-  trim_scheduled_ = true;
-  loop_.schedule(after, [this, alive = std::weak_ptr<bool>(alive_)] {
-    if (alive.expired()) return;
+  trim_.arm(after, [this] {
     // Under endless churn it still happens, every ten seconds at most.
     Duration quiet = loop_.now() - last_bulk_;
     if (quiet < std::chrono::seconds(1) && loop_.now() - bulk_since_ < std::chrono::seconds(10)) {
       trim_when_quiet(std::chrono::seconds(1) - quiet);
       return;
     }
-    trim_scheduled_ = false;
     bulk_routes_ = 0;
     if (release_memory) release_memory();
   });
@@ -457,13 +452,8 @@ void Speaker::flush_all() {
 }
 
 void Speaker::flush_soon() {
-  if (flush_posted_) return;
-  flush_posted_ = true;
-  loop_.post([this, alive = std::weak_ptr<bool>(alive_)] {
-    if (alive.expired()) return;
-    flush_posted_ = false;
-    flush_all();
-  });
+  if (flush_soon_.armed()) return;
+  flush_soon_.arm(Duration::zero(), [this] { flush_all(); });
 }
 
 void Speaker::flush(Peer& p) {
@@ -473,14 +463,8 @@ void Speaker::flush(Peer& p) {
     flush_now(p);
     return;
   }
-  if (p.flush_scheduled) return;
-  p.flush_scheduled = true;
-  loop_.schedule(p.last_flush + p.cfg.mrai - loop_.now(),
-                 [this, &p, alive = std::weak_ptr<bool>(alive_)] {
-                   if (alive.expired()) return;
-                   p.flush_scheduled = false;
-                   flush_now(p);
-                 });
+  if (p.mrai.armed()) return;
+  p.mrai.arm(p.last_flush + p.cfg.mrai - loop_.now(), [this, &p] { flush_now(p); });
 }
 
 void Speaker::flush_now(Peer& p) {
@@ -569,7 +553,7 @@ void Speaker::shutdown(std::function<void()> done) {
   for (const auto& v : cfg_.vips) rib_.retract(v.prefix);
   up_vips_.clear();
   for (auto& p : peers_) {
-    loop_.cancel(p->max_prefix_restart);
+    p->max_prefix_restart.cancel();
     if (!p->session) continue;
     flush_now(*p);
     p->session->stop(err::kCeaseAdminShutdown);
@@ -623,10 +607,8 @@ size_t Speaker::index_of(const Peer& p) const {
 void Speaker::bury(std::unique_ptr<Session> s) {
   if (!s) return;
   graveyard_.push_back(std::move(s));
-  if (graveyard_.size() == 1)
-    loop_.post([this, alive = std::weak_ptr<bool>(alive_)] {
-      if (!alive.expired()) graveyard_.clear();
-    });
+  if (!graveyard_timer_.armed())
+    graveyard_timer_.arm(Duration::zero(), [this] { graveyard_.clear(); });
 }
 
 }  // namespace anycastd::bgp

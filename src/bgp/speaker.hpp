@@ -12,6 +12,7 @@
 #include "bgp/vip_routes.hpp"
 #include "core/memory.hpp"
 #include "rib/rib.hpp"
+#include "runtime/scoped_timer.hpp"
 
 namespace anycastd::bgp {
 
@@ -89,13 +90,15 @@ class Speaker : private SessionObserver {
 
  private:
   struct Peer {
+    explicit Peer(Loop& loop) : mrai(loop), max_prefix_restart(loop) {}
     PeerConfig cfg;
     std::unique_ptr<Session> session;
     std::unique_ptr<Session> candidate;  // inbound connection racing `session` (RFC 4271 §6.8)
     rib::PeerId id = 0;
-    bool flush_scheduled = false;
     TimePoint last_flush{};
-    TimerId max_prefix_restart = 0;
+    // Both die with the peer: a reload that drops it cannot leave them to run on it.
+    ScopedTimer mrai;                // a batch waiting for the MRAI
+    ScopedTimer max_prefix_restart;  // the session's restart after a max-prefix teardown
     TimePoint since{};
     std::string last_error;
     std::string stop_reason;  // why we closed it, when the session would only say "stopped"
@@ -140,11 +143,12 @@ class Speaker : private SessionObserver {
   std::map<Prefix, VipAdjust> up_vips_;
   std::vector<std::unique_ptr<Session>> graveyard_;
   bool shutting_down_ = false;
-  bool flush_posted_ = false;
   size_t bulk_routes_ = 0;
-  bool trim_scheduled_ = false;
   TimePoint last_bulk_{}, bulk_since_{};
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Declared last: destroyed first, before anything their callbacks touch.
+  ScopedTimer flush_soon_{loop_};
+  ScopedTimer trim_{loop_};
+  ScopedTimer graveyard_timer_{loop_};
 };
 
 }  // namespace anycastd::bgp

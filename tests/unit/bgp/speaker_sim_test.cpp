@@ -186,6 +186,53 @@ TEST_F(Pair, ErrorWaitTimeBoundsTheBackOffAndIsShown) {
   EXPECT_GE(attempts, 25);
 }
 
+// A peer with an MRAI and a batch waiting for it is removed by a reload: the MRAI timer
+// must die with the peer (it used to fire on the freed peer: ASan heap-use-after-free).
+TEST_F(Pair, RemovedPeerTakesItsPendingMraiTimerWithIt) {
+  std::unique_ptr<Transport> tc = net.host(A("198.18.0.3"));
+  // a: the route source (a VIP it flaps); b: the speaker under test; c: b's MRAI peer.
+  SpeakerConfig ca = nva();
+  ca.peers[0].address = A("198.18.0.2");
+  ca.peers[0].remote_as = 65515;
+  SpeakerConfig cb = route_server();
+  PeerConfig to_c;
+  to_c.address = A("198.18.0.3");
+  to_c.remote_as = 65020;
+  to_c.hold_time = 9;
+  to_c.mrai = 5s;
+  to_c.export_policy = "accept";
+  cb.peers.push_back(to_c);
+  SpeakerConfig cc;
+  cc.local_as = 65020;
+  cc.router_id = 0xC6120003;
+  cc.listen_address = A("198.18.0.3");
+  PeerConfig back;
+  back.address = A("198.18.0.2");
+  back.remote_as = 65515;
+  back.hold_time = 9;
+  back.passive = true;
+  cc.policies["accept"] = policy::accept_all();
+  back.import_policy = "accept";
+  cc.peers = {back};
+  Speaker a(loop, *ta, ca), b(loop, *tb, cb), c(loop, *tc, cc);
+  a.start();
+  b.start();
+  c.start();
+  loop.run_for(7s);  // the first batch to c waited for its MRAI too
+  ASSERT_EQ(b.peer_state(1), State::established);
+  ASSERT_EQ(c.received(0).count(P("9.9.9.9/32")), 1u);
+  a.set_vip_up(P("9.9.9.9/32"), false);  // b's change to c now waits for the MRAI
+  loop.run_for(50ms);
+  EXPECT_EQ(c.received(0).count(P("9.9.9.9/32")), 1u) << "the withdrawal waits for the MRAI";
+  auto kept = b.config().peers;
+  kept.pop_back();
+  auto r = b.reconfigure(kept, b.config().vips);
+  ASSERT_EQ(r.removed.size(), 1u);
+  loop.run_for(10s);  // past the MRAI: the dropped peer's timer must not run
+  EXPECT_EQ(b.peer_count(), 1u);
+  EXPECT_EQ(b.peer_state(0), State::established);
+}
+
 TEST_F(Pair, SameRunIsDeterministic) {
   auto run = [&] {
     sim::SimLoop l;

@@ -190,8 +190,6 @@ def run_scenario(peer, net, work):
         got = wait_until(lambda: a.received(PEER_ROUTE), 30, f"anycastd receiving {PEER_ROUTE}")
         check(f"path [{PEER_AS} 4200000001]" in got, f"received 4-octet AS path: {got}")
         check(f"large-communities [{LARGE}]" in got, "received large community")
-        if hasattr(peer, "check_received"):
-            peer.check_received(got, a)
 
         t0 = time.monotonic()
         a.proc.signal(signal.SIGTERM)

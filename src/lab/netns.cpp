@@ -2,11 +2,11 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -243,8 +243,8 @@ NetnsReply netns_http_get(const std::string& ns, const IpAddress& to, uint16_t p
     // A reset is what an NVA that never saw the handshake sends when the route moved
     // mid-connection; say so rather than a bare "no answer".
     out.why = recv_errno == ECONNRESET ? "connection reset by peer (the route moved?)"
-              : recv_errno            ? std::string("no answer: ") + std::strerror(recv_errno)
-                                      : "no answer";
+              : recv_errno             ? std::string("no answer: ") + std::strerror(recv_errno)
+                                       : "no answer";
     return out;
   }
   auto status = reply.substr(0, reply.find("\r\n"));

@@ -1,8 +1,8 @@
 // The netns mode's own plumbing, in real namespaces (root only): the segment must behave
 // like the separate links it stands for.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>

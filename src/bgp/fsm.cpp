@@ -121,16 +121,13 @@ struct Builder {
       fail("OPEN rejected: " + why, Notification{err::kOpen, sub, std::move(data)});
     };
     // RFC 7607 §2: AS 0 is never a peer's AS, whatever the configuration says.
-    if (o.asn() == 0) {
-      Bytes d;
-      ByteWriter(d).u16(o.my_as);
-      return bad(err::kBadPeerAs, "peer AS 0 (RFC 7607)", d);
-    }
-    if (o.asn() != cfg.peer_as) {
+    if (o.asn() == 0 || o.asn() != cfg.peer_as) {
       Bytes d;
       ByteWriter(d).u16(o.my_as);
       return bad(err::kBadPeerAs,
-                 "peer AS " + std::to_string(o.asn()) + ", expected " + std::to_string(cfg.peer_as),
+                 o.asn() == 0 ? std::string("peer AS 0 (RFC 7607)")
+                              : "peer AS " + std::to_string(o.asn()) + ", expected " +
+                                    std::to_string(cfg.peer_as),
                  d);
     }
     if (o.bgp_id == 0 || (o.bgp_id == cfg.bgp_id && o.asn() == cfg.local_as))

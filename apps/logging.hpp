@@ -7,16 +7,12 @@
 #include <sstream>
 #include <string>
 
+#include "daemon/log.hpp"
 #include "json_log_formatter.hpp"
 
 namespace anycastd {
 
 inline const char* const kSubsystems[] = {"bgp", "health", "proxy", "fib", "api"};
-
-inline spdlog::logger& sub(const char* name) {
-  auto l = spdlog::get(name);
-  return l ? *l : *spdlog::default_logger();
-}
 
 // "" when the spec is good; otherwise what is wrong with it, for the command line error.
 inline std::string setup_logging(const std::string& spec, bool json) {

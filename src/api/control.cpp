@@ -10,7 +10,7 @@ using nlohmann::json;
 
 namespace {
 
-double seconds_since(const Daemon& d, TimePoint t) {
+double seconds_since(const Parts& d, TimePoint t) {
   if (t == TimePoint{}) return -1;  // never
   return std::chrono::duration<double>(d.loop->now() - t).count();
 }
@@ -19,7 +19,7 @@ json fail(const std::string& why) {
   return {{"ok", false}, {"error", why}};
 }
 
-json peers(const Daemon& d) {
+json peers(const Parts& d) {
   json out = json::array();
   if (!d.speaker) return out;
   for (size_t i = 0; i < d.speaker->peer_count(); ++i) {
@@ -45,7 +45,7 @@ json peers(const Daemon& d) {
   return out;
 }
 
-json vips(const Daemon& d) {
+json vips(const Parts& d) {
   json out = json::array();
   if (!d.speaker) return out;
   for (const auto& v : d.speaker->config().vips) {
@@ -65,7 +65,7 @@ json vips(const Daemon& d) {
   return out;
 }
 
-json checks(const Daemon& d) {
+json checks(const Parts& d) {
   json out = json::array();
   if (!d.monitor) return out;
   for (const auto& c : d.monitor->checkers()) {
@@ -82,12 +82,12 @@ json checks(const Daemon& d) {
   return out;
 }
 
-json services(const Daemon& d) {
+json services(const Parts& d) {
   json out = json::array();
-  if (!d.engine) return out;
-  const auto& svcs = d.engine->config().services;
+  if (!d.forwarder) return out;
+  const auto& svcs = d.forwarder->config().services;
   for (size_t i = 0; i < svcs.size(); ++i) {
-    auto st = d.engine->stats(i);
+    auto st = d.forwarder->stats(i);
     json backends = json::array();
     for (size_t b = 0; b < svcs[i].backends.size(); ++b) {
       const auto& bs = st.backends[b];
@@ -141,7 +141,7 @@ std::optional<Prefix> parse_vip(const std::string& text) {
   return std::nullopt;
 }
 
-json routes(const json& req, const Daemon& d) {
+json routes(const json& req, const Parts& d) {
   std::optional<Prefix> only;
   if (req.contains("prefix")) {
     only = req["prefix"].is_string() ? parse_vip(req["prefix"].get<std::string>()) : std::nullopt;
@@ -198,7 +198,7 @@ json routes(const json& req, const Daemon& d) {
   return {{"ok", true}, {"view", view}, {"routes", out}};
 }
 
-json drain(const json& req, const Daemon& d, bool on) {
+json drain(const json& req, const Parts& d, bool on) {
   if (!req.contains("vip") || !req["vip"].is_string()) return fail("missing \"vip\"");
   auto p = parse_vip(req["vip"].get<std::string>());
   if (!p) return fail("'" + req["vip"].get<std::string>() + "' is not a prefix");
@@ -215,7 +215,7 @@ json drain(const json& req, const Daemon& d, bool on) {
 
 }  // namespace
 
-json handle(const json& req, const Daemon& d) {
+json handle(const json& req, const Parts& d) {
   if (!req.is_object() || !req.contains("command") || !req["command"].is_string())
     return fail("a request is a JSON object with a \"command\"");
   const auto cmd = req["command"].get<std::string>();
@@ -224,12 +224,23 @@ json handle(const json& req, const Daemon& d) {
   if (cmd == "show health") return {{"ok", true}, {"checks", checks(d)}};
   if (cmd == "show proxy") return {{"ok", true}, {"services", services(d)}};
   if (cmd == "show routes") return routes(req, d);
-  if (cmd == "reload") return d.reload ? d.reload() : fail("reload is not available here");
+  if (cmd == "reload") return d.reload ? to_json(d.reload()) : fail("reload is not available here");
   if (cmd == "drain") return drain(req, d, true);
   if (cmd == "undrain") return drain(req, d, false);
   return fail(
       "unknown command '" + cmd +
       "' (show peers, show routes, show vips, show health, show proxy, drain, undrain, reload)");
+}
+
+json to_json(const ReloadReport& r) {
+  if (!r.applied) return fail(r.error);
+  return {{"ok", true},
+          {"added", r.added},
+          {"removed", r.removed},
+          {"restarted", r.restarted},
+          {"vips", r.vips},
+          {"policies_refreshed", r.policies_refreshed},
+          {"health", r.health}};
 }
 
 }  // namespace anycastd::api

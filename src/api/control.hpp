@@ -6,24 +6,26 @@
 
 #include "bgp/speaker.hpp"
 #include "health/monitor.hpp"
-#include "proxy/engine.hpp"
+#include "api/reload_report.hpp"
+#include "proxy/forwarder.hpp"
 
 namespace anycastd::api {
 
 // What the daemon runs; any part may be absent (no checks, no services).
-struct Daemon {
+struct Parts {
   Loop* loop = nullptr;
   bgp::Speaker* speaker = nullptr;
   health::Monitor* monitor = nullptr;
-  proxy::Engine* engine = nullptr;
+  proxy::Forwarder* forwarder = nullptr;
   // Reads the configuration file again and applies what may change without a restart;
   // the answer says what changed, or why nothing did.
-  std::function<nlohmann::json()> reload;
+  std::function<ReloadReport()> reload;
 };
 
 // Commands: "show peers", "show routes" ("prefix", "peer", "view": loc-rib, received or
 // advertised), "show vips", "show health", "show proxy", "drain", "undrain" and "reload"
 // (with "vip": a configured prefix).
-nlohmann::json handle(const nlohmann::json& request, const Daemon& d);
+nlohmann::json handle(const nlohmann::json& request, const Parts& d);
+nlohmann::json to_json(const ReloadReport& r);
 
 }  // namespace anycastd::api

@@ -138,7 +138,7 @@ void health_metrics(Writer& w, const health::Monitor& m) {
   }
 }
 
-void proxy_metrics(Writer& w, const proxy::Engine& e) {
+void proxy_metrics(Writer& w, const proxy::Forwarder& e) {
   const auto& svcs = e.config().services;
   std::vector<proxy::ServiceStats> stats;
   for (size_t i = 0; i < svcs.size(); ++i) stats.push_back(e.stats(i));
@@ -172,7 +172,7 @@ void proxy_metrics(Writer& w, const proxy::Engine& e) {
 
 }  // namespace
 
-std::string metrics_text(const Daemon& d, double started_unix) {
+std::string metrics_text(const Parts& d, double started_unix) {
   Writer w;
   w.family("anycastd_build_info", "gauge", "always 1; the labels say which build");
   w.sample("anycastd_build_info").label("version", ANYCASTD_VERSION).value(1);
@@ -185,7 +185,7 @@ std::string metrics_text(const Daemon& d, double started_unix) {
   }
   if (d.speaker) bgp_metrics(w, *d.speaker);
   if (d.monitor) health_metrics(w, *d.monitor);
-  if (d.engine) proxy_metrics(w, *d.engine);
+  if (d.forwarder) proxy_metrics(w, *d.forwarder);
   return w.str();
 }
 

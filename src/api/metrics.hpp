@@ -9,6 +9,6 @@
 namespace anycastd::api {
 
 // `started_unix`: the process start as Unix time, for anycastd_process_start_time_seconds.
-std::string metrics_text(const Daemon& d, double started_unix);
+std::string metrics_text(const Parts& d, double started_unix);
 
 }  // namespace anycastd::api

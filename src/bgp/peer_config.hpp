@@ -7,6 +7,7 @@
 #include <map>
 
 #include "bgp/wire/message.hpp"
+#include "core/vip_announcement.hpp"
 #include "policy/policy.hpp"
 #include "rib/decision.hpp"
 #include "runtime/time.hpp"
@@ -53,13 +54,6 @@ struct PeerConfig {
 };
 
 // What health checks add to a VIP's announcement when it is degraded or draining.
-struct VipAdjust {
-  uint32_t extra_prepend = 0;
-  std::vector<uint32_t> communities;  // added to the configured ones
-  std::optional<uint32_t> med;        // replaces the configured one
-  bool operator==(const VipAdjust&) const = default;
-};
-
 struct VipConfig {
   Prefix prefix;
   std::optional<IpAddress> next_hop;  // nullopt: next-hop self

@@ -61,7 +61,7 @@ Speaker::Speaker(Loop& loop, Transport& transport, SpeakerConfig cfg, uint64_t s
   base_fsm_.caps.graceful_restart = GracefulRestart{false, 0, {}};
   for (const auto& v : cfg_.vips) {
     if (!v.start_announced) continue;
-    up_vips_[v.prefix] = {};
+    up_vips_[v.prefix] = VipAnnouncement::plain();
     rib_.originate(v.prefix, vip_attributes(v, cfg_.local_as));
   }
   for (const auto& pc : cfg_.peers) peers_.push_back(make_peer(pc));
@@ -158,7 +158,7 @@ Speaker::Reconfigured Speaker::reconfigure(const std::vector<PeerConfig>& peers,
     if (auto up = up_vips_.find(v.prefix); up != up_vips_.end()) {
       rib_.originate(v.prefix, vip_attributes(v, cfg_.local_as, up->second));
     } else if (old == old_vips.end() && v.start_announced) {
-      up_vips_[v.prefix] = {};
+      up_vips_[v.prefix] = VipAnnouncement::plain();
       rib_.originate(v.prefix, vip_attributes(v, cfg_.local_as));
     }
   }
@@ -224,7 +224,7 @@ std::unique_ptr<Session> Speaker::make_session(const PeerConfig& pc) {
                                    seed_);
 }
 
-Result<bool, std::string> Speaker::start() {
+Status<> Speaker::start() {
   if (cfg_.listen_address) {
     auto l = transport_.listen({*cfg_.listen_address, cfg_.listen_port},
                                [this](std::unique_ptr<Stream> s) { accept(std::move(s)); });
@@ -236,7 +236,7 @@ Result<bool, std::string> Speaker::start() {
     p->session = make_session(p->cfg);
     p->session->start();
   }
-  return true;
+  return Done{};
 }
 
 void Speaker::accept(std::unique_ptr<Stream> stream) {
@@ -530,15 +530,15 @@ std::map<Prefix, ReceivedRoute> Speaker::received(size_t i) const {
   return out;
 }
 
-void Speaker::set_vip(const Prefix& vip, std::optional<VipAdjust> adjust) {
+void Speaker::set_vip(const Prefix& vip, const VipAnnouncement& a) {
   auto it = std::find_if(cfg_.vips.begin(), cfg_.vips.end(),
                          [&](const VipConfig& v) { return v.prefix == vip; });
   if (it == cfg_.vips.end() || shutting_down_) return;
   auto cur = up_vips_.find(vip);
-  if (adjust ? (cur != up_vips_.end() && cur->second == *adjust) : cur == up_vips_.end()) return;
-  if (adjust) {
-    up_vips_[vip] = *adjust;
-    rib_.originate(vip, vip_attributes(*it, cfg_.local_as, *adjust));
+  if (a.announce ? (cur != up_vips_.end() && cur->second == a) : cur == up_vips_.end()) return;
+  if (a.announce) {
+    up_vips_[vip] = a;
+    rib_.originate(vip, vip_attributes(*it, cfg_.local_as, a));
   } else {
     up_vips_.erase(vip);
     rib_.retract(vip);

@@ -27,17 +27,17 @@ class Speaker : private SessionObserver {
   ~Speaker() override;
 
   // Opens the listener (if configured) and starts every session.
-  Result<bool, std::string> start();
+  Status<> start();
   // Withdraws every VIP from every established peer, closes each session with
   // Cease/Administrative Shutdown, and calls done once the messages are queued.
   void shutdown(std::function<void()> done);
 
   // Announces or withdraws one configured VIP everywhere (health checks drive this).
   void set_vip_up(const Prefix& vip, bool up) {
-    set_vip(vip, up ? std::optional<VipAdjust>(VipAdjust{}) : std::nullopt);
+    set_vip(vip, up ? VipAnnouncement::plain() : VipAnnouncement::withdraw());
   }
-  // Announces a VIP with health's additions (degraded, draining), or withdraws it (nullopt).
-  void set_vip(const Prefix& vip, std::optional<VipAdjust> adjust);
+  // Announces a VIP with health's additions (degraded, draining), or withdraws it.
+  void set_vip(const Prefix& vip, const VipAnnouncement& a);
   bool vip_up(const Prefix& vip) const { return up_vips_.count(vip) > 0; }
 
   // Reload: the new peers and VIPs. A peer whose settings are unchanged keeps its session
@@ -140,7 +140,7 @@ class Speaker : private SessionObserver {
   rib::Rib rib_;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::unique_ptr<Listener> listener_;
-  std::map<Prefix, VipAdjust> up_vips_;
+  std::map<Prefix, VipAnnouncement> up_vips_;
   std::vector<std::unique_ptr<Session>> graveyard_;
   bool shutting_down_ = false;
   size_t bulk_routes_ = 0;

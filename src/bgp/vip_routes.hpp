@@ -9,7 +9,7 @@ namespace anycastd::bgp {
 // adds our own ASN once more toward eBGP peers), MED, communities, and the next hop when
 // one is fixed (unset means self).
 PathAttributes vip_attributes(const VipConfig& vip, uint32_t local_as,
-                              const VipAdjust& adjust = {});
+                              const VipAnnouncement& adjust = VipAnnouncement::plain());
 
 struct SelfNextHops {
   std::optional<IpAddress> v4, v6;

@@ -1,5 +1,6 @@
 #pragma once
 // A value or an error, without exceptions: the protocol cores never throw past their API.
+#include <string>
 #include <utility>
 #include <variant>
 
@@ -35,5 +36,11 @@ class Result {
  private:
   std::variant<T, E> v_;
 };
+
+// Success that carries no value, or the reason it failed. Spelt out rather than a
+// Result<bool, E> whose bool meant nothing.
+struct Done {};
+template <typename E = std::string>
+using Status = Result<Done, E>;
 
 }  // namespace anycastd

@@ -41,7 +41,7 @@ class Monitor {
   const std::map<Prefix, VipHealth>& vips() const { return vips_; }
   const std::vector<std::unique_ptr<Checker>>& checkers() const { return checkers_; }
 
-  std::function<void(const Prefix&, const Announcement&, const VipHealth&)> on_announce;
+  std::function<void(const Prefix&, const VipAnnouncement&, const VipHealth&)> on_announce;
   std::function<void(const Checker&, bool flipped)> on_check;
 
  private:
@@ -59,7 +59,7 @@ class Monitor {
   std::vector<std::unique_ptr<Checker>> checkers_;
   std::map<std::string, Checker*> by_name_;
   std::map<Prefix, VipHealth> vips_;
-  std::map<Prefix, Announcement> published_;
+  std::map<Prefix, VipAnnouncement> published_;
   std::map<Prefix, TimerId> wake_;
 };
 

@@ -114,8 +114,8 @@ void VipHealth::set(VipStatus s, std::string why, TimePoint now) {
   reason_ = std::move(why);
 }
 
-Announcement VipHealth::announcement() const {
-  Announcement a;
+VipAnnouncement VipHealth::announcement() const {
+  VipAnnouncement a;
   switch (status_) {
     case VipStatus::announced:
       a.announce = true;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/vip_announcement.hpp"
+
 #include "runtime/time.hpp"
 
 namespace anycastd::health {
@@ -38,15 +40,6 @@ struct VipHealthConfig {
   bool operator==(const VipHealthConfig&) const = default;
 };
 
-// What the BGP speaker should do with the VIP: not announce it, or announce it with these
-// additions to its configured attributes.
-struct Announcement {
-  bool announce = false;
-  uint32_t extra_prepend = 0;
-  std::vector<uint32_t> communities;
-  std::optional<uint32_t> med;
-  bool operator==(const Announcement&) const = default;
-};
 
 enum class VipStatus { announced, degraded, withdrawn, held_down, draining, drained };
 std::string to_string(VipStatus s);
@@ -63,7 +56,7 @@ class VipHealth {
   void tick(TimePoint now);
   std::optional<TimePoint> next_deadline() const;
 
-  Announcement announcement() const;
+  VipAnnouncement announcement() const;
   VipStatus status() const { return status_; }
   const std::string& reason() const { return reason_; }
   TimePoint since() const { return since_; }

@@ -24,8 +24,9 @@ uint64_t flow_hash(uint64_t flow, const IpAddress& at) {
 
 // The longest match, then among equal paths (the multipath set) one per flow.
 const rib::Path* SimLab::route(const Node& n, const IpAddress& dst, uint64_t flow) const {
-  if (!n.speaker) return nullptr;
-  const auto& rib = n.speaker->rib();
+  const bgp::Speaker* speaker = n.bgp();
+  if (!speaker) return nullptr;
+  const auto& rib = speaker->rib();
   const rib::Entry* e = rib.find(Prefix(dst, dst.is_v4() ? 32 : 128));
   if (!e || !e->best()) {
     const Prefix* longest = nullptr;
@@ -160,26 +161,19 @@ void SimLab::serve(const ClientSpec& c, uint64_t flow, Walk w, std::function<voi
     o.why = std::move(why);
     done(std::move(o));
   };
-  // The proxy: a service on the destination, else the region's backends, each in rotation
-  // while every check aimed at it is up.
-  std::vector<Endpoint> pool;
-  for (const auto& s : at->nva->config.proxy.services)
-    if (s.listen.address == dst || s.listen.address == IpAddress{})
-      for (const auto& b : s.backends) pool.push_back(b.endpoint);
-  if (pool.empty())
-    for (const auto& g : t_.regions)
-      if (g.name == at->region)
-        for (const auto& b : g.backends) pool.push_back(b.at);
-  std::vector<Endpoint> ready;
-  for (const auto& e : pool) {
-    bool up = true;
-    if (at->monitor)
-      for (const auto& ch : at->monitor->checkers())
-        if (ch->config().target == e) up &= ch->state().up();
-    if (up) ready.push_back(e);
-  }
-  if (ready.empty()) return fail(at->name + ": no backend in rotation (503)");
-  const Node* b = by_address(ready[flow_hash(flow, at->address) % ready.size()].address);
+  // The NVA's proxy, with the balancer its service is configured with.
+  SimForwarder* fw = at->forwarder();
+  auto svc = fw ? fw->service_for(c.target, at->address) : std::nullopt;
+  if (!svc) return fail(at->name + ": no backend in rotation (503)");
+  const Node* client = by_name_.at(c.router);
+  proxy::FlowKey key{client->address, static_cast<uint16_t>(1024 + flow % 64000), dst,
+                     c.target.port, 6};
+  auto picked = fw->open(*svc, key);
+  if (!picked) return fail(at->name + ": no backend in rotation (503)");
+  // Answered at once: the connection is closed again before the next one is balanced.
+  fw->close(*svc, *picked);
+  const auto& be = fw->config().services[*svc].backends[*picked];
+  const Node* b = by_address(be.endpoint.address);
   if (!b || b->kind != Node::Kind::backend) return fail(at->name + ": backend unknown");
   o.hops.push_back(b->name);
   o.rtt += 2 * net_.latency(at->address, b->address);

@@ -31,7 +31,7 @@ struct Outcome {
 class Lab {
  public:
   virtual ~Lab() = default;
-  virtual Result<bool, std::string> start() = 0;
+  virtual Status<> start() = 0;
   virtual void apply(const Action& a) = 0;
   virtual Loop& loop() = 0;
   // Runs the lab until `t` after its start.

@@ -2,10 +2,10 @@
 // the file's addresses mapped to live ones, a kernel FIB in netns mode, and for an NVA its
 // checks and a proxy in front of the region's backends.
 #include <fstream>
-#include <set>
 
 #include "lab/forwarding.hpp"
 #include "lab/live_proc.hpp"
+#include "lab/nva_proxy.hpp"
 #include "lab/sim_node.hpp"
 
 namespace anycastd::lab {
@@ -65,29 +65,7 @@ config::Config LiveLab::config_for(const SimLab::Node& n,
       ch.target = map(ch.target);
       if (ch.source) ch.source = map(*ch.source);
     }
-    // The proxy: the NVA's own services, else one per client port on the NVA's address,
-    // to the region's backends, each gated by the checks aimed at it.
-    c.proxy = n.nva->config.proxy;
-    c.proxy.threads = 1;
-    if (c.proxy.services.empty()) {
-      std::set<uint16_t> ports;
-      for (const auto& cl : t_.clients) ports.insert(cl.target.port);
-      for (uint16_t port : ports) {
-        proxy::ServiceConfig svc;
-        svc.name = "lab-" + std::to_string(port);
-        svc.listen = {n.address, port};
-        for (const auto& g : t_.regions)
-          if (g.name == n.region)
-            for (const auto& b : g.backends) {
-              proxy::BackendConfig bc;
-              bc.endpoint = b.at;
-              for (const auto& ch : n.nva->config.health.checks)
-                if (ch.target == b.at) bc.checks.push_back(ch.name);
-              svc.backends.push_back(bc);
-            }
-        if (!svc.backends.empty()) c.proxy.services.push_back(svc);
-      }
-    }
+    c.proxy = nva_proxy(t_, n);
     for (auto& svc : c.proxy.services) {
       if (netns_) {
         // The VIP itself, on the NVA's loopback, as on the real appliance.

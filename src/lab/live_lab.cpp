@@ -94,7 +94,7 @@ std::optional<std::string> LiveLab::listen(Backend& b) {
   return std::nullopt;
 }
 
-Result<bool, std::string> LiveLab::start_netns() {
+Status<> LiveLab::start_netns() {
   if (::geteuid() != 0) return Err(std::string("netns mode needs root (network namespaces)"));
   spaces_ = std::make_unique<Netns>();
   if (auto r = spaces_->create_fabric(); !r) return r;
@@ -125,10 +125,10 @@ Result<bool, std::string> LiveLab::start_netns() {
     const auto* router = device_named(c.router);
     if (auto r = spaces_->default_route(*ns, map(router->address)); !r) return r;
   }
-  return true;
+  return Done{};
 }
 
-Result<bool, std::string> LiveLab::start() {
+Status<> LiveLab::start() {
   const char* tmp = std::getenv("TMPDIR");
   std::string base = tmp && *tmp ? tmp : "/tmp";
   std::string tmpl = base + "/anycast-lab-XXXXXX";
@@ -211,7 +211,7 @@ Result<bool, std::string> LiveLab::start() {
     loop_.run();
   }
   start_ = loop_.now();
-  return true;
+  return Done{};
 }
 
 void LiveLab::run_until(Duration t) {

@@ -27,7 +27,7 @@ class LiveLab : public Lab {
 
   // Writes the configurations, starts every daemon and backend, and waits until every
   // session is established (or says which are not).
-  Result<bool, std::string> start() override;
+  Status<> start() override;
   void apply(const Action& a) override;
   Loop& loop() override { return loop_; }
   void run_until(Duration t) override;
@@ -66,7 +66,7 @@ class LiveLab : public Lab {
   Prefix map(const Prefix& p) const;
   Prefix unmap(const Prefix& p) const;
   IpAddress map_target(const IpAddress& a) const;
-  Result<bool, std::string> start_netns();
+  Status<> start_netns();
   // The daemon's configuration for a device, with its addresses (and in netns mode its
   // prefixes) mapped; `vips`: what it originates now, if not what it started with.
   void assign_addresses();

@@ -22,7 +22,7 @@ namespace anycastd::lab {
 namespace {
 
 // Runs `ip ...` and waits; the error names the command.
-Result<bool, std::string> ip(std::vector<std::string> args) {
+Status<> ip(std::vector<std::string> args) {
   args.insert(args.begin(), "ip");
   pid_t pid = ::fork();
   if (pid < 0) return Err(std::string("fork failed"));
@@ -37,7 +37,7 @@ Result<bool, std::string> ip(std::vector<std::string> args) {
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Done{};
   std::string cmd;
   for (const auto& a : args) cmd += (cmd.empty() ? "" : " ") + a;
   return Err("'" + cmd + "' failed");
@@ -92,7 +92,7 @@ size_t Netns::remove_stale() {
   return removed;
 }
 
-Result<bool, std::string> Netns::create_fabric() {
+Status<> Netns::create_fabric() {
   remove_stale();
   std::string br = prefix_ + "br";
   if (auto r = ip({"netns", "add", br}); !r) return r;
@@ -102,7 +102,7 @@ Result<bool, std::string> Netns::create_fabric() {
                                              {"-n", br, "link", "add", "br0", "type", "bridge"},
                                              {"-n", br, "link", "set", "br0", "up"}})
     if (auto r = ip(args); !r) return r;
-  return true;
+  return Done{};
 }
 
 Result<std::string, std::string> Netns::add(const std::string& device, const IpAddress& address,
@@ -134,11 +134,11 @@ Result<std::string, std::string> Netns::add(const std::string& device, const IpA
   return ns;
 }
 
-Result<bool, std::string> Netns::add_local(const std::string& ns, const IpAddress& a) {
+Status<> Netns::add_local(const std::string& ns, const IpAddress& a) {
   return ip({"-n", ns, "addr", "add", a.to_string() + "/32", "dev", "lo"});
 }
 
-Result<bool, std::string> Netns::default_route(const std::string& ns, const IpAddress& via) {
+Status<> Netns::default_route(const std::string& ns, const IpAddress& via) {
   return ip({"-n", ns, "route", "add", "default", "via", via.to_string()});
 }
 
@@ -155,7 +155,7 @@ NetnsHttpServer::~NetnsHttpServer() {
   if (thread_.joinable()) thread_.join();
 }
 
-Result<bool, std::string> NetnsHttpServer::start() {
+Status<> NetnsHttpServer::start() {
   std::string err;
   int listener = -1;
   // The socket is made inside the namespace; the thread then serves it.
@@ -179,7 +179,7 @@ Result<bool, std::string> NetnsHttpServer::start() {
   maker.join();
   if (listener < 0) return Err(err);
   thread_ = std::thread([this, listener] { serve(listener); });
-  return true;
+  return Done{};
 }
 
 // Many connections at once: the NVAs' checks keep an idle "watch" connection open.

@@ -21,15 +21,15 @@ class Netns {
   Netns();
   ~Netns();  // removes every namespace it made
 
-  Result<bool, std::string> create_fabric();
+  Status<> create_fabric();
   // Removes the namespaces of labs whose process no longer exists; returns how many.
   static size_t remove_stale();
   // A namespace with eth0 on the segment at `address`/16; `forward` turns on routing.
   Result<std::string, std::string> add(const std::string& device, const IpAddress& address,
                                        bool forward);
-  Result<bool, std::string> default_route(const std::string& ns, const IpAddress& via);
+  Status<> default_route(const std::string& ns, const IpAddress& via);
   // An address on the namespace's loopback (a spoke's service behind a gateway).
-  Result<bool, std::string> add_local(const std::string& ns, const IpAddress& a);
+  Status<> add_local(const std::string& ns, const IpAddress& a);
   const std::string& prefix() const { return prefix_; }
 
  private:
@@ -45,7 +45,7 @@ class NetnsHttpServer {
   NetnsHttpServer(std::string ns, IpAddress address, uint16_t port, std::string answer,
                   std::string region);
   ~NetnsHttpServer();
-  Result<bool, std::string> start();
+  Status<> start();
   std::atomic<bool> failed{false};
 
  private:

@@ -1,7 +1,7 @@
 #include "lab/sim_lab.hpp"
 
-#include "health/probe.hpp"
 #include "lab/http_backend.hpp"
+#include "lab/nva_proxy.hpp"
 #include "lab/sim_node.hpp"
 
 namespace anycastd::lab {
@@ -41,7 +41,7 @@ SimLab::SimLab(const Topology& t) : t_(t), net_(loop_, t.latency) {
 SimLab::~SimLab() {
   // Speakers and checks hold timers on the loop and streams on the network: gone first.
   for (auto& n : nodes_) {
-    n->monitor.reset();
+    n->daemon.reset();
     n->speaker.reset();
     n->connections.clear();
     n->listener.reset();
@@ -293,60 +293,47 @@ void SimLab::start_backend(Node& n) {
   n.listener = std::move(*l);
 }
 
+// The NVA's configuration as its daemon runs it: the topology's, with the route servers
+// as peers and the lab's proxy; nothing of the host's (control socket, metrics, kernel).
+config::Config SimLab::nva_config(const Node& n) const {
+  config::Config c = n.nva->config;
+  c.bgp = n.speaker_cfg;
+  c.proxy = nva_proxy(t_, n);
+  c.control.socket.clear();
+  c.metrics.address.reset();
+  return c;
+}
+
 void SimLab::start_nva(Node& n) {
-  n.bgp_stopped = false;
-  start_speaker(n);
-  const auto& cfg = n.nva->config;
-  if (cfg.health.checks.empty()) return;
-  if (!n.monitor) {
-    auto probes = [this, &n](const health::CheckConfig& c) -> std::unique_ptr<health::Probe> {
-      if (c.type == health::CheckType::exec || c.type == health::CheckType::haproxy) {
-        emit("error",
-             n.name + ": check " + c.name + " cannot run in sim mode (tcp, http, dns only)");
-        return health::make_tcp_probe(loop_, *n.transport, c);
-      }
-      return health::make_network_probe(loop_, *n.transport, c);
-    };
-    n.monitor = std::make_unique<health::Monitor>(loop_, cfg.health, probes, n.transport.get(),
-                                                  t_.seed + id_of(n.address));
-    n.monitor->on_check = [this, &n](const health::Checker& c, bool flipped) {
-      if (!flipped) return;
-      emit("check", n.name + ": check " + c.config().name + " " + (c.state().up() ? "up" : "down") +
-                        " (" + c.state().last()->describe() + ")");
-    };
-    n.monitor->on_announce = [this, &n](const Prefix& p, const health::Announcement& a,
-                                        const health::VipHealth& v) {
-      emit("announce", n.name + ": VIP " + p.to_string() + " " + health::to_string(v.status()) +
-                           " (" + v.reason() + ")");
-      if (!n.speaker || n.bgp_stopped) return;
-      if (!a.announce) return n.speaker->set_vip(p, std::nullopt);
-      n.speaker->set_vip(p, bgp::VipAdjust{a.extra_prepend, a.communities, a.med});
-    };
-    n.monitor->start();
-    return;
-  }
-  // BGP came back while the checks kept running: announce what they say now.
-  for (const auto& [p, v] : n.monitor->vips()) {
-    auto a = v.announcement();
-    if (a.announce) n.speaker->set_vip(p, bgp::VipAdjust{a.extra_prepend, a.communities, a.med});
-  }
+  if (!n.platform)
+    n.platform = std::make_unique<SimPlatform>(
+        loop_, *n.transport, [this, &n](std::string why) { emit("error", n.name + ": " + why); });
+  n.daemon = std::make_unique<daemon::Daemon>(
+      loop_, *n.transport, *n.platform, nva_config(n),
+      daemon::Options{"", t_.seed * 7919 + id_of(n.address), t_.seed + id_of(n.address)});
+  n.daemon->on_check = [this, &n](const health::Checker& c, bool flipped) {
+    if (!flipped) return;
+    emit("check", n.name + ": check " + c.config().name + " " + (c.state().up() ? "up" : "down") +
+                      " (" + c.state().last()->describe() + ")");
+  };
+  n.daemon->on_announce = [this, &n](const Prefix& p, const health::VipHealth& v) {
+    emit("announce", n.name + ": VIP " + p.to_string() + " " + health::to_string(v.status()) +
+                         " (" + v.reason() + ")");
+  };
+  if (auto r = n.daemon->start(); !r) emit("error", n.name + ": " + r.error());
 }
 
 void SimLab::stop_nva(Node& n, bool crash) {
   if (crash) {
     net_.crash(n.address);
     n.crashed = true;
-    n.monitor.reset();
-    n.speaker.reset();
+    n.daemon.reset();
     return;
   }
-  n.bgp_stopped = true;
-  if (!n.speaker) return;
-  n.speaker->shutdown(
-      [this, &n] { loop_.post([s = std::shared_ptr<bgp::Speaker>(std::move(n.speaker))] {}); });
+  if (n.daemon) n.daemon->stop_bgp();
 }
 
-Result<bool, std::string> SimLab::start() {
+Status<> SimLab::start() {
   start_ = loop_.now();
   for (auto& n : nodes_) {
     if (n->kind == Node::Kind::backend) {
@@ -357,7 +344,7 @@ Result<bool, std::string> SimLab::start() {
       start_speaker(*n);
     }
   }
-  return true;
+  return Done{};
 }
 
 void SimLab::apply(const Action& a) {
@@ -365,10 +352,10 @@ void SimLab::apply(const Action& a) {
   using K = Action::Kind;
   switch (a.kind) {
     case K::stop_bgp:
-      if (auto* n = node(a.target); n && n->speaker) stop_nva(*n, false);
+      if (auto* n = node(a.target); n && n->daemon && n->daemon->bgp_running()) stop_nva(*n, false);
       break;
     case K::start_bgp:
-      if (auto* n = node(a.target); n && !n->speaker && !n->crashed) start_nva(*n);
+      if (auto* n = node(a.target); n && n->daemon && !n->crashed) n->daemon->start_bgp();
       break;
     case K::crash:
       if (auto* n = node(a.target); n && !n->crashed) {
@@ -398,8 +385,16 @@ void SimLab::apply(const Action& a) {
     case K::route_map:
     case K::export_policy:
     case K::prepend:
-      for (const auto& c : change(a))
-        if (c.node->speaker) c.node->speaker->reconfigure(c.node->speaker_cfg.peers, c.vips);
+      for (const auto& c : change(a)) {
+        if (c.node->daemon) {
+          // An NVA's configuration changes as an operator's would: a reload.
+          auto next = nva_config(*c.node);
+          next.bgp.vips = c.vips;
+          c.node->daemon->apply(std::move(next));
+        } else if (c.node->speaker) {
+          c.node->speaker->reconfigure(c.node->speaker_cfg.peers, c.vips);
+        }
+      }
       break;
   }
 }

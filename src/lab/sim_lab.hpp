@@ -22,7 +22,7 @@ class SimLab : public Lab {
   ~SimLab();
 
   // Starts every speaker, check and backend; fails when a listener cannot be set up.
-  Result<bool, std::string> start() override;
+  Status<> start() override;
   void apply(const Action& a) override;
   sim::SimLoop& loop() override { return loop_; }
   void run_until(Duration t) override { loop_.run_until(start_ + t); }
@@ -69,6 +69,7 @@ class SimLab : public Lab {
   void serve(const ClientSpec& c, uint64_t flow, Walk w, std::function<void(Outcome)> done);
   void build();
   void start_speaker(Node& n);
+  config::Config nva_config(const Node& n) const;
   void start_nva(Node& n);
   void stop_nva(Node& n, bool crash);
   void start_backend(Node& n);

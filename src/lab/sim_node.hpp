@@ -2,7 +2,10 @@
 // One emulated device of a SimLab: what it is, where it sits, and its running parts.
 #include <list>
 
+#include "daemon/daemon.hpp"
+#include "lab/sim_forwarder.hpp"
 #include "lab/sim_lab.hpp"
+#include "lab/sim_platform.hpp"
 
 namespace anycastd::lab {
 
@@ -22,10 +25,10 @@ struct SimLab::Node {
   // gateway: the hub it serves, and which spokes it currently reaches
   const HubSpec* hub_spec = nullptr;
   std::set<std::string> removed_spokes;
-  // nva
+  // nva: the daemon users run, on the lab's machine
   const NvaSpec* nva = nullptr;
-  std::unique_ptr<health::Monitor> monitor;
-  bool bgp_stopped = false;
+  std::unique_ptr<SimPlatform> platform;
+  std::unique_ptr<daemon::Daemon> daemon;
   // backend
   const BackendSpec* backend = nullptr;
   bool failed = false;
@@ -33,6 +36,16 @@ struct SimLab::Node {
   std::list<std::unique_ptr<HttpConnection>> connections;
   // msee: the last best next hop per watched prefix, to report changes only
   std::map<Prefix, std::string> last_best;
+
+  // The device's BGP speaker, whoever runs it; null while it is down.
+  const bgp::Speaker* bgp() const {
+    if (daemon) return daemon->bgp_running() ? daemon->speaker() : nullptr;
+    return speaker.get();
+  }
+  SimForwarder* forwarder() const {
+    return daemon ? static_cast<SimForwarder*>(daemon->forwarder()) : nullptr;
+  }
+  const health::Monitor* monitor() const { return daemon ? daemon->monitor() : nullptr; }
 };
 
 }  // namespace anycastd::lab

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "proxy/service_config.hpp"
+#include "proxy/forwarder.hpp"
 
 namespace anycastd::proxy {
 
@@ -30,37 +30,23 @@ struct ServiceState {
   SteadyTime drain_deadline{};
 };
 
-struct BackendStats {
-  uint64_t connections = 0, active = 0, failures = 0, bytes_in = 0, bytes_out = 0;
-  bool healthy = true;
-};
-struct ServiceStats {
-  uint64_t connections = 0, active = 0, refused = 0, bytes_in = 0, bytes_out = 0;
-  bool draining = false;
-  std::vector<BackendStats> backends;
-};
 
-// Called on a forwarding thread: a backend refused, reset or timed out a new connection,
-// or a UDP flow got a port-unreachable. The control plane should re-check it now.
-using BackendFailure =
-    std::function<void(size_t service, size_t backend, const std::string& reason)>;
 
-class Engine {
+class Engine : public Forwarder {
  public:
   // Binds every listener first, so a bad address fails here and no thread starts.
   static Result<std::unique_ptr<Engine>, std::string> start(ProxyConfig cfg,
                                                             BackendFailure on_failure = nullptr);
-  ~Engine();  // stops the threads and closes every connection
+  ~Engine() override;  // stops the threads and closes every connection
 
-  const ProxyConfig& config() const { return cfg_; }
-  size_t threads() const { return workers_.size(); }
-  void set_backend_health(size_t service, size_t backend, bool healthy);
-  // New connections are refused; open ones may finish until drain_time, then are reset.
-  void drain(size_t service);
-  void undrain(size_t service);
-  void drain_all();
-  uint64_t active_connections() const;
-  ServiceStats stats(size_t service) const;
+  const ProxyConfig& config() const override { return cfg_; }
+  size_t threads() const override { return workers_.size(); }
+  void set_backend_health(size_t service, size_t backend, bool healthy) override;
+  void drain(size_t service) override;
+  void undrain(size_t service) override;
+  void drain_all() override;
+  uint64_t active_connections() const override;
+  ServiceStats stats(size_t service) const override;
 
   // Shared with the forwarding threads.
   struct Counters {

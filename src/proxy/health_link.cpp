@@ -4,7 +4,7 @@
 
 namespace anycastd::proxy {
 
-HealthLink::HealthLink(health::Monitor& monitor, Engine& engine)
+HealthLink::HealthLink(health::Monitor& monitor, Forwarder& engine)
     : monitor_(monitor), engine_(engine) {}
 
 bool HealthLink::healthy(const BackendConfig& b) const {

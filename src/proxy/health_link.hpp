@@ -7,13 +7,13 @@
 #include <map>
 
 #include "health/monitor.hpp"
-#include "proxy/engine.hpp"
+#include "proxy/forwarder.hpp"
 
 namespace anycastd::proxy {
 
 class HealthLink {
  public:
-  HealthLink(health::Monitor& monitor, Engine& engine);
+  HealthLink(health::Monitor& monitor, Forwarder& forwarder);
   // Publishes every backend's state; call once the checks exist, before traffic matters.
   void refresh();
   void on_check(const health::Checker& c, bool flipped);
@@ -26,7 +26,7 @@ class HealthLink {
   bool healthy(const BackendConfig& b) const;
 
   health::Monitor& monitor_;
-  Engine& engine_;
+  Forwarder& engine_;
   std::map<std::pair<size_t, size_t>, std::chrono::steady_clock::time_point> last_log_;
 };
 

@@ -49,7 +49,7 @@ Worker::~Worker() {
   ::close(ep_);
 }
 
-Result<bool, std::string> Worker::open_listeners(const std::vector<int>& shared) {
+Status<> Worker::open_listeners(const std::vector<int>& shared) {
   auto& svcs = engine_.services();
   for (uint32_t i = 0; i < svcs.size(); ++i) {
     const auto& cfg = svcs[i]->cfg;
@@ -70,7 +70,7 @@ Result<bool, std::string> Worker::open_listeners(const std::vector<int>& shared)
     }
     listeners_.push_back(std::move(l));
   }
-  return true;
+  return Done{};
 }
 
 void Worker::add(int fd, Handle* h, uint32_t events) {

@@ -19,7 +19,7 @@ class Worker {
   // TCP services share one listener (`shared`, by service; -1 for UDP) that every thread
   // polls with EPOLLEXCLUSIVE, so whichever thread is idle takes the next connection; UDP
   // services get a SO_REUSEPORT socket per thread, which keeps a client on one thread.
-  Result<bool, std::string> open_listeners(const std::vector<int>& shared);
+  Status<> open_listeners(const std::vector<int>& shared);
   void run();   // the thread's body, until stop()
   void stop();  // from any thread
   void wake();  // from any thread: published state changed

@@ -81,7 +81,7 @@ TEST(VipAdvert, NextHopChoiceOrder) {
 
 TEST(VipAdvert, HealthAdjustmentAddsPrependAndCommunityAndReplacesMed) {
   VipConfig v{P("9.9.9.9/32"), std::nullopt, 1, {0xFDE80001}, {}, 20};
-  auto a = vip_attributes(v, 65010, VipAdjust{3, {0xFFFF0000, 0xFDE80001}, 500});
+  auto a = vip_attributes(v, 65010, VipAnnouncement{true, 3, {0xFFFF0000, 0xFDE80001}, 500});
   EXPECT_EQ(a.as_path->to_string(), "65010 65010 65010 65010");
   EXPECT_EQ(a.communities, (std::vector<uint32_t>{0xFDE80001, 0xFFFF0000}));
   EXPECT_EQ(a.med, 500u);

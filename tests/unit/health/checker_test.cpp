@@ -210,9 +210,9 @@ TEST(Monitor, VipFollowsItsRuleAndDrainsOnRequest) {
             scripted(
                 loop, [&](const CheckConfig& c) { return scripts[c.name]; }, &starts),
             nullptr);
-  std::vector<std::pair<Duration, Announcement>> seen;
+  std::vector<std::pair<Duration, VipAnnouncement>> seen;
   TimePoint t0 = loop.now();
-  m.on_announce = [&](const Prefix&, const Announcement& a, const VipHealth&) {
+  m.on_announce = [&](const Prefix&, const VipAnnouncement& a, const VipHealth&) {
     seen.push_back({loop.now() - t0, a});
   };
   m.start();
@@ -261,8 +261,8 @@ TEST(Monitor, DrainAllWithdrawsAfterTheDrainTime) {
             scripted(
                 loop, [](const CheckConfig&) { return std::deque<bool>{true}; }, &starts),
             nullptr);
-  std::vector<Announcement> seen;
-  m.on_announce = [&](const Prefix&, const Announcement& a, const VipHealth&) {
+  std::vector<VipAnnouncement> seen;
+  m.on_announce = [&](const Prefix&, const VipAnnouncement& a, const VipHealth&) {
     seen.push_back(a);
   };
   m.start();
@@ -303,8 +303,8 @@ TEST(Monitor, ReconfigureKeepsVerdictsAndJudgesChangedVipsAgain) {
             scripted(
                 loop, [&](const CheckConfig& c) { return scripts[c.name]; }, &starts),
             nullptr);
-  std::vector<Announcement> seen;
-  m.on_announce = [&](const Prefix&, const Announcement& a, const VipHealth&) {
+  std::vector<VipAnnouncement> seen;
+  m.on_announce = [&](const Prefix&, const VipAnnouncement& a, const VipHealth&) {
     seen.push_back(a);
   };
   m.start();

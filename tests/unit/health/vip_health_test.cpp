@@ -85,10 +85,10 @@ TEST(VipHealth, DegradeKeepsAnnouncingWithPrependCommunityAndMed) {
   VipHealth v(c);
   v.update(0, 2, at(0s));
   EXPECT_EQ(v.status(), VipStatus::degraded);
-  EXPECT_EQ(v.announcement(), (Announcement{true, 4, {0xFDE80064}, 500}));
+  EXPECT_EQ(v.announcement(), (VipAnnouncement{true, 4, {0xFDE80064}, 500}));
   EXPECT_EQ(v.reason(), "0 of 2 healthy");
   v.update(1, 2, at(5s));
-  EXPECT_EQ(v.announcement(), (Announcement{true, 0, {}, std::nullopt}));
+  EXPECT_EQ(v.announcement(), (VipAnnouncement{true, 0, {}, std::nullopt}));
   EXPECT_EQ(v.since(), at(5s));
 }
 
@@ -133,7 +133,7 @@ TEST(VipHealth, DrainAnnouncesGracefulShutdownThenWithdrawsAndUndrainRestores) {
   v.update(1, 1, at(0s));
   v.drain(at(1s));
   EXPECT_EQ(v.status(), VipStatus::draining);
-  EXPECT_EQ(v.announcement(), (Announcement{true, 2, {kGracefulShutdown}, std::nullopt}));
+  EXPECT_EQ(v.announcement(), (VipAnnouncement{true, 2, {kGracefulShutdown}, std::nullopt}));
   EXPECT_EQ(*v.next_deadline(), at(9s));
   v.tick(at(9s));
   EXPECT_EQ(v.status(), VipStatus::drained);

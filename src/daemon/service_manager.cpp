@@ -1,10 +1,10 @@
-#include "service_manager.hpp"
+#include "daemon/service_manager.hpp"
 
 #ifdef ANYCASTD_SYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
 
-namespace anycastd {
+namespace anycastd::daemon {
 
 void ServiceManager::ready() {
 #ifdef ANYCASTD_SYSTEMD
@@ -32,4 +32,4 @@ void ServiceManager::keep_alive(Duration every) {
 #endif
 }
 
-}  // namespace anycastd
+}  // namespace anycastd::daemon

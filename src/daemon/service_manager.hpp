@@ -4,19 +4,19 @@
 // when not started by systemd, or when built without libsystemd.
 #include <string>
 
-#include "runtime/asio/asio_loop.hpp"
+#include "runtime/loop.hpp"
 
-namespace anycastd {
+namespace anycastd::daemon {
 
 class ServiceManager {
  public:
-  explicit ServiceManager(rt::AsioLoop& loop) : loop_(loop) {}
+  explicit ServiceManager(Loop& loop) : loop_(loop) {}
   void ready();
   void stopping(const std::string& why);
 
  private:
   void keep_alive(Duration every);
-  rt::AsioLoop& loop_;
+  Loop& loop_;
 };
 
-}  // namespace anycastd
+}  // namespace anycastd::daemon

@@ -1,0 +1,76 @@
+#include "lab/sim_forwarder.hpp"
+
+namespace anycastd::lab {
+
+SimForwarder::SimForwarder(proxy::ProxyConfig cfg) : cfg_(std::move(cfg)) {
+  // Least connections keeps a pointer into its service: no reallocation after this.
+  services_.reserve(cfg_.services.size());
+  for (const auto& s : cfg_.services) {
+    auto& svc = services_.emplace_back();
+    for (const auto& b : s.backends) svc.views.push_back({b.name(), b.weight, true});
+    svc.stats.backends.resize(s.backends.size());
+    // It reads the open connections the lab counts, as the engine's threads read their
+    // shared counts.
+    svc.balancer = proxy::make_balancer(
+        s.balance, s.hash, svc.views, nullptr,
+        [st = &svc.stats](uint32_t b) { return st->backends.at(b).active; });
+  }
+}
+
+std::optional<size_t> SimForwarder::service_for(const Endpoint& to, const IpAddress& self) const {
+  for (size_t i = 0; i < cfg_.services.size(); ++i) {
+    const auto& l = cfg_.services[i].listen;
+    if (l.port != to.port) continue;
+    if (l.address == to.address || l.address == self || l.address == IpAddress{}) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<uint32_t> SimForwarder::open(size_t service, const proxy::FlowKey& k) {
+  auto& s = services_.at(service);
+  if (s.draining) {
+    ++s.stats.refused;
+    return std::nullopt;
+  }
+  auto b = s.balancer->pick(k);
+  if (!b) return std::nullopt;
+  s.balancer->opened(*b);
+  ++s.stats.connections;
+  ++s.stats.active;
+  ++s.stats.backends[*b].connections;
+  ++s.stats.backends[*b].active;
+  return b;
+}
+
+void SimForwarder::close(size_t service, uint32_t backend) {
+  auto& s = services_.at(service);
+  s.balancer->closed(backend);
+  --s.stats.active;
+  --s.stats.backends.at(backend).active;
+}
+
+void SimForwarder::set_backend_health(size_t service, size_t backend, bool healthy) {
+  auto& s = services_.at(service);
+  if (s.views.at(backend).healthy == healthy) return;
+  s.views[backend].healthy = healthy;
+  s.stats.backends[backend].healthy = healthy;
+  s.balancer->update(s.views);
+}
+
+void SimForwarder::drain_all() {
+  for (auto& s : services_) s.draining = true;
+}
+
+uint64_t SimForwarder::active_connections() const {
+  uint64_t n = 0;
+  for (const auto& s : services_) n += s.stats.active;
+  return n;
+}
+
+proxy::ServiceStats SimForwarder::stats(size_t service) const {
+  auto st = services_.at(service).stats;
+  st.draining = services_.at(service).draining;
+  return st;
+}
+
+}  // namespace anycastd::lab

@@ -1,0 +1,42 @@
+#pragma once
+// What the control plane asks of the proxy's forwarding, whoever does it: the engine's
+// threads on real sockets, or the simulated lab's NVAs on virtual ones. The health link,
+// the daemon and the control API see only this, so the lab runs them unchanged.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "proxy/service_config.hpp"
+
+namespace anycastd::proxy {
+
+struct BackendStats {
+  uint64_t connections = 0, active = 0, failures = 0, bytes_in = 0, bytes_out = 0;
+  bool healthy = true;
+};
+struct ServiceStats {
+  uint64_t connections = 0, active = 0, refused = 0, bytes_in = 0, bytes_out = 0;
+  bool draining = false;
+  std::vector<BackendStats> backends;
+};
+
+// Called on a forwarding thread (the engine): a backend refused, reset or timed out a new connection,
+// or a UDP flow got a port-unreachable. The control plane should re-check it now.
+using BackendFailure =
+    std::function<void(size_t service, size_t backend, const std::string& reason)>;
+
+class Forwarder {
+ public:
+  virtual ~Forwarder() = default;
+  virtual const ProxyConfig& config() const = 0;
+  virtual size_t threads() const = 0;
+  virtual void set_backend_health(size_t service, size_t backend, bool healthy) = 0;
+  // New connections are refused; open ones may finish until drain_time, then are reset.
+  virtual void drain(size_t service) = 0;
+  virtual void undrain(size_t service) = 0;
+  virtual void drain_all() = 0;
+  virtual uint64_t active_connections() const = 0;
+  virtual ServiceStats stats(size_t service) const = 0;
+};
+
+}  // namespace anycastd::proxy

@@ -1,0 +1,257 @@
+// The daemon on the simulated runtime against a route server: its life from start to
+// stopped, as an operator drives it with signals, and what the route server sees.
+#include "daemon/daemon.hpp"
+
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include "bgp/wire/test_util.hpp"
+#include "runtime/sim/sim_network.hpp"
+
+using namespace anycastd;
+using namespace anycastd::bgp::test;
+using namespace std::chrono_literals;
+using Phase = daemon::Daemon::Phase;
+
+namespace {
+
+// Connections stay open until the test closes them, so the shutdown must wait.
+class CountingForwarder : public proxy::Forwarder {
+ public:
+  explicit CountingForwarder(proxy::ProxyConfig c) : cfg_(std::move(c)) {}
+  const proxy::ProxyConfig& config() const override { return cfg_; }
+  size_t threads() const override { return 1; }
+  void set_backend_health(size_t, size_t b, bool h) override { healthy[b] = h; }
+  void drain(size_t) override {}
+  void undrain(size_t) override {}
+  void drain_all() override { drained = true; }
+  uint64_t active_connections() const override { return *active; }
+  proxy::ServiceStats stats(size_t) const override { return {}; }
+  std::shared_ptr<uint64_t> active = std::make_shared<uint64_t>(0);
+  std::map<size_t, bool> healthy;
+  bool drained = false;
+
+ private:
+  proxy::ProxyConfig cfg_;
+};
+
+class FakePlatform : public daemon::Platform {
+ public:
+  FakePlatform(Loop& l, Transport& t) : loop(l), transport(t) {}
+  std::unique_ptr<health::Probe> probe(const health::CheckConfig& c) override {
+    return health::make_network_probe(loop, transport, c);
+  }
+  Result<std::unique_ptr<fib::FibWriter>, std::string> kernel_routes(
+      const fib::FibConfig&) override {
+    return Err(std::string("no kernel here"));
+  }
+  Result<std::unique_ptr<proxy::Forwarder>, std::string> forwarding(
+      const proxy::ProxyConfig& c, proxy::BackendFailure) override {
+    auto f = std::make_unique<CountingForwarder>(c);
+    active = f->active;
+    forwarder = f.get();
+    return std::unique_ptr<proxy::Forwarder>(std::move(f));
+  }
+  void ready() override { ++readies; }
+  void stopping(const std::string& why) override { stops.push_back(why); }
+  Loop& loop;
+  Transport& transport;
+  std::shared_ptr<uint64_t> active;
+  CountingForwarder* forwarder = nullptr;
+  int readies = 0;
+  std::vector<std::string> stops;
+};
+
+const char* kNva = R"(router-id: 198.18.0.1
+local-as: 65010
+listen: {address: 198.18.0.1}
+peers:
+  - {address: 198.18.0.2, remote-as: 65515, hold-time: 9, connect-retry: 1}
+checks:
+  web: {type: tcp, address: 198.18.0.10, port: 80, interval: 0.5, rise: 1, fall: 1}
+vips:
+  - prefix: 9.9.9.9/32
+    health: {checks: [web], drain-time: 10}
+)";
+
+const char* kService = R"(services:
+  - name: web
+    address: 9.9.9.9
+    port: 80
+    backends: [{address: 198.18.0.10, port: 80, checks: [web]}]
+)";
+
+struct DaemonTest : ::testing::Test {
+  sim::SimLoop loop;
+  sim::SimNetwork net{loop, 1ms};
+  std::unique_ptr<Transport> nva = net.host(A("198.18.0.1"));
+  std::unique_ptr<Transport> rs_host = net.host(A("198.18.0.2"));
+  std::unique_ptr<Transport> backend_host = net.host(A("198.18.0.10"));
+  std::unique_ptr<Listener> backend;
+  std::unique_ptr<bgp::Speaker> rs;
+  std::vector<std::unique_ptr<Stream>> accepted;
+  FakePlatform platform{loop, *nva};
+  int stopped = 0;
+
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::off);
+    bgp::SpeakerConfig c;
+    c.local_as = 65515;
+    c.router_id = 0xC6120002;
+    c.listen_address = A("198.18.0.2");
+    c.policies["accept"] = policy::accept_all();
+    bgp::PeerConfig p;
+    p.address = A("198.18.0.1");
+    p.remote_as = 65010;
+    p.passive = true;
+    p.import_policy = "accept";
+    c.peers = {p};
+    rs = std::make_unique<bgp::Speaker>(loop, *rs_host, c);
+    ASSERT_TRUE(rs->start());
+    auto l = backend_host->listen({A("198.18.0.10"), 80}, [this](std::unique_ptr<Stream> s) {
+      accepted.push_back(std::move(s));
+    });
+    ASSERT_TRUE(l);
+    backend = std::move(*l);
+  }
+
+  std::unique_ptr<daemon::Daemon> make(const std::string& yaml) {
+    auto cfg = config::load_string(yaml, "nva.yaml");
+    EXPECT_TRUE(cfg) << (cfg ? "" : cfg.error().to_string());
+    auto d = std::make_unique<daemon::Daemon>(loop, *nva, platform, std::move(*cfg));
+    d->on_stopped = [this] { ++stopped; };
+    return d;
+  }
+  bool rs_has_vip() const {
+    const rib::Entry* e = rs->rib().find(P("9.9.9.9/32"));
+    return e && e->best();
+  }
+  bool rs_sees_graceful_shutdown() const {
+    const rib::Entry* e = rs->rib().find(P("9.9.9.9/32"));
+    if (!e || !e->best()) return false;
+    const auto& c = e->best()->attrs->communities;
+    return std::find(c.begin(), c.end(), 0xFFFF0000u) != c.end();
+  }
+  void run_for(Duration d) { loop.run_until(loop.now() + d); }
+};
+
+}  // namespace
+
+TEST_F(DaemonTest, StopDrainsThenWithdrawsThenLeavesOnce) {
+  auto d = make(kNva);
+  ASSERT_TRUE(d->start());
+  EXPECT_EQ(d->phase(), Phase::running);
+  EXPECT_EQ(platform.readies, 1);
+  run_for(5s);
+  ASSERT_TRUE(rs_has_vip());
+
+  d->stop();
+  EXPECT_EQ(d->phase(), Phase::draining);
+  run_for(2s);
+  // Draining: still announced, now with GRACEFUL_SHUTDOWN so routers prefer another region.
+  EXPECT_TRUE(rs_sees_graceful_shutdown());
+  EXPECT_EQ(stopped, 0);
+
+  run_for(10s);
+  EXPECT_EQ(d->phase(), Phase::stopped);
+  EXPECT_EQ(stopped, 1);
+  EXPECT_FALSE(rs_has_vip());
+  EXPECT_EQ(platform.stops.size(), 2u);  // draining, then withdrawing
+}
+
+TEST_F(DaemonTest, StopAgainWhileDrainingWithdrawsAtOnce) {
+  auto d = make(kNva);
+  ASSERT_TRUE(d->start());
+  run_for(5s);
+  d->stop();
+  run_for(1s);
+  ASSERT_TRUE(rs_has_vip());
+  d->stop();
+  EXPECT_EQ(d->phase(), Phase::withdrawing);
+  run_for(1s);
+  EXPECT_EQ(d->phase(), Phase::stopped);
+  EXPECT_FALSE(rs_has_vip());
+  EXPECT_EQ(stopped, 1);
+}
+
+TEST_F(DaemonTest, OpenConnectionsAreWaitedForAfterTheWithdrawalUnlessAskedAgain) {
+  auto d = make(std::string(kNva) + kService);
+  ASSERT_TRUE(d->start());
+  ASSERT_NE(platform.forwarder, nullptr);
+  run_for(5s);
+  // The backend's check passed: the health link put it in rotation.
+  EXPECT_TRUE(platform.forwarder->healthy.at(0));
+  *platform.active = 3;
+  d->stop();
+  d->stop();  // skip the drain
+  run_for(2s);
+  EXPECT_FALSE(rs_has_vip());
+  EXPECT_EQ(d->phase(), Phase::finishing);
+  EXPECT_TRUE(platform.forwarder->drained);
+  EXPECT_EQ(stopped, 0);
+  *platform.active = 0;
+  run_for(100ms);
+  EXPECT_EQ(d->phase(), Phase::stopped);
+  EXPECT_EQ(stopped, 1);
+
+  auto again = make(std::string(kNva) + kService);
+  ASSERT_TRUE(again->start());
+  run_for(5s);
+  *platform.active = 1;
+  again->stop();
+  again->stop();
+  run_for(2s);
+  ASSERT_EQ(again->phase(), Phase::finishing);
+  again->stop();  // impatient: open connections are not waited for
+  EXPECT_EQ(again->phase(), Phase::stopped);
+}
+
+TEST_F(DaemonTest, KernelTableThatCannotOpenFailsTheStartWithItsReason) {
+  auto d = make(std::string(kNva) + "fib: kernel\n");
+  auto r = d->start();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "fib: no kernel here");
+  EXPECT_EQ(platform.readies, 0);
+}
+
+TEST_F(DaemonTest, ReloadReportsWhatChangedAndRefusesWhatOnlyARestartCan) {
+  auto d = make(kNva);
+  ASSERT_TRUE(d->start());
+  run_for(5s);
+  auto none = d->reload();
+  EXPECT_FALSE(none.applied);
+  EXPECT_NE(none.error.find("no configuration file"), std::string::npos);
+
+  std::string more = kNva;
+  more.replace(more.find("peers:\n"), 7,
+               "peers:\n  - {address: 198.18.0.3, remote-as: 65515, passive: true}\n");
+  auto next = config::load_string(more, "nva.yaml");
+  ASSERT_TRUE(next);
+  auto r = d->apply(std::move(*next));
+  EXPECT_TRUE(r.applied) << r.error;
+  EXPECT_EQ(r.added, std::vector<std::string>{"198.18.0.3 AS65515"});
+  EXPECT_TRUE(r.removed.empty());
+  EXPECT_TRUE(rs_has_vip());  // the unchanged peer kept its session and the route
+
+  std::string other_as = kNva;
+  other_as.replace(other_as.find("local-as: 65010"), 15, "local-as: 65011");
+  auto bad = d->apply(*config::load_string(other_as, "nva.yaml"));
+  EXPECT_FALSE(bad.applied);
+  EXPECT_FALSE(bad.error.empty());
+  EXPECT_EQ(d->config().bgp.local_as, 65010u);
+}
+
+TEST_F(DaemonTest, BgpStopsAndComesBackWhileTheChecksKeepTheirState) {
+  auto d = make(kNva);
+  ASSERT_TRUE(d->start());
+  run_for(5s);
+  ASSERT_TRUE(rs_has_vip());
+  d->stop_bgp();
+  run_for(1s);
+  EXPECT_FALSE(d->bgp_running());
+  EXPECT_FALSE(rs_has_vip());
+  d->start_bgp();
+  // No rise to wait for: the check stayed up, so the VIP is announced once BGP is up.
+  run_for(3s);
+  EXPECT_TRUE(rs_has_vip());
+}

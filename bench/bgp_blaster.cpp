@@ -22,8 +22,8 @@
 #include <fstream>
 #include <thread>
 
-#include "bgp/wire/codec.hpp"
-#include "bgp/wire/packer.hpp"
+#include "wire/codec.hpp"
+#include "wire/packer.hpp"
 
 using namespace anycastd;
 using namespace anycastd::bgp;

@@ -2,7 +2,7 @@
 // table transfer) and single-NLRI UPDATEs (churn, VIP flaps).
 #include <benchmark/benchmark.h>
 
-#include "bgp/wire/packer.hpp"
+#include "wire/packer.hpp"
 
 using namespace anycastd;
 using namespace anycastd::bgp;

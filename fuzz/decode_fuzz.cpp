@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "bgp/wire/codec.hpp"
+#include "wire/codec.hpp"
 
 using namespace anycastd;
 using namespace anycastd::bgp;

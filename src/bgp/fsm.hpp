@@ -6,8 +6,8 @@
 #include <variant>
 #include <vector>
 
-#include "bgp/wire/codec.hpp"
-#include "runtime/time.hpp"
+#include "wire/codec.hpp"
+#include "core/time.hpp"
 
 namespace anycastd::bgp {
 

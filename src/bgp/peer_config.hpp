@@ -6,11 +6,11 @@
 
 #include <map>
 
-#include "bgp/wire/message.hpp"
+#include "wire/message.hpp"
 #include "core/vip_announcement.hpp"
 #include "policy/policy.hpp"
 #include "rib/decision.hpp"
-#include "runtime/time.hpp"
+#include "core/time.hpp"
 
 namespace anycastd::bgp {
 

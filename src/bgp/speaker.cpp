@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "bgp/wire/codec.hpp"
-#include "bgp/wire/packer.hpp"
+#include "wire/codec.hpp"
+#include "wire/packer.hpp"
 
 namespace anycastd::bgp {
 

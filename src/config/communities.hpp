@@ -3,7 +3,7 @@
 // "65010:1:2".
 #include <vector>
 
-#include "bgp/wire/message.hpp"
+#include "wire/message.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace anycastd::config {

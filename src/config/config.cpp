@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include <charconv>
-#include <fstream>
 #include <sstream>
 
 #include "config/communities.hpp"
@@ -307,21 +306,13 @@ Config read(const YamlReader& r, const YAML::Node& root) {
 
 Result<Config, ConfigError> load_string(const std::string& text, const std::string& name) {
   YamlReader r(name);
-  try {
-    return read(r, YAML::Load(text));
-  } catch (const ConfigFail& f) {
-    return Err(f.error);
-  } catch (const YAML::Exception& e) {
-    return Err(ConfigError{name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
-  }
+  return load_yaml<Config>(text, name, [&](const YAML::Node& root) { return read(r, root); });
 }
 
 Result<Config, ConfigError> load_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Err(ConfigError{path, 0, 0, "", "cannot open file"});
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_string(ss.str(), path);
+  auto text = read_text(path);
+  if (!text) return Err(text.error());
+  return load_string(*text, path);
 }
 
 std::string print(const Config& c) {

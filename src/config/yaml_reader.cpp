@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 namespace anycastd::config {
@@ -99,6 +100,15 @@ Duration YamlReader::seconds(const YAML::Node& n, const std::string& path, doubl
     fail(n, path, o.str());
   }
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v));
+}
+
+Result<std::string, ConfigError> read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Err(ConfigError{path, 0, 0, "", "cannot open file"});
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Err(ConfigError{path, 0, 0, "", "cannot read file"});
+  return ss.str();
 }
 
 std::string secs(Duration d) {

@@ -8,7 +8,7 @@
 
 #include "config/config.hpp"
 #include "core/ip.hpp"
-#include "runtime/time.hpp"
+#include "core/time.hpp"
 
 namespace anycastd::config {
 
@@ -41,6 +41,25 @@ class YamlReader {
  private:
   std::string file_;
 };
+
+// The whole of a file, or a ConfigError naming it.
+Result<std::string, ConfigError> read_text(const std::string& path);
+
+// Parses `text` (from `name`) and reads the tree with `read`. Whatever goes wrong on the way
+// -- YAML syntax, a value the reader refused, anything else thrown -- comes back as a
+// ConfigError with the position where one is known: never as an exception.
+template <typename T, typename Read>
+Result<T, ConfigError> load_yaml(const std::string& text, const std::string& name, Read&& read) {
+  try {
+    return read(YAML::Load(text));
+  } catch (const ConfigFail& f) {
+    return Err(f.error);
+  } catch (const YAML::Exception& e) {
+    return Err(ConfigError{name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
+  } catch (const std::exception& e) {
+    return Err(ConfigError{name, 0, 0, "", e.what()});
+  }
+}
 
 // The printed form of a duration, read back by seconds().
 std::string secs(Duration d);

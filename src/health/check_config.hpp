@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/time.hpp"
+#include "core/time.hpp"
 #include "runtime/transport.hpp"
 
 namespace anycastd::health {

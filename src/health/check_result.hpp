@@ -2,7 +2,7 @@
 // What one health check found: success, or why not (kept and shown to the operator).
 #include <string>
 
-#include "runtime/time.hpp"
+#include "core/time.hpp"
 
 namespace anycastd::health {
 

@@ -4,7 +4,7 @@
 #include <array>
 #include <cstdint>
 
-#include "runtime/time.hpp"
+#include "core/time.hpp"
 
 namespace anycastd::health {
 

@@ -11,7 +11,7 @@
 
 #include "core/vip_announcement.hpp"
 
-#include "runtime/time.hpp"
+#include "core/time.hpp"
 
 namespace anycastd::health {
 

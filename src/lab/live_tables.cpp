@@ -6,7 +6,7 @@
 #include "api/control_client.hpp"
 #include "lab/live_proc.hpp"
 #include "lab/sim_node.hpp"
-#include "rib/route_table.hpp"
+#include "lab/route_table.hpp"
 
 namespace anycastd::lab {
 
@@ -46,11 +46,11 @@ std::vector<LiveLab::Route> LiveLab::routes(const std::string& device) const {
 }
 
 std::string LiveLab::table(const std::string& device) const {
-  std::vector<rib::AzRow> rows;
+  std::vector<AzRow> rows;
   for (const auto& r : routes(device))
     rows.push_back({std::to_string(r.local_pref.value_or(100)), r.prefix.to_string(),
                     r.next_hop.to_string() + (r.best ? "*" : ""), r.path, "0"});
-  return rib::az_table(rows);
+  return az_table(rows);
 }
 
 std::string LiveLab::msee_table(const std::string& circuit) const {

@@ -3,20 +3,20 @@
 #include <sstream>
 
 #include "lab/sim_node.hpp"
-#include "rib/route_table.hpp"
+#include "lab/route_table.hpp"
 
 namespace anycastd::lab {
 
 std::string SimLab::msee_table(const std::string& circuit) const {
   const Node* n = by_name_.at("msee-" + circuit);
   if (!n->bgp()) return "(" + n->name + " is down)\n";
-  return rib::az_route_table(n->bgp()->rib());
+  return az_route_table(n->bgp()->rib());
 }
 
 std::string SimLab::router_table(const std::string& router) const {
   const Node* n = by_name_.at(router);
   if (!n->bgp()) return "(" + n->name + " is down)\n";
-  return rib::az_route_table(n->bgp()->rib());
+  return az_route_table(n->bgp()->rib());
 }
 
 std::vector<std::string> SimLab::msee_routes(const std::string& circuit, const Prefix& p) const {
@@ -25,7 +25,7 @@ std::vector<std::string> SimLab::msee_routes(const std::string& circuit, const P
   if (!n->bgp()) return out;
   const rib::Entry* e = n->bgp()->rib().find(p);
   if (!e) return out;
-  for (const auto* path : rib::ranked(n->bgp()->rib(), *e)) {
+  for (const auto* path : ranked(n->bgp()->rib(), *e)) {
     const auto& a = *path->attrs;
     out.push_back((a.next_hop ? a.next_hop->to_string() : "?") + " " +
                   (a.as_path ? a.as_path->to_string() : ""));

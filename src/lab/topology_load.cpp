@@ -1,5 +1,4 @@
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -640,21 +639,14 @@ std::string Action::describe() const {
 Result<Topology, ConfigError> load_topology_string(const std::string& text,
                                                    const std::string& name) {
   Loader l(name, text);
-  try {
-    return l.read(YAML::Load(text));
-  } catch (const ConfigFail& f) {
-    return Err(f.error);
-  } catch (const YAML::Exception& e) {
-    return Err(ConfigError{name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
-  }
+  return config::load_yaml<Topology>(text, name,
+                                     [&](const YAML::Node& root) { return l.read(root); });
 }
 
 Result<Topology, ConfigError> load_topology(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Err(ConfigError{path, 0, 0, "", "cannot open file"});
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_topology_string(ss.str(), path);
+  auto text = config::read_text(path);
+  if (!text) return Err(text.error());
+  return load_topology_string(*text, path);
 }
 
 }  // namespace anycastd::lab

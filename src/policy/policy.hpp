@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "bgp/wire/message.hpp"
+#include "wire/message.hpp"
 
 namespace anycastd::policy {
 

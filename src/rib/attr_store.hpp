@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "bgp/wire/message.hpp"
+#include "wire/message.hpp"
 
 namespace anycastd::rib {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "runtime/time.hpp"
+#include "core/time.hpp"
 
 namespace anycastd {
 

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bgp/speaker.hpp"
-#include "bgp/wire/test_util.hpp"
+#include "wire/test_util.hpp"
 #include "runtime/sim/sim_network.hpp"
 
 using namespace anycastd;

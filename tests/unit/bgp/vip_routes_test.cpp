@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bgp/wire/test_util.hpp"
+#include "wire/test_util.hpp"
 #include "rib/rib.hpp"
 
 using namespace anycastd;

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
-#include "bgp/wire/test_util.hpp"
+#include "wire/test_util.hpp"
 #include "runtime/sim/sim_network.hpp"
 
 using namespace anycastd;

@@ -1,7 +1,7 @@
 #pragma once
 #include <initializer_list>
 
-#include "bgp/wire/test_util.hpp"
+#include "wire/test_util.hpp"
 #include "rib/rib.hpp"
 
 namespace anycastd::rib::test {

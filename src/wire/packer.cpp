@@ -1,4 +1,4 @@
-#include "bgp/wire/packer.hpp"
+#include "wire/packer.hpp"
 
 namespace anycastd::bgp {
 

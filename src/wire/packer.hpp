@@ -3,7 +3,7 @@
 // message size allows.
 #include <vector>
 
-#include "bgp/wire/codec.hpp"
+#include "wire/codec.hpp"
 
 namespace anycastd::bgp {
 

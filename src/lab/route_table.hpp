@@ -7,16 +7,16 @@
 
 #include "rib/rib.hpp"
 
-namespace anycastd::rib {
+namespace anycastd::lab {
 
 // Paths of one entry, most preferred first.
-std::vector<const Path*> ranked(const Rib& rib, const Entry& e);
+std::vector<const rib::Path*> ranked(const rib::Rib& rib, const rib::Entry& e);
 
 // Every prefix in address order, each path a row, `*` after the chosen next hop.
-std::string az_route_table(const Rib& rib);
+std::string az_route_table(const rib::Rib& rib);
 
 // LocPrf, Network, NextHop, Path, Weight rows laid out as the CLI does (a header first).
 using AzRow = std::array<std::string, 5>;
 std::string az_table(const std::vector<AzRow>& rows);
 
-}  // namespace anycastd::rib
+}  // namespace anycastd::lab

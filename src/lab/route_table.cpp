@@ -1,9 +1,11 @@
-#include "rib/route_table.hpp"
+#include "lab/route_table.hpp"
 
 #include <algorithm>
 #include <map>
 
-namespace anycastd::rib {
+namespace anycastd::lab {
+
+using namespace rib;
 
 std::vector<const Path*> ranked(const Rib& rib, const Entry& e) {
   std::vector<const Path*> rest;
@@ -68,4 +70,4 @@ std::string az_table(const std::vector<AzRow>& body) {
   return out;
 }
 
-}  // namespace anycastd::rib
+}  // namespace anycastd::lab

@@ -6,11 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "rib/rib_test_util.hpp"
-#include "rib/route_table.hpp"
+#include "lab/route_table.hpp"
 
 using namespace anycastd;
 using namespace anycastd::rib;
 using namespace anycastd::rib::test;
+using anycastd::lab::az_route_table;
 
 namespace {
 

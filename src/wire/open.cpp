@@ -1,5 +1,5 @@
 // OPEN message and its capabilities (RFC 4271 §4.2, RFC 5492).
-#include "bgp/wire/codec_internal.hpp"
+#include "wire/codec_internal.hpp"
 
 namespace anycastd::bgp::detail {
 

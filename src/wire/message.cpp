@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "bgp/wire/message.hpp"
+#include "wire/message.hpp"
 
 namespace anycastd::bgp {
 

@@ -1,5 +1,5 @@
 // NLRI prefix encoding (RFC 4271 §4.3, RFC 4760 §5).
-#include "bgp/wire/codec_internal.hpp"
+#include "wire/codec_internal.hpp"
 
 namespace anycastd::bgp {
 

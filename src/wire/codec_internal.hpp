@@ -1,6 +1,6 @@
 #pragma once
 // Pieces shared by the codec's translation units; not part of the public API.
-#include "bgp/wire/codec.hpp"
+#include "wire/codec.hpp"
 
 namespace anycastd::bgp::detail {
 

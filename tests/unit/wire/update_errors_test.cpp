@@ -1,8 +1,8 @@
 // RFC 7606: each malformed attribute gets its own action. One row per case the RFC names.
 #include <gtest/gtest.h>
 
-#include "bgp/wire/codec.hpp"
-#include "bgp/wire/test_util.hpp"
+#include "wire/codec.hpp"
+#include "wire/test_util.hpp"
 
 using namespace anycastd;
 using namespace anycastd::bgp;

@@ -1,8 +1,8 @@
-#include "bgp/wire/codec.hpp"
+#include "wire/codec.hpp"
 
 #include <gtest/gtest.h>
 
-#include "bgp/wire/test_util.hpp"
+#include "wire/test_util.hpp"
 
 using namespace anycastd;
 using namespace anycastd::bgp;

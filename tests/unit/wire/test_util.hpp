@@ -1,7 +1,7 @@
 #pragma once
 #include <string>
 
-#include "bgp/wire/codec.hpp"
+#include "wire/codec.hpp"
 
 namespace anycastd::bgp::test {
 

@@ -1,6 +1,6 @@
-#include "bgp/wire/codec.hpp"
+#include "wire/codec.hpp"
 
-#include "bgp/wire/codec_internal.hpp"
+#include "wire/codec_internal.hpp"
 
 namespace anycastd::bgp {
 

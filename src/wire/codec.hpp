@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "bgp/wire/message.hpp"
+#include "wire/message.hpp"
 #include "core/result.hpp"
 
 namespace anycastd::bgp {

@@ -1,6 +1,6 @@
 // UPDATE and path attribute encoding. Attributes go out in type-code order; a path with
 // 4-octet ASNs toward a 2-octet-only peer is sent as AS_TRANS plus AS4_PATH (RFC 6793).
-#include "bgp/wire/codec_internal.hpp"
+#include "wire/codec_internal.hpp"
 
 namespace anycastd::bgp {
 

@@ -1,8 +1,8 @@
-#include "bgp/wire/packer.hpp"
+#include "wire/packer.hpp"
 
 #include <gtest/gtest.h>
 
-#include "bgp/wire/test_util.hpp"
+#include "wire/test_util.hpp"
 
 using namespace anycastd;
 using namespace anycastd::bgp;

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <set>
 
-#include "bgp/wire/codec_internal.hpp"
+#include "wire/codec_internal.hpp"
 
 namespace anycastd::bgp::detail {
 

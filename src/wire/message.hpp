@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "bgp/wire/constants.hpp"
+#include "wire/constants.hpp"
 #include "core/bytes.hpp"
 #include "core/ip.hpp"
 

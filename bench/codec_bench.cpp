@@ -29,14 +29,14 @@ const IpAddress kNh = IpAddress::v4(0xC6120001);
 
 void BM_Decode500(benchmark::State& st) {
   CodecOptions o;
-  auto msg = pack_announce(attrs(), kNh, prefixes(500), o).at(0);
+  auto msg = pack_announce(attrs(), kNh, prefixes(500), o)->at(0);
   for (auto _ : st) benchmark::DoNotOptimize(decode(msg, o));
   st.SetItemsProcessed(st.iterations() * 500);
 }
 
 void BM_Decode1(benchmark::State& st) {
   CodecOptions o;
-  auto msg = pack_announce(attrs(), kNh, prefixes(1), o).at(0);
+  auto msg = pack_announce(attrs(), kNh, prefixes(1), o)->at(0);
   for (auto _ : st) benchmark::DoNotOptimize(decode(msg, o));
   st.SetItemsProcessed(st.iterations());
 }

@@ -172,8 +172,8 @@ json routes(const json& req, const Parts& d) {
         add(p, j);
       }
     } else {
-      for (const auto& [p, a] : d.speaker->advertised(*peer)) {
-        auto j = attributes(*a, std::nullopt);
+      for (const auto& [p, r] : d.speaker->advertised(*peer)) {
+        auto j = attributes(r.attrs, r.next_hop);
         j["to"] = addr;
         add(p, j);
       }

@@ -1,10 +1,9 @@
 #include "bgp/speaker.hpp"
 
-#include "bgp/log.hpp"
-
 #include <algorithm>
 #include <utility>
 
+#include "bgp/route_log.hpp"
 #include "wire/codec.hpp"
 #include "wire/packer.hpp"
 
@@ -21,27 +20,6 @@ bool carries(const Session& s, AfiSafi f) {
   const auto& theirs = s.fsm().peer_open->caps;
   if (theirs.multiprotocol.empty()) return f == kV4 && s.fsm_config().caps.supports(kV4);
   return theirs.supports(f) && s.fsm_config().caps.supports(f);
-}
-
-std::string describe(const Prefix& p, const ReceivedRoute& r) {
-  std::string out = p.to_string() + " path [" +
-                    (r.attrs.as_path ? r.attrs.as_path->to_string() : std::string()) +
-                    "] next-hop " + r.next_hop.to_string();
-  if (r.attrs.med) out += " med " + std::to_string(*r.attrs.med);
-  if (r.attrs.local_pref) out += " local-pref " + std::to_string(*r.attrs.local_pref);
-  if (!r.attrs.communities.empty()) {
-    out += " communities [";
-    for (size_t i = 0; i < r.attrs.communities.size(); ++i)
-      out += (i ? " " : "") + community_to_string(r.attrs.communities[i]);
-    out += "]";
-  }
-  if (!r.attrs.large_communities.empty()) {
-    out += " large-communities [";
-    for (size_t i = 0; i < r.attrs.large_communities.size(); ++i)
-      out += (i ? " " : "") + large_community_to_string(r.attrs.large_communities[i]);
-    out += "]";
-  }
-  return out;
 }
 
 }  // namespace
@@ -297,7 +275,7 @@ void Speaker::on_up(Session& s) {
   p->since = loop_.now();
   ++p->established_count;
   p->local_pref_noted = false;
-  if (on_peer_state) on_peer_state(index_of(*p), State::established);
+  if (auto i = index_of(*p); on_peer_state && i) on_peer_state(*i, State::established);
   if (shutting_down_) return;
   auto local = p->session->local_endpoint();
   auto self = self_next_hops(p->cfg, local ? local->address : IpAddress{});
@@ -325,7 +303,7 @@ void Speaker::on_down(Session& s, const std::string& reason) {
     note_bulk(n);
     flush_all();
   }
-  if (on_peer_state) on_peer_state(index_of(*p), s.state());
+  if (auto i = index_of(*p); on_peer_state && i) on_peer_state(*i, s.state());
   // A promoted inbound candidate is passive; an active peer needs its own session back.
   if (!shutting_down_ && s.fsm_config().passive != p->cfg.passive) {
     bury(std::move(p->session));
@@ -370,7 +348,7 @@ void Speaker::on_message(Session& s, const Message& m) {
       // describe() builds a string per prefix: only pay for it when it will be printed.
       if (debug)
         for (const auto& pfx : prefixes)
-          log().debug("peer {}: received {}", p->cfg.name(), describe(pfx, {u->attrs, nh}));
+          log().debug("peer {}: received {}", p->cfg.name(), describe(pfx, u->attrs, nh));
       auto each = [&](const Prefix& pfx, rib::Accepted a) {
         if (a == rib::Accepted::rejected_by_policy || a == rib::Accepted::rejected_loop)
           log().debug("peer {}: rejected {} ({})", p->cfg.name(), pfx.to_string(),
@@ -387,7 +365,7 @@ void Speaker::on_message(Session& s, const Message& m) {
   }
   note_bulk(u->nlri.size() + u->withdrawn.size() + (u->mp_reach ? u->mp_reach->nlri.size() : 0) +
             (u->mp_unreach ? u->mp_unreach->withdrawn.size() : 0));
-  if (on_update) on_update(index_of(*p), *u);
+  if (auto i = index_of(*p); on_update && i) on_update(*i, *u);
   if (worst != rib::Accepted::yes) on_limit(*p, worst);
   flush_soon();
 }
@@ -474,16 +452,8 @@ void Speaker::flush_now(Peer& p) {
   p.last_flush = loop_.now();
   if (out.empty()) return;
   note_bulk(out.size());
-  // VIPs are logged at info; learned prefixes (a full table's worth) at debug, with their
-  // text built only when it will be printed.
-  // The levels are asked once per batch: looking the logger up takes a lock.
-  const bool info_on = log().should_log(spdlog::level::info);
-  const bool debug_on = log().should_log(spdlog::level::debug);
-  auto level_for = [&](const Prefix& pfx) -> std::optional<spdlog::level::level_enum> {
-    if (!info_on) return std::nullopt;
-    if (is_vip(pfx)) return spdlog::level::info;
-    return debug_on ? std::optional(spdlog::level::debug) : std::nullopt;
-  };
+  const BatchLogLevel levels;
+  auto level_for = [&](const Prefix& pfx) { return levels.for_route(is_vip(pfx)); };
   // IPv4 and IPv6 withdrawals go in separate UPDATEs; a table is nearly always one family.
   std::vector<Prefix> v6;
   auto v4_end = std::stable_partition(out.withdraw.begin(), out.withdraw.end(),
@@ -499,34 +469,43 @@ void Speaker::flush_now(Peer& p) {
       if (auto level = level_for(pfx))
         log().log(*level, "peer {}: withdrew {}", p.cfg.name(), pfx.to_string());
   }
-  for (const auto& [attrs, prefixes] : out.announce) {
-    PathAttributes a = *attrs;
-    IpAddress nh = *a.next_hop;
-    a.next_hop.reset();
-    for (auto& msg : pack_announce(a, nh, prefixes, s.codec())) {
+  for (const auto& g : out.announce) {
+    auto packed = pack_announce(*g.attrs, g.next_hop, g.prefixes, s.codec());
+    if (!packed) {
+      // RFC 4271 §9.2: a route that cannot fit is not advertised. An earlier version of it
+      // the peer may hold is withdrawn, so it does not keep a path we no longer have.
+      log().warn("peer {}: not announcing {} prefixes ({}{}): {}{}", p.cfg.name(),
+                 g.prefixes.size(), g.prefixes.front().to_string(),
+                 g.prefixes.size() > 1 ? ", ..." : "", packed.error(),
+                 s.codec().extended_message ? "" : " (without extended messages, RFC 8654)");
+      for (auto& msg : pack_withdraw(g.prefixes, s.codec())) {
+        s.send_encoded(std::move(msg));
+        ++p.updates_out;
+      }
+      continue;
+    }
+    for (auto& msg : *packed) {
       s.send_encoded(std::move(msg));
       ++p.updates_out;
     }
-    for (const auto& pfx : prefixes)
+    for (const auto& pfx : g.prefixes)
       if (auto level = level_for(pfx))
         log().log(*level, "peer {}: announced {} path [{}] next-hop {}", p.cfg.name(),
-                  pfx.to_string(), a.as_path ? a.as_path->to_string() : "", nh.to_string());
+                  pfx.to_string(), g.attrs->as_path ? g.attrs->as_path->to_string() : "",
+                  g.next_hop.to_string());
   }
   if (out.size() > 100)
     log().info("peer {}: sent {} announcements and {} withdrawals", p.cfg.name(),
                out.size() - out.withdraw.size(), out.withdraw.size());
 }
 
-std::map<Prefix, ReceivedRoute> Speaker::received(size_t i) const {
-  std::map<Prefix, ReceivedRoute> out;
-  rib::PeerId id = peers_.at(i)->id;
-  for (const auto& [prefix, e] : rib_.loc_rib())
-    for (const auto& path : e.paths)
-      if (path.peer == id) {
-        ReceivedRoute r{*path.attrs, *path.attrs->next_hop};
-        r.attrs.next_hop.reset();
-        out.emplace(prefix, std::move(r));
-      }
+std::map<Prefix, HeldRoute> Speaker::received(size_t i) const {
+  std::map<Prefix, HeldRoute> out;
+  for (const auto& [prefix, path] : rib_.received_from(peers_.at(i)->id)) {
+    HeldRoute r{*path->attrs, *path->attrs->next_hop};
+    r.attrs.next_hop.reset();
+    out.emplace(prefix, std::move(r));
+  }
   return out;
 }
 
@@ -562,11 +541,12 @@ void Speaker::shutdown(std::function<void()> done) {
   loop_.post(std::move(done));
 }
 
-std::map<Prefix, rib::Attrs> Speaker::advertised(size_t i) const {
+std::map<Prefix, HeldRoute> Speaker::advertised(size_t i) const {
   const auto& p = *peers_.at(i);
-  if (!rib_.is_up(p.id)) return {};
-  auto out = rib_.advertised(p.id);
-  return {out.begin(), out.end()};
+  std::map<Prefix, HeldRoute> out;
+  if (!rib_.is_up(p.id)) return out;
+  for (const auto& [prefix, e] : rib_.advertised(p.id)) out.emplace(prefix, HeldRoute{*e.attrs, e.next_hop});
+  return out;
 }
 
 Speaker::PeerInfo Speaker::peer_info(size_t i) const {
@@ -598,10 +578,10 @@ Speaker::Peer* Speaker::find(const Session& s) {
   return nullptr;
 }
 
-size_t Speaker::index_of(const Peer& p) const {
+std::optional<size_t> Speaker::index_of(const Peer& p) const {
   for (size_t i = 0; i < peers_.size(); ++i)
     if (peers_[i].get() == &p) return i;
-  return 0;
+  return std::nullopt;
 }
 
 void Speaker::bury(std::unique_ptr<Session> s) {

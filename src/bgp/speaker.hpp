@@ -16,7 +16,9 @@
 
 namespace anycastd::bgp {
 
-struct ReceivedRoute {
+// A route as one side of a session holds it: the attributes (NEXT_HOP unset) and the
+// next hop beside them, whatever the family.
+struct HeldRoute {
   PathAttributes attrs;
   IpAddress next_hop;
 };
@@ -71,9 +73,9 @@ class Speaker : private SessionObserver {
   };
   PeerInfo peer_info(size_t i) const;
   // Routes from peer i that passed its import policy (its post-policy Adj-RIB-In).
-  std::map<Prefix, ReceivedRoute> received(size_t i) const;
+  std::map<Prefix, HeldRoute> received(size_t i) const;
   // What peer i has been sent and not withdrawn (its Adj-RIB-Out); empty while it is down.
-  std::map<Prefix, rib::Attrs> advertised(size_t i) const;
+  std::map<Prefix, HeldRoute> advertised(size_t i) const;
   const rib::Rib& rib() const { return rib_; }
   // Told of every Loc-RIB change (the kernel FIB listens here).
   void on_route_change(std::function<void(const Prefix&, const rib::Entry*)> f) {
@@ -113,7 +115,7 @@ class Speaker : private SessionObserver {
 
   void accept(std::unique_ptr<Stream> stream);
   Peer* find(const Session& s);
-  size_t index_of(const Peer& p) const;
+  std::optional<size_t> index_of(const Peer& p) const;
   // Sends peer p what the RIB has for it, now or after its MRAI.
   void flush(Peer& p);
   void flush_now(Peer& p);

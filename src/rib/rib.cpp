@@ -33,7 +33,7 @@ const Path* Entry::best() const {
 
 size_t Outbound::size() const {
   size_t n = withdraw.size();
-  for (const auto& [a, v] : announce) n += v.size();
+  for (const auto& g : announce) n += g.prefixes.size();
   return n;
 }
 
@@ -77,11 +77,12 @@ void Rib::peer_down(PeerId id) {
   p.forget_all();
   p.full_export = false;
   p.warned = false;
-  if (p.accepted == 0) return;
-  // One pass over the table; erasing leaves the other entries where they are.
-  for (uint32_t i = 0; i < loc_.positions(); ++i)
-    if (loc_.live(i)) remove_at(id, PrefixMap<Entry>::iterator(&loc_, i));
-  p.accepted = 0;
+  if (p.received.size() == 0) return;
+  // Only where it has paths; erasing leaves the other entries where they are.
+  std::vector<uint32_t> held;
+  held.reserve(p.received.size());
+  p.received.for_each([&](uint32_t pos) { held.push_back(pos); });
+  for (uint32_t pos : held) remove_at(id, PrefixMap<Entry>::iterator(&loc_, pos));
   trim_log();
 }
 
@@ -99,8 +100,8 @@ std::optional<Accepted> Rib::refused(const PeerState& p, const bgp::PathAttribut
 Accepted Rib::limit_check(PeerState& p) {
   const auto& s = p.settings;
   if (s.max_prefix) {
-    if (p.accepted > s.max_prefix) return Accepted::limit_exceeded;
-    if (!p.warned && p.accepted * 100 >= uint64_t{s.max_prefix} * s.max_prefix_warning) {
+    if (p.received.size() > s.max_prefix) return Accepted::limit_exceeded;
+    if (!p.warned && p.received.size() * 100 >= uint64_t{s.max_prefix} * s.max_prefix_warning) {
       p.warned = true;
       return Accepted::warning_threshold;
     }
@@ -200,7 +201,7 @@ void Rib::put(PeerId from, const Prefix& prefix, Attrs attrs) {
     it->arrival = ++arrivals_;
   } else {
     e.paths.push_back(Path{from, 0, std::move(attrs), ++arrivals_});
-    ++peers_[from].accepted;
+    peers_[from].received.set(pos, true);
   }
   recompute(prefix, pos, e, before);
 }
@@ -222,7 +223,7 @@ bool Rib::remove_at(PeerId from, PrefixMap<Entry>::iterator eit) {
   const bool last = e.paths.size() == 1;
   Before before = last ? Before{} : snapshot(e);
   e.paths.erase(it);
-  --peers_[from].accepted;
+  peers_[from].received.set(pos, false);
   if (last) {
     // Whoever holds the prefix hears of its withdrawal at their next export; the
     // position is reused, so its bits are cleared now.
@@ -294,18 +295,26 @@ const Entry* Rib::find(const Prefix& p) const {
   return it == loc_.end() ? nullptr : &loc_.value_at(it.position());
 }
 
-Attrs Rib::export_for(PeerId to, const Prefix& prefix) const {
-  auto it = loc_.find(prefix);
-  if (it == loc_.end()) return nullptr;
-  return export_path(peers_.at(to), to, prefix, it->second);
+bgp::PathAttributes Exported::received() const {
+  bgp::PathAttributes a = *attrs;
+  a.next_hop = next_hop;
+  return a;
 }
 
-Attrs Rib::export_path(const PeerState& to, PeerId to_id, const Prefix& prefix,
-                       const Entry& e) const {
+std::optional<bgp::PathAttributes> Rib::export_for(PeerId to, const Prefix& prefix) const {
+  auto it = loc_.find(prefix);
+  if (it == loc_.end()) return std::nullopt;
+  Exported e = export_path(peers_.at(to), to, prefix, it->second);
+  if (!e) return std::nullopt;
+  return e.received();
+}
+
+Exported Rib::export_path(const PeerState& to, PeerId to_id, const Prefix& prefix,
+                          const Entry& e) const {
   const Path* best = e.best();
-  if (!best || best->peer == to_id) return nullptr;
+  if (!best || best->peer == to_id) return {};
   const bool v6 = prefix.family() == Family::v6;
-  if (v6 ? !to.v6 : !to.v4) return nullptr;
+  if (v6 ? !to.v6 : !to.v4) return {};
   const PeerState& from = peers_[best->peer];
   const bool local = best->peer == kLocal;
   const bool to_ibgp = to.neighbour.ibgp;
@@ -313,16 +322,16 @@ Attrs Rib::export_path(const PeerState& to, PeerId to_id, const Prefix& prefix,
   // only from a client or to a client.
   if (!local && from.neighbour.ibgp && to_ibgp && !from.settings.route_reflector_client &&
       !to.settings.route_reflector_client)
-    return nullptr;
+    return {};
 
   bgp::PathAttributes a = *best->attrs;
   const std::optional<IpAddress>& self = v6 ? to.self_v6 : to.self_v4;
   const policy::Policy* pol = to.settings.export_;
   if (pol) {
     policy::Context ctx{cfg_.local_as, self, from.settings.address};
-    if (!policy::evaluate(*pol, prefix, a, ctx)) return nullptr;
+    if (!policy::evaluate(*pol, prefix, a, ctx)) return {};
   } else if (!local && !to_ibgp) {
-    return nullptr;  // RFC 8212: no export policy, nothing learned goes to an eBGP peer
+    return {};  // RFC 8212: no export policy, nothing learned goes to an eBGP peer
   }
   // What the export policy wrote is final; the eBGP rules below only fill in the rest.
   const bool policy_next_hop = pol && a.next_hop != best->attrs->next_hop;
@@ -353,15 +362,27 @@ Attrs Rib::export_path(const PeerState& to, PeerId to_id, const Prefix& prefix,
       a.next_hop = self;
     }
   }
-  if (!a.next_hop || a.next_hop->family() != prefix.family()) return nullptr;
-  return store_.intern(std::move(a));
+  if (!a.next_hop || a.next_hop->family() != prefix.family()) return {};
+  IpAddress nh = *a.next_hop;
+  a.next_hop.reset();
+  return {store_.intern(std::move(a)), nh};
 }
 
 Outbound Rib::take_outbound(PeerId to) {
   Outbound out;
   auto& p = peers_.at(to);
   if (!p.up) return out;
-  std::unordered_map<const bgp::PathAttributes*, size_t> group;
+  struct GroupKey {
+    const bgp::PathAttributes* attrs;
+    IpAddress next_hop;
+    bool operator==(const GroupKey&) const = default;
+  };
+  struct GroupHash {
+    size_t operator()(const GroupKey& k) const {
+      return hash_mix(reinterpret_cast<uintptr_t>(k.attrs), std::hash<IpAddress>{}(k.next_hop));
+    }
+  };
+  std::unordered_map<GroupKey, size_t, GroupHash> group;
   // Export depends on the prefix only through its family, unless a policy term matches
   // prefixes: then routes sharing a source attribute set share the exported one, and a
   // full table costs one policy run per attribute set instead of one per prefix.
@@ -377,14 +398,14 @@ Outbound Rib::take_outbound(PeerId to) {
       return hash_mix(hash_mix(reinterpret_cast<uintptr_t>(k.attrs), k.from), k.v6);
     }
   };
-  std::unordered_map<Key, Attrs, KeyHash> memo;
+  std::unordered_map<Key, Exported, KeyHash> memo;
   // Neighbouring prefixes mostly share their attributes (they arrived in one UPDATE), so
   // the last answer is tried before the memo and the last group before the group index.
   Key last_key{nullptr, 0, false};
-  Attrs last_export;
-  const bgp::PathAttributes* last_group = nullptr;
+  Exported last_export;
+  Exported last_group;
   size_t last_group_at = 0;
-  auto exported = [&](const Prefix& prefix, const Entry& e) -> Attrs {
+  auto exported = [&](const Prefix& prefix, const Entry& e) -> Exported {
     const Path* best = e.best();
     if (per_prefix || !best) return export_path(p, to, prefix, e);
     Key k{best->attrs.get(), best->peer, prefix.family() == Family::v6};
@@ -395,18 +416,19 @@ Outbound Rib::take_outbound(PeerId to) {
     last_export = it->second;
     return it->second;
   };
-  auto group_of = [&](const Attrs& want) -> size_t {
-    if (want.get() == last_group) return last_group_at;
-    auto [g, fresh] = group.try_emplace(want.get(), out.announce.size());
-    if (fresh) out.announce.push_back({want, {}});
-    last_group = want.get();
+  auto group_of = [&](const Exported& want) -> size_t {
+    if (want == last_group) return last_group_at;
+    auto [g, fresh] =
+        group.try_emplace(GroupKey{want.attrs.get(), want.next_hop}, out.announce.size());
+    if (fresh) out.announce.push_back({want.attrs, want.next_hop, {}});
+    last_group = want;
     last_group_at = g->second;
     return g->second;
   };
   auto consider = [&](uint32_t pos) {
     const auto& [prefix, e] = loc_.at(pos);
-    if (Attrs want = exported(prefix, e)) {
-      out.announce[group_of(want)].second.push_back(prefix);
+    if (Exported want = exported(prefix, e)) {
+      out.announce[group_of(want)].prefixes.push_back(prefix);
       p.mark(pos, true);
     } else if (p.has(pos)) {
       p.mark(pos, false);
@@ -449,24 +471,24 @@ Outbound Rib::take_outbound(PeerId to) {
   return out;
 }
 
-void Rib::PeerState::mark(uint32_t pos, bool on) {
-  if (pos / 64 >= sent.size()) {
-    if (!on) return;
-    sent.resize(pos / 64 + 1);
-  }
-  uint64_t bit = uint64_t{1} << (pos % 64);
-  if (((sent[pos / 64] & bit) != 0) == on) return;
-  sent[pos / 64] ^= bit;
-  advertised += on ? 1 : size_t(-1);
+std::vector<std::pair<Prefix, const Path*>> Rib::received_from(PeerId id) const {
+  std::vector<std::pair<Prefix, const Path*>> out;
+  const auto& p = peers_.at(id);
+  out.reserve(p.received.size());
+  p.received.for_each([&](uint32_t pos) {
+    for (const auto& path : loc_.value_at(pos).paths)
+      if (path.peer == id) out.emplace_back(loc_.prefix_at(pos), &path);
+  });
+  return out;
 }
 
-std::vector<std::pair<Prefix, Attrs>> Rib::advertised(PeerId id) const {
-  std::vector<std::pair<Prefix, Attrs>> out;
+std::vector<std::pair<Prefix, Exported>> Rib::advertised(PeerId id) const {
+  std::vector<std::pair<Prefix, Exported>> out;
   const auto& p = peers_.at(id);
   if (!p.up) return out;
   for (auto it = loc_.begin(); it != loc_.end(); ++it)
     if (p.has(it.position()))
-      if (Attrs a = export_path(p, id, it->first, it->second)) out.emplace_back(it->first, a);
+      if (Exported a = export_path(p, id, it->first, it->second)) out.emplace_back(it->first, a);
   return out;
 }
 

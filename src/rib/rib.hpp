@@ -15,6 +15,7 @@
 #include "policy/policy.hpp"
 #include "rib/decision.hpp"
 #include "rib/path_list.hpp"
+#include "rib/position_bits.hpp"
 #include "rib/prefix_map.hpp"
 
 namespace anycastd::rib {
@@ -46,10 +47,30 @@ struct Entry {
 
 enum class Accepted { yes, rejected_by_policy, rejected_loop, warning_threshold, limit_exceeded };
 
-// What one peer should be sent: announcements grouped by attribute set (each group packs
-// into as few UPDATEs as the message size allows) and withdrawals.
+// What a peer is sent for a prefix: the attribute set it may share with other prefixes,
+// and the next hop beside it, since the wire puts that in NEXT_HOP or in MP_REACH_NLRI by
+// family. Empty when nothing is sent.
+struct Exported {
+  Attrs attrs;  // NEXT_HOP unset
+  IpAddress next_hop;
+  explicit operator bool() const { return attrs != nullptr; }
+  bool operator==(const Exported&) const = default;
+  // The attributes as the peer reads them, next hop included (show, tests).
+  bgp::PathAttributes received() const;
+};
+
+// Prefixes sent with one attribute set and next hop: they pack into as few UPDATEs as the
+// message size allows.
+struct OutGroup {
+  Attrs attrs;  // NEXT_HOP unset
+  IpAddress next_hop;
+  std::vector<Prefix> prefixes;
+  bgp::PathAttributes received() const { return Exported{attrs, next_hop}.received(); }
+};
+
+// What one peer should be sent: announcements grouped, and withdrawals.
 struct Outbound {
-  std::vector<std::pair<Attrs, std::vector<Prefix>>> announce;
+  std::vector<OutGroup> announce;
   std::vector<Prefix> withdraw;
   bool empty() const { return announce.empty() && withdraw.empty(); }
   size_t size() const;
@@ -107,17 +128,18 @@ class Rib {
   const PrefixMap<Entry>& loc_rib() const { return loc_; }
   // Adj-RIB-Out: what peer `id` holds from us. Only the fact that a prefix was sent is
   // stored (a bit per Loc-RIB entry); its attributes are exported again when asked for.
-  size_t advertised_count(PeerId id) const { return peers_.at(id).advertised; }
-  std::vector<std::pair<Prefix, Attrs>> advertised(PeerId id) const;
-  size_t accepted_from(PeerId id) const { return peers_.at(id).accepted; }
+  size_t advertised_count(PeerId id) const { return peers_.at(id).sent.size(); }
+  std::vector<std::pair<Prefix, Exported>> advertised(PeerId id) const;
+  size_t accepted_from(PeerId id) const { return peers_.at(id).received.size(); }
+  // The routes peer `id` sent us that we keep, in table order; as many steps as routes.
+  std::vector<std::pair<Prefix, const Path*>> received_from(PeerId id) const;
   const Neighbour& neighbour(PeerId id) const { return peers_.at(id).neighbour; }
   size_t peer_count() const { return peers_.size() - 1; }
   const AttrStore& attr_store() const { return store_; }
   const RibConfig& config() const { return cfg_; }
 
-  // The attributes `to` would be sent for `prefix`, or nullptr (exposed for tests and
-  // `show routes ... exported`).
-  Attrs export_for(PeerId to, const Prefix& prefix) const;
+  // The attributes `to` would read for `prefix`, next hop included, or nothing (tests).
+  std::optional<bgp::PathAttributes> export_for(PeerId to, const Prefix& prefix) const;
 
  private:
   struct PeerState {
@@ -126,24 +148,21 @@ class Rib {
     bool up = false;
     bool v4 = false, v6 = false;
     std::optional<IpAddress> self_v4, self_v6;
-    size_t accepted = 0;
+    // Loc-RIB positions where this peer has a path (its post-policy Adj-RIB-In).
+    PositionBits received;
     bool warned = false;
     bool full_export = false;
     uint64_t cursor = 0;  // position in the change log already exported
-    // Adj-RIB-Out: a bit per Loc-RIB position, set while the peer holds that prefix; and
-    // prefixes it holds that left the Loc-RIB since its last export, to withdraw.
-    std::vector<uint64_t> sent;
-    size_t advertised = 0;
+    // Adj-RIB-Out: the positions whose prefix the peer holds from us; and prefixes it holds
+    // that left the Loc-RIB since its last export, to withdraw.
+    PositionBits sent;
     std::vector<Prefix> gone;
     uint64_t created_seen = 0;  // created_ at the last export
-    bool has(uint32_t pos) const {
-      return pos / 64 < sent.size() && ((sent[pos / 64] >> (pos % 64)) & 1);
-    }
-    void mark(uint32_t pos, bool on);
+    bool has(uint32_t pos) const { return sent.has(pos); }
+    void mark(uint32_t pos, bool on) { sent.set(pos, on); }
     void forget_all() {
-      std::vector<uint64_t>().swap(sent);
+      sent.clear();
       std::vector<Prefix>().swap(gone);
-      advertised = 0;
     }
   };
 
@@ -164,7 +183,8 @@ class Rib {
   void recompute(const Prefix& prefix, uint32_t pos, Entry& e, const Before& before);
   // `for_export`: the best path changed, so peers may need an UPDATE.
   void changed(const Prefix& prefix, uint32_t pos, const Entry* e, bool for_export);
-  Attrs export_path(const PeerState& to, PeerId to_id, const Prefix& prefix, const Entry& e) const;
+  Exported export_path(const PeerState& to, PeerId to_id, const Prefix& prefix,
+                       const Entry& e) const;
   void trim_log();
 
   RibConfig cfg_;

@@ -4,7 +4,7 @@
 
 namespace anycastd::bgp {
 
-namespace {
+namespace detail {
 
 void put_attr(ByteWriter& w, uint8_t flags, uint8_t type, const Bytes& value) {
   flags &= static_cast<uint8_t>(~attr::kExtendedLength);
@@ -18,6 +18,28 @@ void put_attr(ByteWriter& w, uint8_t flags, uint8_t type, const Bytes& value) {
   }
   w.bytes(value);
 }
+
+Bytes mp_reach_value(const MpReach& mp) {
+  Bytes v;
+  ByteWriter vw(v);
+  vw.u16(mp.afi_safi.afi);
+  vw.u8(mp.afi_safi.safi);
+  const auto& nh = mp.next_hop;
+  size_t nh_len = nh.byte_size() + (mp.link_local ? 16 : 0);
+  vw.u8(static_cast<uint8_t>(nh_len));
+  for (size_t i = 0; i < nh.byte_size(); ++i) vw.u8(nh.raw()[i]);
+  if (mp.link_local)
+    for (auto b : mp.link_local->raw()) vw.u8(b);
+  vw.u8(0);
+  for (const auto& p : mp.nlri) encode_prefix(vw, p);
+  return v;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::put_attr;
 
 bool needs_as4(const PathAttributes& a) {
   if (a.as_path)
@@ -105,21 +127,7 @@ Bytes encode_attributes(const PathAttributes& a, const std::optional<MpReach>& m
     for (auto id : a.cluster_list) vw.u32(id);
     put_attr(w, attr::kOptional, attr::kClusterList, v);
   }
-  if (mp_reach) {
-    Bytes v;
-    ByteWriter vw(v);
-    vw.u16(mp_reach->afi_safi.afi);
-    vw.u8(mp_reach->afi_safi.safi);
-    const auto& nh = mp_reach->next_hop;
-    size_t nh_len = nh.byte_size() + (mp_reach->link_local ? 16 : 0);
-    vw.u8(static_cast<uint8_t>(nh_len));
-    for (size_t i = 0; i < nh.byte_size(); ++i) vw.u8(nh.raw()[i]);
-    if (mp_reach->link_local)
-      for (auto b : mp_reach->link_local->raw()) vw.u8(b);
-    vw.u8(0);
-    for (const auto& p : mp_reach->nlri) encode_prefix(vw, p);
-    put_attr(w, attr::kOptional, attr::kMpReach, v);
-  }
+  if (mp_reach) put_attr(w, attr::kOptional, attr::kMpReach, detail::mp_reach_value(*mp_reach));
   if (mp_unreach) {
     Bytes v;
     ByteWriter vw(v);

@@ -19,8 +19,7 @@ PeerConfig route_server() {
 }
 
 // The VIP as the RIB exports it to `peer` over a session whose own address is `local`.
-// Interned sets outlive their RIB, so the result stays valid.
-rib::Attrs exported(const VipConfig& v, const PeerConfig& peer, const IpAddress& local) {
+std::optional<PathAttributes> exported(const VipConfig& v, const PeerConfig& peer, const IpAddress& local) {
   rib::Rib rib(rib::RibConfig{65010, 1, {}});
   auto id = rib.add_peer({peer.address, peer.remote_as});
   auto self = self_next_hops(peer, local);

@@ -60,8 +60,8 @@ struct Seed001 : ::testing::Test {
     g.rib.originate(P(prefix), a);
     auto out = g.rib.take_outbound(g.msee);
     ASSERT_EQ(out.announce.size(), 1u);
-    for (const auto& p : out.announce[0].second)
-      EXPECT_EQ(msee.announce(peers[gw], p, *out.announce[0].first), Accepted::yes);
+    for (const auto& p : out.announce[0].prefixes)
+      EXPECT_EQ(msee.announce(peers[gw], p, out.announce[0].received()), Accepted::yes);
   }
 };
 

@@ -98,7 +98,7 @@ TEST_F(Nva, Rfc8212NothingLearnedGoesToAnEbgpPeerWithoutExportPolicy) {
   rib.originate(P("9.9.9.9/32"), vip);
   auto out = rib.take_outbound(quiet);
   ASSERT_EQ(out.announce.size(), 1u);
-  EXPECT_EQ(out.announce[0].second, std::vector<Prefix>{P("9.9.9.9/32")});
+  EXPECT_EQ(out.announce[0].prefixes, std::vector<Prefix>{P("9.9.9.9/32")});
 }
 
 TEST_F(Nva, LocalRoutesCarryTheirOwnPrependMedAndNextHop) {
@@ -192,8 +192,8 @@ TEST_F(Nva, OutboundSendsOnlyChangesGroupedPerAttributeSet) {
   rib.announce(rs, P("10.9.0.0/24"), attrs({65515, 65001}, "198.18.0.4"));
   auto out = rib.take_outbound(onprem);
   ASSERT_EQ(out.announce.size(), 2u);
-  EXPECT_EQ(out.announce[0].second.size(), 3u);
-  EXPECT_EQ(out.announce[1].second.size(), 1u);
+  EXPECT_EQ(out.announce[0].prefixes.size(), 3u);
+  EXPECT_EQ(out.announce[1].prefixes.size(), 1u);
   EXPECT_FALSE(rib.outbound_pending(onprem));
   // Same attributes again: nothing to send.
   rib.announce(rs, P("10.0.1.0/24"), attrs({65515}, "198.18.0.4"));
@@ -242,12 +242,12 @@ TEST_F(Nva, AdjRibOutSurvivesPositionReuseAndChurnBetweenExports) {
   out = rib.take_outbound(onprem);
   EXPECT_TRUE(out.withdraw.empty());
   ASSERT_EQ(out.announce.size(), 1u);
-  EXPECT_EQ(out.announce[0].second, std::vector<Prefix>{b});
-  EXPECT_EQ(out.announce[0].first->as_path->to_string(), "65010 65515 65002");
+  EXPECT_EQ(out.announce[0].prefixes, std::vector<Prefix>{b});
+  EXPECT_EQ(out.announce[0].attrs->as_path->to_string(), "65010 65515 65002");
   auto held = rib.advertised(onprem);
   ASSERT_EQ(held.size(), 1u);
   EXPECT_EQ(held[0].first, b);
-  EXPECT_EQ(held[0].second->as_path->to_string(), "65010 65515 65002");
+  EXPECT_EQ(held[0].second.attrs->as_path->to_string(), "65010 65515 65002");
 
   // Session loss forgets what the peer held: nothing to withdraw afterwards.
   rib.peer_down(onprem);
@@ -291,7 +291,7 @@ TEST_F(Nva, SessionLossMovesBestToTheNextPeerAndTellsTheOthers) {
   EXPECT_EQ(rib.accepted_from(rs), 0u);
   auto out = rib.take_outbound(ibgp);
   ASSERT_EQ(out.announce.size(), 1u);
-  EXPECT_EQ(out.announce[0].first->next_hop, A("198.18.0.20"));
+  EXPECT_EQ(out.announce[0].next_hop, A("198.18.0.20"));
   // The peer back up is sent the whole table again.
   rib.peer_up(rs, 4, A("198.18.0.1"), std::nullopt, true, false);
   out = rib.take_outbound(rs);
@@ -437,11 +437,11 @@ TEST(Rib, Seed003AsPathRewriteLetsTheRemoteRouteServerAcceptSpokePrefixes) {
     PeerId nva2_at_rs2 = rs2.add_peer({A("198.18.2.1"), 65002, &accept});
 
     nva1.announce(rs1_at_nva1, P("10.1.1.0/24"), attrs({65515}, "198.18.1.4"));
-    for (const auto& [a, ps] : nva1.take_outbound(nva2_at_nva1).announce)
-      for (const auto& p : ps) nva2.announce(nva1_at_nva2, p, *a);
+    for (const auto& g : nva1.take_outbound(nva2_at_nva1).announce)
+      for (const auto& p : g.prefixes) nva2.announce(nva1_at_nva2, p, g.received());
     std::vector<Accepted> at_rs2;
-    for (const auto& [a, ps] : nva2.take_outbound(rs2_at_nva2).announce)
-      for (const auto& p : ps) at_rs2.push_back(rs2.announce(nva2_at_rs2, p, *a));
+    for (const auto& g : nva2.take_outbound(rs2_at_nva2).announce)
+      for (const auto& p : g.prefixes) at_rs2.push_back(rs2.announce(nva2_at_rs2, p, g.received()));
     ASSERT_EQ(at_rs2.size(), 1u);
     if (with_rewrite) {
       EXPECT_EQ(at_rs2[0], Accepted::yes);

@@ -326,7 +326,9 @@ Exported Rib::export_path(const PeerState& to, PeerId to_id, const Prefix& prefi
 
   bgp::PathAttributes a = *best->attrs;
   const std::optional<IpAddress>& self = v6 ? to.self_v6 : to.self_v4;
-  const policy::Policy* pol = to.settings.export_;
+  // The export policy governs learned routes; a VIP (or network) goes out by its own
+  // settings, so `export: reject` toward a route server still announces the VIP.
+  const policy::Policy* pol = local ? nullptr : to.settings.export_;
   if (pol) {
     policy::Context ctx{cfg_.local_as, self, from.settings.address};
     if (!policy::evaluate(*pol, prefix, a, ctx)) return {};

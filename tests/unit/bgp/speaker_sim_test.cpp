@@ -257,6 +257,9 @@ TEST_F(Pair, SameRunIsDeterministic) {
 
 // Reload of an export policy: the peer gets only the difference, withdrawals included, and
 // the session is never reset.
+// Reload of an export policy re-exports what it governs -- learned routes -- without
+// resetting the session: a spoke prefix learned from a third router passes from the NVA to
+// the route server through "out".
 TEST_F(Pair, ExportPolicyChangeReExportsWithoutReset) {
   auto prepend_once = [] {
     policy::Policy p{"out", {}, false};
@@ -266,23 +269,48 @@ TEST_F(Pair, ExportPolicyChangeReExportsWithoutReset) {
     p.terms.push_back(t);
     return p;
   };
+  auto tc = net.host(A("198.18.0.3"));
+  SpeakerConfig spoke;
+  spoke.local_as = 65030;
+  spoke.router_id = 0xC6120003;
+  spoke.listen_address = A("198.18.0.3");
+  PeerConfig to_nva;
+  to_nva.address = A("198.18.0.1");
+  to_nva.remote_as = 65010;
+  to_nva.export_policy = "accept";
+  spoke.policies["accept"] = policy::accept_all();
+  spoke.peers = {to_nva};
+  VipConfig net10;
+  net10.prefix = P("10.30.0.0/16");
+  net10.network = true;
+  spoke.vips = {net10};
+
   auto cfg = nva();
+  cfg.vips.clear();
   cfg.policies["out"] = prepend_once();
+  cfg.policies["accept"] = policy::accept_all();
   cfg.peers[0].export_policy = "out";
+  PeerConfig from_spoke;
+  from_spoke.address = A("198.18.0.3");
+  from_spoke.remote_as = 65030;
+  from_spoke.passive = true;
+  from_spoke.import_policy = "accept";
+  cfg.peers.push_back(from_spoke);
   Speaker rs(loop, *tb, route_server());
   Speaker a(loop, *ta, cfg);
+  Speaker c(loop, *tc, spoke);
   rs.start();
   a.start();
-  loop.run_for(1s);
-  ASSERT_EQ(rs.received(0).at(P("9.9.9.9/32")).attrs.as_path->to_string(),
-            "65010 65010 65010 65010");
+  c.start();
+  loop.run_for(2s);
+  ASSERT_EQ(rs.received(0).at(P("10.30.0.0/16")).attrs.as_path->to_string(), "65010 65010 65030");
   auto sessions = rs.peer_info(0).established_count;
 
   auto plain = cfg.policies;
   plain["out"] = policy::accept_all("out");
   EXPECT_EQ(a.update_policies(plain), std::vector<std::string>{cfg.peers[0].name()});
   loop.run_for(100ms);
-  EXPECT_EQ(rs.received(0).at(P("9.9.9.9/32")).attrs.as_path->to_string(), "65010 65010 65010");
+  EXPECT_EQ(rs.received(0).at(P("10.30.0.0/16")).attrs.as_path->to_string(), "65010 65030");
 
   auto none = cfg.policies;
   none["out"] = policy::reject_all("out");
@@ -292,6 +320,37 @@ TEST_F(Pair, ExportPolicyChangeReExportsWithoutReset) {
   EXPECT_EQ(rs.peer_info(0).established_count, sessions);
   EXPECT_EQ(rs.peer_state(0), State::established);
   EXPECT_TRUE(a.update_policies(none).empty()) << "an unchanged policy touches no peer";
+}
+
+// `export` governs learned routes; VIPs go out by their own settings. A peer with
+// `export: reject` -- the usual "leak nothing learned to the route server" -- still gets
+// the VIP, with exactly the VIP's prepends, and a policy that would prepend does not touch it.
+TEST_F(Pair, VipsAreSentWhateverTheExportPolicySays) {
+  for (auto make : {+[] { return policy::reject_all("out"); }, +[] {
+         policy::Policy p{"out", {}, false};
+         policy::Term t;
+         t.actions.prepend = {{0, 3}};
+         t.actions.verdict = policy::Actions::Verdict::accept;
+         p.terms.push_back(t);
+         return p;
+       }}) {
+    sim::SimLoop l;
+    sim::SimNetwork n{l, 1ms};
+    auto ha = n.host(A("198.18.0.1"));
+    auto hb = n.host(A("198.18.0.2"));
+    auto cfg = nva();
+    cfg.policies["out"] = make();
+    cfg.peers[0].export_policy = "out";
+    Speaker rs(l, *hb, route_server());
+    Speaker a(l, *ha, cfg);
+    rs.start();
+    a.start();
+    l.run_until(l.now() + 1s);
+    auto got = rs.received(0);
+    ASSERT_EQ(got.count(P("9.9.9.9/32")), 1u) << cfg.policies["out"].name;
+    // nva() gives 9.9.9.9 two prepends: ours once for eBGP plus two.
+    EXPECT_EQ(got.at(P("9.9.9.9/32")).attrs.as_path->to_string(), "65010 65010 65010");
+  }
 }
 
 // Reload of an import policy: routes rejected before were not kept, so the speaker asks

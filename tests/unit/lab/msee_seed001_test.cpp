@@ -16,13 +16,12 @@ using anycastd::lab::az_route_table;
 namespace {
 
 // One ExpressRoute gateway instance: AS 65515, originates the VNet prefix with next hop
-// self, exports to the MSEE through an optional route map.
+// self toward the MSEE.
 struct Gateway {
   Rib rib;
   PeerId msee;
-  explicit Gateway(const std::string& self, const policy::Policy* route_map)
-      : rib(RibConfig{65515, A(self).v4_value(), {}}) {
-    msee = rib.add_peer({A("192.168.128.1"), 12076, nullptr, route_map});
+  explicit Gateway(const std::string& self) : rib(RibConfig{65515, A(self).v4_value(), {}}) {
+    msee = rib.add_peer({A("192.168.128.1"), 12076});
     rib.peer_up(msee, 1, A(self), std::nullopt, true, false);
   }
 };
@@ -51,12 +50,14 @@ struct Seed001 : ::testing::Test {
     msee.peer_up(peers["onprem"], 0xA9FE29A9, std::nullopt, std::nullopt, true, false);
   }
 
-  // Originates `prefix` on the gateway and delivers what it exports to the MSEE.
+  // Originates `prefix` on the gateway and delivers what it exports to the MSEE. A Virtual
+  // WAN route map's prepend is part of the route the hub originates (as the lab models it).
   void from_gateway(const std::string& gw, const std::string& prefix,
-                    const policy::Policy* route_map = nullptr) {
-    Gateway g(gw, route_map);
+                    std::optional<uint32_t> route_map_prepend = std::nullopt) {
+    Gateway g(gw);
     bgp::PathAttributes a;
     a.origin = bgp::kOriginIgp;
+    if (route_map_prepend) a.as_path = bgp::AsPath{{{bgp::kAsSequence, {*route_map_prepend}}}};
     g.rib.originate(P(prefix), a);
     auto out = g.rib.take_outbound(g.msee);
     ASSERT_EQ(out.announce.size(), 1u);
@@ -110,12 +111,8 @@ TEST_F(Seed001, FailoverToTheSecondHubAndBackIgnoringAge) {
 }
 
 TEST_F(Seed001, VirtualWanRouteMapPrepending11111MovesTheChoiceToTheSecondHub) {
-  policy::Policy route_map{"prepend-11111", {}, true};
-  policy::Term t;
-  t.actions.prepend.push_back({11111, 1});
-  route_map.terms.push_back(t);
   for (const char* gw : {"192.168.128.12", "192.168.128.13"})
-    from_gateway(gw, "10.13.76.0/24", &route_map);
+    from_gateway(gw, "10.13.76.0/24", 11111);
   for (const char* gw : {"192.168.130.12", "192.168.130.13"}) from_gateway(gw, "10.13.76.0/24");
   EXPECT_EQ(az_route_table(msee),
             "LocPrf    Network        NextHop          Path         Weight\n"

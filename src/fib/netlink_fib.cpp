@@ -1,5 +1,7 @@
 #include "fib/netlink_fib.hpp"
 
+#include "fib/route_dump.hpp"
+
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -29,47 +31,6 @@ rtmsg* put_route_header(nlmsghdr* nlh, const Prefix& p, const FibConfig& cfg, bo
   mnl_attr_put(nlh, RTA_DST, p.address().byte_size(), p.address().raw().data());
   if (metric) mnl_attr_put_u32(nlh, RTA_PRIORITY, cfg.metric);
   return rtm;
-}
-
-struct Found {
-  const FibConfig* cfg;
-  std::vector<Prefix> prefixes;
-};
-
-int collect(const nlmsghdr* nlh, void* data) {
-  auto* f = static_cast<Found*>(data);
-  const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
-  if (rtm->rtm_protocol != f->cfg->protocol) return MNL_CB_OK;
-  struct Attrs {
-    uint8_t family;
-    uint32_t table;
-    std::optional<IpAddress> dst;
-  } at{rtm->rtm_family, rtm->rtm_table, std::nullopt};
-  mnl_attr_parse(
-      nlh, sizeof(*rtm),
-      [](const nlattr* a, void* data) -> int {
-        auto* at = static_cast<Attrs*>(data);
-        auto type = mnl_attr_get_type(a);
-        auto len = mnl_attr_get_payload_len(a);
-        const auto* b = static_cast<const uint8_t*>(mnl_attr_get_payload(a));
-        if (type == RTA_TABLE && len == 4) at->table = mnl_attr_get_u32(a);
-        if (type == RTA_DST && at->family == AF_INET && len == 4)
-          at->dst = IpAddress::v4(uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 |
-                                  uint32_t(b[2]) << 8 | b[3]);
-        if (type == RTA_DST && at->family == AF_INET6 && len == 16) {
-          std::array<uint8_t, 16> v{};
-          std::memcpy(v.data(), b, 16);
-          at->dst = IpAddress::v6(v);
-        }
-        return MNL_CB_OK;
-      },
-      &at);
-  uint32_t table = at.table;
-  auto dst = at.dst;
-  if (table != f->cfg->table) return MNL_CB_OK;
-  if (!dst) dst = rtm->rtm_family == AF_INET ? IpAddress::v4(0) : IpAddress::v6({});
-  f->prefixes.emplace_back(*dst, rtm->rtm_dst_len);
-  return MNL_CB_OK;
 }
 
 }  // namespace
@@ -116,13 +77,14 @@ std::string NetlinkFib::remove(const Prefix& p) {
 }
 
 Result<size_t, std::string> NetlinkFib::purge() {
-  Found found{&cfg_, {}};
+  RouteDump found{&cfg_, {}};
   for (int family : {AF_INET, AF_INET6}) {
     std::vector<char> buf;
     nlmsghdr* nlh = nl_->start(buf, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
     auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
     rtm->rtm_family = static_cast<uint8_t>(family);
-    if (auto e = nl_->request(nlh, collect, &found); !e.empty()) return Err("route dump: " + e);
+    if (auto e = nl_->request(nlh, collect_route, &found); !e.empty())
+      return Err("route dump: " + e);
   }
   for (const auto& p : found.prefixes)
     if (auto e = remove(p); !e.empty()) return Err("remove stale " + p.to_string() + ": " + e);

@@ -4,8 +4,8 @@
 // watch. A response is reused only when its end is known (Content-Length, chunked, or no
 // body) and the server did not ask to close.
 #include <algorithm>
-#include <charconv>
 
+#include "health/http_response.hpp"
 #include "health/probe.hpp"
 
 namespace anycastd::health {
@@ -82,46 +82,24 @@ class HttpProbe : public Probe, private Stream::Handler {
 
   // A verdict once the response is complete (or the server closed), else nothing yet.
   std::optional<CheckResult> evaluate(bool closed) {
-    reusable_ = false;
-    auto head_end = buf_.find("\r\n\r\n");
-    if (head_end == std::string::npos) {
-      if (closed && !buf_.empty())
-        return CheckResult::fail(Failure::wrong_answer, "truncated response headers");
-      return std::nullopt;
+    using K = HttpVerdict::Kind;
+    auto v = judge_http_response(buf_, closed, cfg_.http);
+    reusable_ = v.reusable;
+    switch (v.kind) {
+      case K::pending:
+        return std::nullopt;
+      case K::ok:
+        return CheckResult::success(loop_.now() - t0_);
+      case K::not_http:
+      case K::truncated:
+      case K::too_large:
+        return CheckResult::fail(Failure::wrong_answer, v.detail);
+      case K::wrong_status:
+        return CheckResult::fail(Failure::wrong_status, v.detail, loop_.now() - t0_);
+      case K::wrong_body:
+        return CheckResult::fail(Failure::wrong_answer, v.detail, loop_.now() - t0_);
     }
-    // "HTTP/1.1 200 OK"
-    int status = 0;
-    if (buf_.rfind("HTTP/1.", 0) != 0 || buf_.size() < 12 ||
-        std::from_chars(buf_.data() + 9, buf_.data() + 12, status).ec != std::errc())
-      return CheckResult::fail(Failure::wrong_answer, "not an HTTP response");
-    const auto& ok = cfg_.http.statuses;
-    if (std::find(ok.begin(), ok.end(), status) == ok.end())
-      return CheckResult::fail(Failure::wrong_status, "status " + std::to_string(status),
-                               loop_.now() - t0_);
-    if (cfg_.http.body.empty() && !cfg_.http.keep_alive)
-      return CheckResult::success(loop_.now() - t0_);
-    std::string head = buf_.substr(0, head_end);
-    std::transform(head.begin(), head.end(), head.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    size_t body_len = buf_.size() - head_end - 4;
-    bool framed = true, complete = closed;
-    if (status == 204 || status == 304 || status < 200) {
-      complete = true;
-    } else if (auto cl = head.find("\r\ncontent-length:"); cl != std::string::npos) {
-      size_t want = std::strtoul(head.c_str() + cl + 17, nullptr, 10);
-      complete = complete || body_len >= want;
-    } else if (head.find("chunked") != std::string::npos) {
-      complete = complete || buf_.find("\r\n0\r\n\r\n", head_end) != std::string::npos;
-    } else {
-      framed = false;  // the body ends when the server closes
-    }
-    if (!complete) return std::nullopt;
-    reusable_ = !closed && framed && buf_.compare(5, 3, "1.1") == 0 &&
-                head.find("\r\nconnection: close") == std::string::npos;
-    if (!cfg_.http.body.empty() && buf_.find(cfg_.http.body, head_end + 4) == std::string::npos)
-      return CheckResult::fail(Failure::wrong_answer, "body lacks \"" + cfg_.http.body + "\"",
-                               loop_.now() - t0_);
-    return CheckResult::success(loop_.now() - t0_);
+    return std::nullopt;
   }
 
   void finish(CheckResult r) {

@@ -4,7 +4,7 @@ JOBS ?= 2
 BUILD := build
 ASAN := build-asan
 FUZZ := build-fuzz
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 
 .PHONY: all deps build asan fuzz test unit demo demo-live bench package format clean
 
@@ -30,7 +30,7 @@ fuzz: deps
 test: build asan fuzz
 	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure
 	ctest --test-dir $(ASAN) -L unit -j $(JOBS) --output-on-failure
-	FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir $(FUZZ) -L fuzz --output-on-failure
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir $(FUZZ) -L fuzz -j $(JOBS) --output-on-failure
 
 unit: build
 	ctest --test-dir $(BUILD) -L unit -j $(JOBS) --output-on-failure

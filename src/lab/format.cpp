@@ -145,6 +145,13 @@ nlohmann::json json_report(const RunResult& r) {
     lat[client] = {{"median_ms", sec(m.first) * 1000}, {"p99_ms", sec(m.second) * 1000}};
   j["round_trip"] = lat;
   j["requests"] = r.requests.size();
+  // Each client's requests in sending order: the answer (which backend served it), or
+  // null for a lost one.
+  json answers = json::object();
+  for (const auto& c : r.clients) answers[c] = json::array();
+  for (const auto& q : r.requests)
+    answers[r.clients[q.client]].push_back(q.ok ? json(q.answer) : json(nullptr));
+  j["answers"] = answers;
   return j;
 }
 

@@ -105,7 +105,7 @@ class Runner {
   void record(size_t i, Duration at, Outcome o) {
     if (stopped_) return;
     const auto& c = t_.clients[i];
-    r_.requests.push_back({at, i, o.ok, o.ok ? o.region : "", o.why, o.rtt});
+    r_.requests.push_back({at, i, o.ok, o.ok ? o.region : "", o.why, o.rtt, o.ok ? o.answer : ""});
     // A region (or failure) new to this client's last few requests is news; ECMP
     // alternating between two regions is not.
     std::string now = o.ok ? o.region : "";

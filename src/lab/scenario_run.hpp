@@ -18,6 +18,7 @@ struct RequestRecord {
   std::string region;  // answering region, or empty
   std::string why;     // failure reason
   Duration rtt{};
+  std::string answer;  // what the application said: which backend served it
 };
 
 struct StepRecord {

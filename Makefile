@@ -4,9 +4,10 @@ JOBS ?= 2
 BUILD := build
 ASAN := build-asan
 FUZZ := build-fuzz
+TSAN := build-tsan
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build asan fuzz test unit demo demo-live bench package format clean
+.PHONY: all deps build asan tsan fuzz test unit demo demo-live bench package format clean
 
 all: build
 
@@ -21,15 +22,21 @@ asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS) --target unit_tests
 
+# The proxy's and the runtime's threaded tests under ThreadSanitizer.
+tsan: deps
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS)
+
 fuzz: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
 
 # Everything CI runs: unit + interop (+ e2e/lab as they land) on the release build, the
 # unit tests again under ASan+UBSan, and a bounded fuzz run.
-test: build asan fuzz
+test: build asan tsan fuzz
 	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure
 	ctest --test-dir $(ASAN) -L unit -j $(JOBS) --output-on-failure
+	ctest --test-dir $(TSAN) -L race -j $(JOBS) --output-on-failure
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir $(FUZZ) -L fuzz -j $(JOBS) --output-on-failure
 
 unit: build
@@ -56,4 +63,4 @@ format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+	rm -rf $(BUILD) $(ASAN) $(TSAN) $(FUZZ)

@@ -270,6 +270,16 @@ void LiveLab::apply(const Action& a) {
         b->connections.clear();
       }
       break;
+    case K::drain:
+    case K::undrain:
+      if (auto* p = proc(a.target)) stop(*p, a.kind == K::drain ? SIGUSR1 : SIGUSR2);
+      break;
+    case K::partition:
+    case K::heal:
+    case K::link_delay:
+      // Loopback has no per-link loss or delay to set; the simulator models them.
+      emit("error", a.describe() + ": only the simulated lab (--mode sim) can do this");
+      break;
     case K::fail_backend:
     case K::restore_backend:
       if (auto* b = backend(a.target)) b->failed = a.kind == K::fail_backend;

@@ -380,6 +380,16 @@ void SimLab::apply(const Action& a) {
     case K::restore_backend:
       if (auto* n = node(a.target)) n->failed = a.kind == K::fail_backend;
       break;
+    case K::drain:
+    case K::undrain:
+      if (auto* n = node(a.target); n && n->daemon)
+        a.kind == K::drain ? n->daemon->drain_all() : n->daemon->undrain_all();
+      break;
+    case K::partition:
+    case K::heal:
+    case K::link_delay:
+      if (auto* n = node(a.target)) links_to_route_servers(*n, a);
+      break;
     case K::remove_peering:
     case K::restore_peering:
     case K::route_map:
@@ -396,6 +406,26 @@ void SimLab::apply(const Action& a) {
         }
       }
       break;
+  }
+}
+
+void SimLab::links_to_route_servers(Node& n, const Action& a) {
+  using K = Action::Kind;
+  for (const auto& g : t_.regions) {
+    if (g.name != n.region) continue;
+    for (const auto& rs : g.hub.route_servers) {
+      if (a.kind == K::partition) net_.partition(n.address, rs);
+      if (a.kind == K::heal) net_.heal(n.address, rs);
+      if (a.kind == K::link_delay) net_.set_latency(n.address, rs, a.duration);
+    }
+  }
+  if (a.kind == K::partition && a.duration > Duration::zero()) {
+    Action heal = a;
+    heal.kind = K::heal;
+    loop_.schedule(a.duration, [this, &n, heal] {
+      emit("action", heal.describe());
+      links_to_route_servers(n, heal);
+    });
   }
 }
 

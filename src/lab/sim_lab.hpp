@@ -77,6 +77,7 @@ class SimLab : public Lab {
   const Node* by_address(const IpAddress& a) const;
   const rib::Path* route(const Node& n, const IpAddress& dst, uint64_t flow) const;
   void watch_msee(Node& n);
+  void links_to_route_servers(Node& n, const Action& a);
 
   Topology t_;
   sim::SimLoop loop_;

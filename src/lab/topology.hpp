@@ -98,11 +98,17 @@ struct Action {
     prepend,          // an NVA's VIP prepend changes (count)
     route_map,        // a spoke connection's route map prepends these ASNs
     export_policy,    // an NVA's sessions to its route servers take another export policy
+    drain,            // an NVA drains every VIP (SIGUSR1): GRACEFUL_SHUTDOWN, then withdraw
+    undrain,          // ... and stops draining (SIGUSR2)
+    partition,        // the links between an NVA and its route servers lose every packet
+    heal,             // ... and carry them again
+    link_delay,       // one-way latency between an NVA and its route servers (a spike)
   } kind;
   std::string target;
   std::string policy;
   uint32_t count = 0;
   std::vector<uint32_t> asns;
+  Duration duration{};  // partition: heals by itself after this (0: until heal); link_delay
   std::string describe() const;
 };
 

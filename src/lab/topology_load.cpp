@@ -416,18 +416,43 @@ class Loader {
                                                 {"restore-peering", K::restore_peering},
                                                 {"prepend", K::prepend},
                                                 {"route-map", K::route_map},
-                                                {"export-policy", K::export_policy}};
+                                                {"export-policy", K::export_policy},
+                                                {"drain", K::drain},
+                                                {"undrain", K::undrain},
+                                                {"partition", K::partition},
+                                                {"heal", K::heal},
+                                                {"link-delay", K::link_delay}};
     auto it = kinds.find(key);
     if (it == kinds.end()) {
       std::string list;
       for (const auto& [k, _] : kinds) list += (list.empty() ? "" : ", ") + k;
       r_.fail(n.begin()->first, vp, "unknown action '" + key + "' (expected one of: " + list + ")");
     }
-    Action a{it->second, "", "", 0, {}};
+    Action a{it->second, "", "", 0, {}, {}};
     switch (a.kind) {
       case K::stop_bgp:
       case K::start_bgp:
+      case K::drain:
+      case K::undrain:
+      case K::heal:
         a.target = node_ref(v, vp, nvas, "NVA");
+        break;
+      case K::partition:
+        if (!v.IsMap()) {
+          a.target = node_ref(v, vp, nvas, "NVA");
+          break;
+        }
+        r_.only_keys(v, vp, {"nva", "for"});
+        if (!v["nva"]) r_.fail(v, vp, "expected an NVA name, or {nva: NAME, for: SECONDS}");
+        a.target = node_ref(v["nva"], vp + ".nva", nvas, "NVA");
+        if (v["for"]) a.duration = r_.seconds(v["for"], vp + ".for", 0.001, 3600);
+        break;
+      case K::link_delay:
+        r_.require_map(v, vp);
+        r_.only_keys(v, vp, {"nva", "seconds"});
+        if (!v["nva"] || !v["seconds"]) r_.fail(v, vp, "expected {nva: NAME, seconds: S}");
+        a.target = node_ref(v["nva"], vp + ".nva", nvas, "NVA");
+        a.duration = r_.seconds(v["seconds"], vp + ".seconds", 0, 60);
         break;
       case K::crash:
       case K::restore:
@@ -627,6 +652,19 @@ std::string Action::describe() const {
       return "set the VIP prepend of " + target + " to " + std::to_string(count);
     case Kind::export_policy:
       return "export policy " + policy + " on " + target + "'s route server sessions";
+    case Kind::drain:
+      return "drain the VIPs of " + target;
+    case Kind::undrain:
+      return "undrain the VIPs of " + target;
+    case Kind::partition:
+      return "partition " + target + " from its route servers" +
+             (duration > Duration::zero() ? " for " + config::secs(duration) + " s" : "") +
+             " (packets lost, nobody told)";
+    case Kind::heal:
+      return "heal the links of " + target + " to its route servers";
+    case Kind::link_delay:
+      return "delay between " + target + " and its route servers: " + config::secs(duration) +
+             " s one way";
     case Kind::route_map: {
       std::string s;
       for (auto a : asns) s += (s.empty() ? "" : " ") + std::to_string(a);

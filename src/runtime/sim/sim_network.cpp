@@ -10,8 +10,19 @@ struct SimNetwork::Pipe {
   Bytes inbox[2];                   // data that arrived before start()
   std::optional<std::string> pending_close[2];
   bool severed = false;  // one end crashed: nothing more passes, not even a close
+  // Bytes and closes sent while the two ends are partitioned, in order: TCP retransmits
+  // them, so they arrive once the partition heals (if the other side still listens).
+  std::vector<std::function<void()>> held;
 
   Duration delay() const { return net->latency(ends[0].address, ends[1].address); }
+  bool cut() const { return net->blocked(ends[0].address, ends[1].address); }
+  // Runs `arrive` after the link's latency, or on heal while the link is cut.
+  void send(std::function<void()> arrive) {
+    net->loop().schedule(delay(), [self = this, arrive = std::move(arrive)]() mutable {
+      if (self->cut()) return self->held.push_back(std::move(arrive));
+      arrive();
+    });
+  }
   void deliver(int to, Bytes data) {
     if (closed[to] || severed) return;
     if (!handler[to]) {
@@ -55,25 +66,21 @@ class SimStream : public Stream {
   void write(Bytes data) override {
     if (pipe_->closed[side_]) return;
     int to = 1 - side_;
-    pipe_->net->loop().schedule(pipe_->delay(), [pipe = pipe_, to, d = std::move(data)]() mutable {
-      pipe->deliver(to, std::move(d));
-    });
+    pipe_->send([pipe = pipe_, to, d = std::move(data)]() mutable { pipe->deliver(to, std::move(d)); });
   }
   void close() override {
     if (pipe_->closed[side_]) return;
     pipe_->closed[side_] = true;
     pipe_->handler[side_] = nullptr;
     int to = 1 - side_;
-    pipe_->net->loop().schedule(
-        pipe_->delay(), [pipe = pipe_, to] { pipe->hang_up(to, "connection closed by peer"); });
+    pipe_->send([pipe = pipe_, to] { pipe->hang_up(to, "connection closed by peer"); });
   }
   void abort() override {
     if (pipe_->closed[side_]) return;
     pipe_->closed[side_] = true;
     pipe_->handler[side_] = nullptr;
     int to = 1 - side_;
-    pipe_->net->loop().schedule(
-        pipe_->delay(), [pipe = pipe_, to] { pipe->hang_up(to, "connection reset by peer"); });
+    pipe_->send([pipe = pipe_, to] { pipe->hang_up(to, "connection reset by peer"); });
   }
   Endpoint local() const override { return pipe_->ends[side_]; }
   Endpoint remote() const override { return pipe_->ends[1 - side_]; }
@@ -130,10 +137,13 @@ std::shared_ptr<void> SimNetwork::connect(std::optional<IpAddress> local, Endpoi
                    if (weak.expired()) return;
                    // A powered-off host answers nothing: the connect hangs until the caller gives
                    // up.
-                   if (crashed(remote.address) || crashed(from.address)) return;
+                   // Across a partition the SYN is lost too: no answer either way.
+                   if (crashed(remote.address) || crashed(from.address) ||
+                       blocked(from.address, remote.address))
+                     return;
                    auto it = listeners_.find({remote.address, remote.port});
                    if (it == listeners_.end()) it = listeners_.find({IpAddress{}, remote.port});
-                   if (it == listeners_.end() || blocked(from.address, remote.address)) {
+                   if (it == listeners_.end()) {
                      cb(Err(std::string("connection refused")));
                      return;
                    }
@@ -236,21 +246,6 @@ bool SimNetwork::blocked(const IpAddress& a, const IpAddress& b) const {
 
 void SimNetwork::partition(IpAddress a, IpAddress b) {
   partitions_.insert({a, b});
-  for (auto it = pipes_.begin(); it != pipes_.end();) {
-    auto& p = **it;
-    bool hit = (p.ends[0].address == a && p.ends[1].address == b) ||
-               (p.ends[0].address == b && p.ends[1].address == a);
-    if (hit) {
-      auto pipe = *it;
-      loop_.post([pipe] {
-        pipe->hang_up(0, "network partition");
-        pipe->hang_up(1, "network partition");
-      });
-      it = pipes_.erase(it);
-    } else {
-      ++it;
-    }
-  }
 }
 
 void SimNetwork::crash(IpAddress host) {
@@ -279,6 +274,14 @@ Duration SimNetwork::latency(const IpAddress& a, const IpAddress& b) const {
 void SimNetwork::heal(IpAddress a, IpAddress b) {
   partitions_.erase({a, b});
   partitions_.erase({b, a});
+  for (const auto& pipe : pipes_) {
+    if (pipe->held.empty() || pipe->cut()) continue;
+    // What waited arrives in order, one latency later, as TCP's retransmissions would.
+    loop_.schedule(pipe->delay(), [pipe, held = std::move(pipe->held)] {
+      for (const auto& arrive : held) arrive();
+    });
+    pipe->held.clear();
+  }
 }
 
 }  // namespace anycastd::sim

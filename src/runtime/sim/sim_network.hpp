@@ -1,7 +1,6 @@
 #pragma once
 // In-memory links on a SimLoop: ordered, reliable byte streams and datagrams with
-// configurable one-way latency, and partitions that drop connections and datagrams between
-// two addresses.
+// configurable one-way latency, and silent partitions between two addresses.
 #include <map>
 #include <set>
 
@@ -26,7 +25,10 @@ class SimNetwork : public Transport {
   // A transport bound to one host address: connections it opens come from `local`.
   std::unique_ptr<Transport> host(IpAddress local);
 
-  // Cuts every open connection between a and b and refuses new ones until healed.
+  // A network partition between a and b, as lost packets are: nothing crosses and nobody
+  // is told (sessions notice only by their hold timers); datagrams are lost; connects get
+  // no answer. Bytes and closes sent meanwhile on open connections arrive after heal(), as
+  // TCP retransmits them.
   void partition(IpAddress a, IpAddress b);
   void heal(IpAddress a, IpAddress b);
   // A host that loses power: nothing it sent is delivered, its peers get no FIN or reset

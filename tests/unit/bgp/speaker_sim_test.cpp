@@ -133,12 +133,38 @@ TEST_F(Pair, HoldTimerDetectsSilentPeerAndSessionRecoversAfterHeal) {
   loop.run_for(1s);
   ASSERT_EQ(rs.received(0).size(), 2u);
   net.partition(A("198.18.0.1"), A("198.18.0.2"));
-  loop.run_for(100ms);
+  loop.run_for(8s);
+  // A partition tells nobody: the routes stay until the 9 s hold timer runs out.
+  EXPECT_EQ(rs.received(0).size(), 2u);
+  EXPECT_EQ(rs.peer_state(0), State::established);
+  loop.run_for(2s);
   EXPECT_TRUE(rs.received(0).empty()) << "routes of a lost session must go";
+  EXPECT_NE(rs.peer_state(0), State::established);
   net.heal(A("198.18.0.1"), A("198.18.0.2"));
   loop.run_for(60s);
   EXPECT_EQ(a.peer_state(0), State::established);
   EXPECT_EQ(rs.received(0).size(), 2u);
+}
+
+// A partition shorter than the hold time loses nothing: a withdrawal sent into it waits
+// (TCP retransmits) and arrives when the link heals, and the session never drops.
+TEST_F(Pair, WithdrawalSentIntoAShortPartitionArrivesAfterHeal) {
+  Speaker rs(loop, *tb, route_server());
+  Speaker a(loop, *ta, nva());
+  rs.start();
+  a.start();
+  loop.run_for(1s);
+  ASSERT_EQ(rs.received(0).count(P("9.9.9.9/32")), 1u);
+  auto sessions = rs.peer_info(0).established_count;
+  net.partition(A("198.18.0.1"), A("198.18.0.2"));
+  a.set_vip_up(P("9.9.9.9/32"), false);
+  loop.run_for(3s);
+  EXPECT_EQ(rs.received(0).count(P("9.9.9.9/32")), 1u) << "nothing crosses a partition";
+  net.heal(A("198.18.0.1"), A("198.18.0.2"));
+  loop.run_for(100ms);
+  EXPECT_EQ(rs.received(0).count(P("9.9.9.9/32")), 0u);
+  EXPECT_EQ(rs.peer_info(0).established_count, sessions);
+  EXPECT_EQ(a.peer_state(0), State::established);
 }
 
 TEST_F(Pair, WrongRemoteAsNeverEstablishesAndBacksOff) {

@@ -45,7 +45,8 @@ struct World {
     vh.checks = {"web"};
     h.vips[v.prefix] = vh;
     monitor = std::make_unique<health::Monitor>(
-        loop, h, [this](const health::CheckConfig& cc) { return health::make_network_probe(loop, *t, cc); },
+        loop, h,
+        [this](const health::CheckConfig& cc) { return health::make_network_probe(loop, *t, cc); },
         t.get());
     monitor->on_announce = [this](const Prefix& p, const VipAnnouncement& a,
                                   const health::VipHealth&) { speaker->set_vip(p, a); };

@@ -10,8 +10,8 @@ using namespace anycastd::health;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view csv(reinterpret_cast<const char*>(data), size);
-  for (auto [px, sv] : {std::pair{"web", "weu-1"}, std::pair{"web", "BACKEND"},
-                        std::pair{"", ""}}) {
+  for (auto [px, sv] :
+       {std::pair{"web", "weu-1"}, std::pair{"web", "BACKEND"}, std::pair{"", ""}}) {
     auto st = haproxy_status(csv, px, sv);
     if (!st) continue;
     if (st->size() > size || st->find('\n') != std::string::npos) abort();

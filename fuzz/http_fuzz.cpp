@@ -22,7 +22,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A prefix that already had a verdict must have had the same one: bytes after the end
   // of a response do not change what the response was.
   auto half = judge_http_response(r.substr(0, r.size() / 2), false, s);
-  if (half.kind != HttpVerdict::Kind::pending && whole.kind == HttpVerdict::Kind::pending)
-    abort();
+  if (half.kind != HttpVerdict::Kind::pending && whole.kind == HttpVerdict::Kind::pending) abort();
   return 0;
 }

@@ -234,12 +234,9 @@ json handle(const json& req, const Parts& d) {
 
 json to_json(const ReloadReport& r) {
   if (!r.applied) return fail(r.error);
-  return {{"ok", true},
-          {"added", r.added},
-          {"removed", r.removed},
-          {"restarted", r.restarted},
-          {"vips", r.vips},
-          {"policies_refreshed", r.policies_refreshed},
+  return {{"ok", true},           {"added", r.added},
+          {"removed", r.removed}, {"restarted", r.restarted},
+          {"vips", r.vips},       {"policies_refreshed", r.policies_refreshed},
           {"health", r.health}};
 }
 

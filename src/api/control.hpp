@@ -4,9 +4,9 @@
 // a failed one has "error", a sentence for the operator.
 #include <nlohmann/json.hpp>
 
+#include "api/reload_report.hpp"
 #include "bgp/speaker.hpp"
 #include "health/monitor.hpp"
-#include "api/reload_report.hpp"
 #include "proxy/forwarder.hpp"
 
 namespace anycastd::api {

@@ -8,7 +8,7 @@ namespace anycastd::api {
 
 struct ReloadReport {
   bool applied = false;
-  std::string error;  // why nothing changed, when not applied
+  std::string error;                                   // why nothing changed, when not applied
   std::vector<std::string> added, removed, restarted;  // peers
   std::vector<std::string> vips;                       // VIPs added, removed or changed
   std::vector<std::string> policies_refreshed;         // peers asked for their routes again

@@ -6,8 +6,8 @@
 #include <variant>
 #include <vector>
 
-#include "wire/codec.hpp"
 #include "core/time.hpp"
+#include "wire/codec.hpp"
 
 namespace anycastd::bgp {
 

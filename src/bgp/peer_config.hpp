@@ -6,11 +6,11 @@
 
 #include <map>
 
-#include "wire/message.hpp"
+#include "core/time.hpp"
 #include "core/vip_announcement.hpp"
 #include "policy/policy.hpp"
 #include "rib/decision.hpp"
-#include "core/time.hpp"
+#include "wire/message.hpp"
 
 namespace anycastd::bgp {
 

@@ -4,8 +4,8 @@ namespace anycastd::bgp {
 
 std::string describe(const Prefix& p, const PathAttributes& attrs, const IpAddress& next_hop) {
   std::string out = p.to_string() + " path [" +
-                    (attrs.as_path ? attrs.as_path->to_string() : std::string()) +
-                    "] next-hop " + next_hop.to_string();
+                    (attrs.as_path ? attrs.as_path->to_string() : std::string()) + "] next-hop " +
+                    next_hop.to_string();
   if (attrs.med) out += " med " + std::to_string(*attrs.med);
   if (attrs.local_pref) out += " local-pref " + std::to_string(*attrs.local_pref);
   if (!attrs.communities.empty()) {

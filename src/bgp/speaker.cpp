@@ -545,7 +545,8 @@ std::map<Prefix, HeldRoute> Speaker::advertised(size_t i) const {
   const auto& p = *peers_.at(i);
   std::map<Prefix, HeldRoute> out;
   if (!rib_.is_up(p.id)) return out;
-  for (const auto& [prefix, e] : rib_.advertised(p.id)) out.emplace(prefix, HeldRoute{*e.attrs, e.next_hop});
+  for (const auto& [prefix, e] : rib_.advertised(p.id))
+    out.emplace(prefix, HeldRoute{*e.attrs, e.next_hop});
   return out;
 }
 

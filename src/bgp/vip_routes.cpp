@@ -4,7 +4,8 @@
 
 namespace anycastd::bgp {
 
-PathAttributes vip_attributes(const VipConfig& vip, uint32_t local_as, const VipAnnouncement& adjust) {
+PathAttributes vip_attributes(const VipConfig& vip, uint32_t local_as,
+                              const VipAnnouncement& adjust) {
   PathAttributes a;
   a.origin = kOriginIgp;
   AsPath path;

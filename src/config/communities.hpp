@@ -3,8 +3,8 @@
 // "65010:1:2".
 #include <vector>
 
-#include "wire/message.hpp"
 #include "config/yaml_reader.hpp"
+#include "wire/message.hpp"
 
 namespace anycastd::config {
 

@@ -63,7 +63,8 @@ Status<> Daemon::start_kernel_routes() {
   kernel_ = std::move(*k);
   fib_ = std::make_unique<fib::FibSync>(*kernel_);
   fib_->on_error = [](const std::string& e) { sub("fib").warn("fib: {}", e); };
-  speaker_->on_route_change([this](const Prefix& p, const rib::Entry* e) { fib_->on_change(p, e); });
+  speaker_->on_route_change(
+      [this](const Prefix& p, const rib::Entry* e) { fib_->on_change(p, e); });
   return Done{};
 }
 
@@ -109,8 +110,7 @@ void Daemon::start_health() {
   };
   monitor_->on_announce = [this](const Prefix& p, const VipAnnouncement& a,
                                  const health::VipHealth& v) {
-    sub("health").info("VIP {}: {} ({})", p.to_string(), health::to_string(v.status()),
-                       v.reason());
+    sub("health").info("VIP {}: {} ({})", p.to_string(), health::to_string(v.status()), v.reason());
     if (on_announce) on_announce(p, v);
     if (bgp_running()) speaker_->set_vip(p, a);
   };
@@ -252,9 +252,7 @@ void Daemon::stop_bgp() {
   speaker_->on_route_change(nullptr);
   // The speaker calls back from inside itself: it is freed on the loop's next turn.
   auto* s = speaker_.get();
-  s->shutdown([this] {
-    loop_.post([s = std::shared_ptr<bgp::Speaker>(std::move(speaker_))] {});
-  });
+  s->shutdown([this] { loop_.post([s = std::shared_ptr<bgp::Speaker>(std::move(speaker_))] {}); });
 }
 
 void Daemon::start_bgp() {

@@ -13,9 +13,9 @@ namespace anycastd::daemon {
 OsPlatform::OsPlatform(rt::AsioLoop& loop, rt::AsioTransport& transport)
     : loop_(loop),
       transport_(transport),
-      started_unix_(std::chrono::duration<double>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count()),
+      started_unix_(
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count()),
       systemd_(loop) {}
 
 OsPlatform::~OsPlatform() {
@@ -75,8 +75,7 @@ Status<> OsPlatform::add_addresses(const proxy::ProxyConfig& c) {
 void OsPlatform::serve(const config::Config& c, std::function<api::Parts()> parts) {
   if (!c.control.socket.empty()) {
     auto s = api::ControlSocket::open(
-        loop_.context(), c.control.socket, c.control.mode,
-        [parts](const nlohmann::json& req) {
+        loop_.context(), c.control.socket, c.control.mode, [parts](const nlohmann::json& req) {
           auto answer = api::handle(req, parts());
           if (answer.value("ok", false) &&
               req.value("command", "").find("drain") != std::string::npos)

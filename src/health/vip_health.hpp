@@ -40,7 +40,6 @@ struct VipHealthConfig {
   bool operator==(const VipHealthConfig&) const = default;
 };
 
-
 enum class VipStatus { announced, degraded, withdrawn, held_down, draining, drained };
 std::string to_string(VipStatus s);
 

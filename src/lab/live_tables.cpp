@@ -5,8 +5,8 @@
 
 #include "api/control_client.hpp"
 #include "lab/live_proc.hpp"
-#include "lab/sim_node.hpp"
 #include "lab/route_table.hpp"
+#include "lab/sim_node.hpp"
 
 namespace anycastd::lab {
 

@@ -11,9 +11,9 @@ SimForwarder::SimForwarder(proxy::ProxyConfig cfg) : cfg_(std::move(cfg)) {
     svc.stats.backends.resize(s.backends.size());
     // It reads the open connections the lab counts, as the engine's threads read their
     // shared counts.
-    svc.balancer = proxy::make_balancer(
-        s.balance, s.hash, svc.views, nullptr,
-        [st = &svc.stats](uint32_t b) { return st->backends.at(b).active; });
+    svc.balancer =
+        proxy::make_balancer(s.balance, s.hash, svc.views, nullptr,
+                             [st = &svc.stats](uint32_t b) { return st->backends.at(b).active; });
   }
 }
 

@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "lab/sim_node.hpp"
 #include "lab/route_table.hpp"
+#include "lab/sim_node.hpp"
 
 namespace anycastd::lab {
 

@@ -30,8 +30,6 @@ struct ServiceState {
   SteadyTime drain_deadline{};
 };
 
-
-
 class Engine : public Forwarder {
  public:
   // Binds every listener first, so a bad address fails here and no thread starts.

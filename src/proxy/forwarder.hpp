@@ -20,8 +20,8 @@ struct ServiceStats {
   std::vector<BackendStats> backends;
 };
 
-// Called on a forwarding thread (the engine): a backend refused, reset or timed out a new connection,
-// or a UDP flow got a port-unreachable. The control plane should re-check it now.
+// Called on a forwarding thread (the engine): a backend refused, reset or timed out a new
+// connection, or a UDP flow got a port-unreachable. The control plane should re-check it now.
 using BackendFailure =
     std::function<void(size_t service, size_t backend, const std::string& reason)>;
 

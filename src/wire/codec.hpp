@@ -3,8 +3,8 @@
 #include <optional>
 #include <string>
 
-#include "wire/message.hpp"
 #include "core/result.hpp"
+#include "wire/message.hpp"
 
 namespace anycastd::bgp {
 

@@ -7,9 +7,9 @@
 #include <variant>
 #include <vector>
 
-#include "wire/constants.hpp"
 #include "core/bytes.hpp"
 #include "core/ip.hpp"
+#include "wire/constants.hpp"
 
 namespace anycastd::bgp {
 

@@ -37,8 +37,9 @@ size_t insertion_point(const Bytes& attrs, uint8_t type) {
     auto flags = static_cast<uint8_t>(attrs[at]);
     if (static_cast<uint8_t>(attrs[at + 1]) > type) break;
     bool ext = flags & attr::kExtendedLength;
-    size_t len = ext ? (static_cast<size_t>(attrs[at + 2]) << 8 | static_cast<size_t>(attrs[at + 3]))
-                     : static_cast<size_t>(attrs[at + 2]);
+    size_t len =
+        ext ? (static_cast<size_t>(attrs[at + 2]) << 8 | static_cast<size_t>(attrs[at + 3]))
+            : static_cast<size_t>(attrs[at + 2]);
     at += (ext ? 4 : 3) + len;
   }
   return at;
@@ -63,8 +64,8 @@ Bytes update(std::initializer_list<std::span<const std::byte>> attrs,
 }
 
 std::string too_big(size_t attrs, size_t max) {
-  return "its path attributes take " + std::to_string(attrs) + " bytes, leaving no room for a prefix in a " +
-         std::to_string(max) + "-byte UPDATE";
+  return "its path attributes take " + std::to_string(attrs) +
+         " bytes, leaving no room for a prefix in a " + std::to_string(max) + "-byte UPDATE";
 }
 
 }  // namespace
@@ -83,9 +84,8 @@ Result<std::vector<Bytes>, std::string> pack_announce(const PathAttributes& attr
     a.next_hop = next_hop;
     const Bytes common = encode_attributes(a, {}, {}, opts);
     if (kUpdateFixed + common.size() + widest > max) return Err(too_big(common.size(), max));
-    chunk(prefixes, max - kUpdateFixed - common.size(), [&](const std::vector<Prefix>& run) {
-      out.push_back(update({common}, run));
-    });
+    chunk(prefixes, max - kUpdateFixed - common.size(),
+          [&](const std::vector<Prefix>& run) { out.push_back(update({common}, run)); });
     return out;
   }
   PathAttributes a = attrs;
@@ -96,16 +96,16 @@ Result<std::vector<Bytes>, std::string> pack_announce(const PathAttributes& attr
     return Err(too_big(common.size() + mp_fixed, max));
   // MP_REACH_NLRI carries the prefixes, so only it is encoded per message.
   const size_t split = insertion_point(common, attr::kMpReach);
-  chunk(prefixes, max - kUpdateFixed - common.size() - mp_fixed,
-        [&](const std::vector<Prefix>& run) {
-          Bytes mp;
-          ByteWriter w(mp);
-          detail::put_attr(w, attr::kOptional, attr::kMpReach,
-                           detail::mp_reach_value(
-                               MpReach{{kAfiIpv6, kSafiUnicast}, next_hop, std::nullopt, run}));
-          std::span<const std::byte> all(common);
-          out.push_back(update({all.first(split), mp, all.subspan(split)}, {}));
-        });
+  chunk(
+      prefixes, max - kUpdateFixed - common.size() - mp_fixed, [&](const std::vector<Prefix>& run) {
+        Bytes mp;
+        ByteWriter w(mp);
+        detail::put_attr(
+            w, attr::kOptional, attr::kMpReach,
+            detail::mp_reach_value(MpReach{{kAfiIpv6, kSafiUnicast}, next_hop, std::nullopt, run}));
+        std::span<const std::byte> all(common);
+        out.push_back(update({all.first(split), mp, all.subspan(split)}, {}));
+      });
   return out;
 }
 

@@ -66,7 +66,8 @@ class SimStream : public Stream {
   void write(Bytes data) override {
     if (pipe_->closed[side_]) return;
     int to = 1 - side_;
-    pipe_->send([pipe = pipe_, to, d = std::move(data)]() mutable { pipe->deliver(to, std::move(d)); });
+    pipe_->send(
+        [pipe = pipe_, to, d = std::move(data)]() mutable { pipe->deliver(to, std::move(d)); });
   }
   void close() override {
     if (pipe_->closed[side_]) return;
@@ -132,30 +133,29 @@ std::shared_ptr<void> SimNetwork::connect(std::optional<IpAddress> local, Endpoi
   auto token = std::make_shared<int>(0);
   std::weak_ptr<void> weak = token;
   Endpoint from{local.value_or(IpAddress::v4(0x7F000001)), next_port_++};
-  loop_.schedule(latency(from.address, remote.address) * 2,
-                 [this, weak, from, remote, cb = std::move(cb)] {
-                   if (weak.expired()) return;
-                   // A powered-off host answers nothing: the connect hangs until the caller gives
-                   // up.
-                   // Across a partition the SYN is lost too: no answer either way.
-                   if (crashed(remote.address) || crashed(from.address) ||
-                       blocked(from.address, remote.address))
-                     return;
-                   auto it = listeners_.find({remote.address, remote.port});
-                   if (it == listeners_.end()) it = listeners_.find({IpAddress{}, remote.port});
-                   if (it == listeners_.end()) {
-                     cb(Err(std::string("connection refused")));
-                     return;
-                   }
-                   auto pipe = std::make_shared<Pipe>();
-                   pipe->net = this;
-                   pipe->ends[0] = from;
-                   pipe->ends[1] = remote;
-                   pipes_.insert(pipe);
-                   auto accept = it->second;
-                   accept(std::make_unique<SimStream>(pipe, 1));
-                   cb(std::unique_ptr<Stream>(std::make_unique<SimStream>(pipe, 0)));
-                 });
+  loop_.schedule(latency(from.address, remote.address) * 2, [this, weak, from, remote,
+                                                             cb = std::move(cb)] {
+    if (weak.expired()) return;
+    // A powered-off host answers nothing: the connect hangs until the caller gives
+    // up.
+    // Across a partition the SYN is lost too: no answer either way.
+    if (crashed(remote.address) || crashed(from.address) || blocked(from.address, remote.address))
+      return;
+    auto it = listeners_.find({remote.address, remote.port});
+    if (it == listeners_.end()) it = listeners_.find({IpAddress{}, remote.port});
+    if (it == listeners_.end()) {
+      cb(Err(std::string("connection refused")));
+      return;
+    }
+    auto pipe = std::make_shared<Pipe>();
+    pipe->net = this;
+    pipe->ends[0] = from;
+    pipe->ends[1] = remote;
+    pipes_.insert(pipe);
+    auto accept = it->second;
+    accept(std::make_unique<SimStream>(pipe, 1));
+    cb(std::unique_ptr<Stream>(std::make_unique<SimStream>(pipe, 0)));
+  });
   return token;
 }
 

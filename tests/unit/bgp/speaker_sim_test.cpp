@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "bgp/speaker.hpp"
-#include "wire/test_util.hpp"
 #include "runtime/sim/sim_network.hpp"
+#include "wire/test_util.hpp"
 
 using namespace anycastd;
 using namespace anycastd::bgp;
@@ -352,14 +352,15 @@ TEST_F(Pair, ExportPolicyChangeReExportsWithoutReset) {
 // `export: reject` -- the usual "leak nothing learned to the route server" -- still gets
 // the VIP, with exactly the VIP's prepends, and a policy that would prepend does not touch it.
 TEST_F(Pair, VipsAreSentWhateverTheExportPolicySays) {
-  for (auto make : {+[] { return policy::reject_all("out"); }, +[] {
-         policy::Policy p{"out", {}, false};
-         policy::Term t;
-         t.actions.prepend = {{0, 3}};
-         t.actions.verdict = policy::Actions::Verdict::accept;
-         p.terms.push_back(t);
-         return p;
-       }}) {
+  for (auto make : {+[] { return policy::reject_all("out"); },
+                    +[] {
+                      policy::Policy p{"out", {}, false};
+                      policy::Term t;
+                      t.actions.prepend = {{0, 3}};
+                      t.actions.verdict = policy::Actions::Verdict::accept;
+                      p.terms.push_back(t);
+                      return p;
+                    }}) {
     sim::SimLoop l;
     sim::SimNetwork n{l, 1ms};
     auto ha = n.host(A("198.18.0.1"));

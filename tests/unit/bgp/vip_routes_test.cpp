@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "wire/test_util.hpp"
 #include "rib/rib.hpp"
+#include "wire/test_util.hpp"
 
 using namespace anycastd;
 using namespace anycastd::bgp;
@@ -19,7 +19,8 @@ PeerConfig route_server() {
 }
 
 // The VIP as the RIB exports it to `peer` over a session whose own address is `local`.
-std::optional<PathAttributes> exported(const VipConfig& v, const PeerConfig& peer, const IpAddress& local) {
+std::optional<PathAttributes> exported(const VipConfig& v, const PeerConfig& peer,
+                                       const IpAddress& local) {
   rib::Rib rib(rib::RibConfig{65010, 1, {}});
   auto id = rib.add_peer({peer.address, peer.remote_as});
   auto self = self_next_hops(peer, local);

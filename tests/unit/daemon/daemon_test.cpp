@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
-#include "wire/test_util.hpp"
 #include "runtime/sim/sim_network.hpp"
+#include "wire/test_util.hpp"
 
 using namespace anycastd;
 using namespace anycastd::bgp::test;

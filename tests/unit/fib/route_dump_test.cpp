@@ -1,9 +1,9 @@
 #include "fib/route_dump.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <cstring>

@@ -5,8 +5,8 @@
 // seed's own `az network express-route list-route-tables` output.
 #include <gtest/gtest.h>
 
-#include "rib/rib_test_util.hpp"
 #include "lab/route_table.hpp"
+#include "rib/rib_test_util.hpp"
 
 using namespace anycastd;
 using namespace anycastd::rib;

@@ -1,7 +1,7 @@
 // The glue between checks and the proxy: health gates backends, and the proxy's failed
 // connects count against the backend's checks at once (passive health).
-#include "proxy/engine.hpp"
 #include "proxy/health_link.hpp"
+#include "proxy/engine.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 #pragma once
 #include <initializer_list>
 
-#include "wire/test_util.hpp"
 #include "rib/rib.hpp"
+#include "wire/test_util.hpp"
 
 namespace anycastd::rib::test {
 

@@ -106,8 +106,8 @@ TEST(Packer, AttributesTooLongForTheMessageAreNotSentAndSaySo) {
   PathAttributes a = attrs();
   a.as_path = long_path(1000);
   CodecOptions two_octet{false, false};
-  for (const auto& [nh, pfx] : {std::pair{A("198.18.0.1"), v4_prefixes(3)},
-                                std::pair{A("2001:2::1"), v6_prefixes(3)}}) {
+  for (const auto& [nh, pfx] :
+       {std::pair{A("198.18.0.1"), v4_prefixes(3)}, std::pair{A("2001:2::1"), v6_prefixes(3)}}) {
     auto r = pack_announce(a, nh, pfx, two_octet);
     ASSERT_FALSE(r) << "sent " << r->size() << " messages, the first " << r->at(0).size()
                     << " bytes";

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "fib/route_dump.hpp"
+
 namespace anycastd::fib {
 
 Result<std::unique_ptr<NetlinkSocket>, std::string> NetlinkSocket::open() {
@@ -40,6 +42,8 @@ std::string NetlinkSocket::request(nlmsghdr* nlh, Each each, void* data) {
   for (;;) {
     ssize_t n = mnl_socket_recvfrom(nl_, rx.data(), rx.size());
     if (n < 0) return std::strerror(errno);
+    if (whole_messages(rx.data(), static_cast<size_t>(n)) != static_cast<size_t>(n))
+      return "malformed netlink reply";
     int rc = mnl_cb_run(rx.data(), static_cast<size_t>(n), seq, portid_, each, data);
     if (rc == MNL_CB_ERROR) return std::strerror(errno);
     if (rc == MNL_CB_STOP) return {};

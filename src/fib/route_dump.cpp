@@ -4,6 +4,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <optional>
@@ -51,8 +52,21 @@ int collect_route(const nlmsghdr* nlh, void* data) {
   return MNL_CB_OK;
 }
 
+size_t whole_messages(const void* buf, size_t len) {
+  const auto* p = static_cast<const unsigned char*>(buf);
+  size_t at = 0;
+  while (len - at >= sizeof(nlmsghdr)) {
+    nlmsghdr h;
+    std::memcpy(&h, p + at, sizeof h);
+    if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > len - at) break;
+    at += std::min<size_t>(NLMSG_ALIGN(h.nlmsg_len), len - at);
+  }
+  return at;
+}
+
 bool parse_route_dump(const void* buf, size_t len, RouteDump& out) {
-  return mnl_cb_run(buf, len, 0, 0, collect_route, &out) >= MNL_CB_STOP;
+  size_t whole = whole_messages(buf, len);
+  return mnl_cb_run(buf, whole, 0, 0, collect_route, &out) >= MNL_CB_STOP && whole == len;
 }
 
 }  // namespace anycastd::fib

@@ -58,3 +58,17 @@ TEST(RouteDump, ShortMessagesAndImpossibleLengthsAreSkipped) {
   parse_route_dump(buf.data(), n, d);
   EXPECT_TRUE(d.prefixes.empty());
 }
+
+// Found by fuzz_route_dump: a header whose length reads as negative to libmnl (0xffff0024)
+// walked mnl_cb_run off the buffer (SEGV). The framing is checked before libmnl sees it.
+TEST(RouteDump, AMessageLengthPastTheBufferStopsTheWalk) {
+  const unsigned char bad[] = {0x24, 0x00, 0xff, 0xff, 0xff, 0x10, 0x01, 0x00, 0x00, 0x18, 0x00,
+                               0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  alignas(4) unsigned char buf[sizeof bad];
+  std::memcpy(buf, bad, sizeof bad);
+  EXPECT_EQ(whole_messages(buf, sizeof buf), 0u);
+  FibConfig cfg;
+  RouteDump d{&cfg, {}};
+  EXPECT_FALSE(parse_route_dump(buf, sizeof buf, d));
+  EXPECT_TRUE(d.prefixes.empty());
+}

@@ -55,8 +55,9 @@ void churn(Balance balance, const char* vip, const char* b1, const char* b2, con
     engine.set_backend_health(0, round % 3, round % 2 == 0);
     if (round % 10 == 5) engine.drain(0);
     if (round % 10 == 7) engine.undrain(0);
-    auto st = engine.stats(0);
-    EXPECT_LE(st.active, st.connections);
+    // Read while the threads write: counters are separate atomics, so only their end
+    // values are asserted, below.
+    (void)engine.stats(0);
     (void)engine.active_connections();
     std::this_thread::sleep_for(2ms);
   }

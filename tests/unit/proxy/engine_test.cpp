@@ -209,7 +209,8 @@ TEST(ProxyEngine, MaglevKeepsAClientOnOneBackend) {
 
 TEST(ProxyEngine, UdpAnswersComeBackFromTheVip) {
   // A UDP backend that answers "<name>:<query>".
-  auto [srv, backend] = bound_udp(ep("127.0.13.111", 0));
+  auto [bound_fd, backend] = bound_udp(ep("127.0.13.111", 0));
+  int srv = bound_fd;  // a plain variable: lambdas capture it (clang 14 cannot a binding)
   ASSERT_GE(srv, 0);
   set_timeout(srv, 200);
   std::atomic<bool> done{false};
@@ -278,7 +279,8 @@ TEST(ProxyEngine, BadListenAddressFailsAtStart) {
 TEST(ProxyEngine, DrainingUdpServiceReleasesQuietFlows) {
   // A shutdown waits for open connections; an answered DNS flow must not hold it for the
   // whole idle timeout.
-  auto [srv, backend] = bound_udp(ep("127.0.13.141", 0));
+  auto [bound_fd, backend] = bound_udp(ep("127.0.13.141", 0));
+  int srv = bound_fd;  // a plain variable: lambdas capture it (clang 14 cannot a binding)
   ASSERT_GE(srv, 0);
   auto s = service("127.0.13.14", {{backend, 1}});
   s.protocol = Protocol::udp;

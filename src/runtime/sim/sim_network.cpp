@@ -16,11 +16,18 @@ struct SimNetwork::Pipe {
 
   Duration delay() const { return net->latency(ends[0].address, ends[1].address); }
   bool cut() const { return net->blocked(ends[0].address, ends[1].address); }
-  // Runs `arrive` after the link's latency, or on heal while the link is cut.
-  void send(std::function<void()> arrive) {
-    net->loop().schedule(delay(), [self = this, arrive = std::move(arrive)]() mutable {
-      if (self->cut()) return self->held.push_back(std::move(arrive));
-      arrive();
+  // Bytes for side `to` after the link's latency, or on heal while the link is cut.
+  static void send(const std::shared_ptr<Pipe>& pipe, int to, Bytes data) {
+    pipe->net->loop().schedule(pipe->delay(), [pipe, to, d = std::move(data)]() mutable {
+      if (!pipe->cut()) return pipe->deliver(to, std::move(d));
+      pipe->held.push_back([pipe, to, d = std::move(d)]() mutable { pipe->deliver(to, std::move(d)); });
+    });
+  }
+  // A close (FIN or reset) for side `to`, the same way.
+  static void send_close(const std::shared_ptr<Pipe>& pipe, int to, const char* reason) {
+    pipe->net->loop().schedule(pipe->delay(), [pipe, to, reason] {
+      if (!pipe->cut()) return pipe->hang_up(to, reason);
+      pipe->held.push_back([pipe, to, reason] { pipe->hang_up(to, reason); });
     });
   }
   void deliver(int to, Bytes data) {
@@ -66,22 +73,21 @@ class SimStream : public Stream {
   void write(Bytes data) override {
     if (pipe_->closed[side_]) return;
     int to = 1 - side_;
-    pipe_->send(
-        [pipe = pipe_, to, d = std::move(data)]() mutable { pipe->deliver(to, std::move(d)); });
+    SimNetwork::Pipe::send(pipe_, to, std::move(data));
   }
   void close() override {
     if (pipe_->closed[side_]) return;
     pipe_->closed[side_] = true;
     pipe_->handler[side_] = nullptr;
     int to = 1 - side_;
-    pipe_->send([pipe = pipe_, to] { pipe->hang_up(to, "connection closed by peer"); });
+    SimNetwork::Pipe::send_close(pipe_, to, "connection closed by peer");
   }
   void abort() override {
     if (pipe_->closed[side_]) return;
     pipe_->closed[side_] = true;
     pipe_->handler[side_] = nullptr;
     int to = 1 - side_;
-    pipe_->send([pipe = pipe_, to] { pipe->hang_up(to, "connection reset by peer"); });
+    SimNetwork::Pipe::send_close(pipe_, to, "connection reset by peer");
   }
   Endpoint local() const override { return pipe_->ends[side_]; }
   Endpoint remote() const override { return pipe_->ends[1 - side_]; }
@@ -241,6 +247,7 @@ std::unique_ptr<Transport> SimNetwork::host(IpAddress local) {
 }
 
 bool SimNetwork::blocked(const IpAddress& a, const IpAddress& b) const {
+  if (partitions_.empty()) return false;  // every delivery asks: the usual answer is free
   return partitions_.count({a, b}) || partitions_.count({b, a});
 }
 

@@ -222,8 +222,9 @@ int main(int argc, char** argv) {
         {kAsSequence, {feeder_as, 64512 + k % 400, 4200000000u + k, 13335 + k % 7}});
     a.as_path = std::move(p);
     if (k % 3 == 0) a.communities = {(65515u << 16) | (k % 100)};
-    for (auto& m : *pack_announce(a, *nh, groups[k], opts))
-      announce.insert(announce.end(), m.begin(), m.end());
+    auto packed = pack_announce(a, *nh, groups[k], opts);  // kept: the loop reads into it
+    if (!packed) die(packed.error());
+    for (auto& m : *packed) announce.insert(announce.end(), m.begin(), m.end());
     for (auto& m : pack_withdraw(groups[k], opts))
       withdraw.insert(withdraw.end(), m.begin(), m.end());
   }

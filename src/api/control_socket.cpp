@@ -12,6 +12,8 @@
 
 #include "api/request_server.hpp"
 
+#include "runtime/asio/asio_loop.hpp"
+
 namespace anycastd::api {
 
 using asio::local::stream_protocol;
@@ -42,7 +44,7 @@ struct ControlSocket::State {
   std::string path;
 };
 
-Result<std::unique_ptr<ControlSocket>, std::string> ControlSocket::open(asio::io_context& io,
+Result<std::unique_ptr<ControlSocket>, std::string> ControlSocket::open(rt::AsioLoop& loop,
                                                                         const std::string& path,
                                                                         unsigned mode, Handler h) {
   if (path.size() >= sizeof(sockaddr_un::sun_path))
@@ -55,6 +57,7 @@ Result<std::unique_ptr<ControlSocket>, std::string> ControlSocket::open(asio::io
       return Err("control socket " + path + " is in use by another running anycastd");
     std::filesystem::remove(path, ec);
   }
+  auto& io = loop.context();
   auto st = std::make_shared<State>();
   st->path = path;
   st->server = std::make_shared<RequestServer<stream_protocol>>(

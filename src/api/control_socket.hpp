@@ -1,7 +1,6 @@
 #pragma once
 // The control socket: a Unix stream socket where each connection sends one JSON request
 // on one line and gets one JSON answer on one line. Mode 0600 unless configured.
-#include <asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -9,13 +8,17 @@
 
 #include "core/result.hpp"
 
+namespace anycastd::rt {
+class AsioLoop;
+}
+
 namespace anycastd::api {
 
 class ControlSocket {
  public:
   using Handler = std::function<nlohmann::json(const nlohmann::json&)>;
   // Replaces a stale socket file left by a dead daemon, but not one a live daemon answers on.
-  static Result<std::unique_ptr<ControlSocket>, std::string> open(asio::io_context& io,
+  static Result<std::unique_ptr<ControlSocket>, std::string> open(rt::AsioLoop& loop,
                                                                   const std::string& path,
                                                                   unsigned mode, Handler h);
   ~ControlSocket();  // removes the socket file

@@ -5,6 +5,8 @@
 #include "api/request_server.hpp"
 #include "runtime/asio/asio_endpoint.hpp"
 
+#include "runtime/asio/asio_loop.hpp"
+
 namespace anycastd::api {
 
 using asio::ip::tcp;
@@ -35,7 +37,8 @@ struct MetricsHttp::State {
 };
 
 Result<std::unique_ptr<MetricsHttp>, std::string> MetricsHttp::open(
-    asio::io_context& io, Endpoint at, std::function<std::string()> body) {
+    rt::AsioLoop& loop, Endpoint at, std::function<std::string()> body) {
+  auto& io = loop.context();
   auto st = std::make_shared<State>();
   st->server = std::make_shared<RequestServer<tcp>>(
       io, "\r\n\r\n",

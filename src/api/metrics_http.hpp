@@ -1,7 +1,6 @@
 #pragma once
 // The HTTP listener Prometheus scrapes: GET /metrics answers the exposition text, anything
 // else 404. One request per connection (Connection: close), as a scrape needs no more.
-#include <asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,11 +8,15 @@
 #include "core/result.hpp"
 #include "runtime/transport.hpp"
 
+namespace anycastd::rt {
+class AsioLoop;
+}
+
 namespace anycastd::api {
 
 class MetricsHttp {
  public:
-  static Result<std::unique_ptr<MetricsHttp>, std::string> open(asio::io_context& io, Endpoint at,
+  static Result<std::unique_ptr<MetricsHttp>, std::string> open(rt::AsioLoop& loop, Endpoint at,
                                                                 std::function<std::string()> body);
   ~MetricsHttp();
 

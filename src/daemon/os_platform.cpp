@@ -75,7 +75,7 @@ Status<> OsPlatform::add_addresses(const proxy::ProxyConfig& c) {
 void OsPlatform::serve(const config::Config& c, std::function<api::Parts()> parts) {
   if (!c.control.socket.empty()) {
     auto s = api::ControlSocket::open(
-        loop_.context(), c.control.socket, c.control.mode, [parts](const nlohmann::json& req) {
+        loop_, c.control.socket, c.control.mode, [parts](const nlohmann::json& req) {
           auto answer = api::handle(req, parts());
           if (answer.value("ok", false) &&
               req.value("command", "").find("drain") != std::string::npos)
@@ -89,7 +89,7 @@ void OsPlatform::serve(const config::Config& c, std::function<api::Parts()> part
   }
   if (c.metrics.address) {
     auto m = api::MetricsHttp::open(
-        loop_.context(), {*c.metrics.address, c.metrics.port},
+        loop_, {*c.metrics.address, c.metrics.port},
         [parts, started = started_unix_] { return api::metrics_text(parts(), started); });
     if (m)
       metrics_ = std::move(*m);

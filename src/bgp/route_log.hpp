@@ -24,6 +24,7 @@ class BatchLogLevel {
     if (vip) return spdlog::level::info;
     return debug_ ? std::optional(spdlog::level::debug) : std::nullopt;
   }
+  bool any() const { return info_; }
   bool debug() const { return debug_; }
 
  private:

@@ -1,6 +1,7 @@
 #include "bgp/speaker.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 #include <utility>
 
 #include "bgp/route_log.hpp"
@@ -118,19 +119,21 @@ Speaker::Reconfigured Speaker::reconfigure(const std::vector<PeerConfig>& peers,
   peers_ = std::move(kept);  // in the new configuration's order, as peer_info(i) expects
   cfg_.peers = peers;
 
+  // By prefix, so that a reload of thousands of VIPs (networks) is not quadratic.
+  std::unordered_map<Prefix, const VipConfig*> next;
+  for (const auto& v : vips) next.emplace(v.prefix, &v);
   for (const auto& old : cfg_.vips)
-    if (std::none_of(vips.begin(), vips.end(),
-                     [&](const VipConfig& v) { return v.prefix == old.prefix; })) {
+    if (!next.count(old.prefix)) {
       out.vips_changed.push_back(old.prefix.to_string() + " removed");
       up_vips_.erase(old.prefix);
       rib_.retract(old.prefix);
     }
-  auto old_vips = cfg_.vips;
+  std::unordered_map<Prefix, VipConfig> old_vips;
+  for (auto& v : cfg_.vips) old_vips.emplace(v.prefix, std::move(v));
   cfg_.vips = vips;
   for (const auto& v : vips) {
-    auto old = std::find_if(old_vips.begin(), old_vips.end(),
-                            [&](const VipConfig& o) { return o.prefix == v.prefix; });
-    if (old != old_vips.end() && *old == v) continue;
+    auto old = old_vips.find(v.prefix);
+    if (old != old_vips.end() && old->second == v) continue;
     out.vips_changed.push_back(v.prefix.to_string() +
                                (old == old_vips.end() ? " added" : " changed"));
     if (auto up = up_vips_.find(v.prefix); up != up_vips_.end()) {
@@ -453,7 +456,10 @@ void Speaker::flush_now(Peer& p) {
   if (out.empty()) return;
   note_bulk(out.size());
   const BatchLogLevel levels;
-  auto level_for = [&](const Prefix& pfx) { return levels.for_route(is_vip(pfx)); };
+  // is_vip() walks the VIP list: asked only when something would be logged at all.
+  auto level_for = [&](const Prefix& pfx) {
+    return levels.any() ? levels.for_route(is_vip(pfx)) : std::nullopt;
+  };
   // IPv4 and IPv6 withdrawals go in separate UPDATEs; a table is nearly always one family.
   std::vector<Prefix> v6;
   auto v4_end = std::stable_partition(out.withdraw.begin(), out.withdraw.end(),

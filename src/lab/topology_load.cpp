@@ -290,7 +290,12 @@ class Loader {
     auto cfg = [&]() -> Result<config::Config, ConfigError> {
       if (c.IsScalar()) {
         auto path = std::filesystem::path(file_).parent_path() / c.Scalar();
-        return config::load_file(path.string());
+        auto r = config::load_file(path.string());
+        // A file that is not there is the topology's mistake: say where it names it.
+        if (!r && r.error().line == 0)
+          r_.fail(c, p + ".config",
+                  "NVA configuration " + path.string() + ": " + r.error().message);
+        return r;
       }
       // A flow mapping ({...}) may share its lines with the topology: re-emit it, and
       // point errors at where it starts.

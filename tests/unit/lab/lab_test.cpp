@@ -295,6 +295,21 @@ TEST(LabTopology, InlineNvaConfigErrorsKeepTheirPosition) {
   EXPECT_NE(e.find("regions[0].nvas[0].config.local-as"), std::string::npos) << e;
 }
 
+// Found by a longer fuzz_topology run: an NVA's `config:` naming a file that is not there
+// was reported as "<that name>:0:0: cannot open file", with no position in the topology.
+TEST(LabTopology, AMissingNvaConfigFileIsReportedWhereTheTopologyNamesIt) {
+  std::string yaml =
+      "regions:\n"
+      "  - name: r\n"
+      "    hub: {name: h}\n"
+      "    nvas:\n"
+      "      - {name: n, address: 10.0.0.1, config: no-such-nva.yaml}\n";
+  auto e = error_of(yaml);
+  EXPECT_EQ(e.substr(0, 12), "t.yaml:5:46:") << e;
+  EXPECT_NE(e.find("no-such-nva.yaml: cannot open file"), std::string::npos) << e;
+  EXPECT_NE(e.find("regions[0].nvas[0].config"), std::string::npos) << e;
+}
+
 TEST(LabTopology, UnknownNamesAreNamed) {
   EXPECT_NE(error_of("routers: [{name: r, asn: 65100, circuits: [nope]}]")
                 .find("routers[0].circuits[0]: no circuit named 'nope'"),

@@ -20,7 +20,8 @@ struct SimNetwork::Pipe {
   static void send(const std::shared_ptr<Pipe>& pipe, int to, Bytes data) {
     pipe->net->loop().schedule(pipe->delay(), [pipe, to, d = std::move(data)]() mutable {
       if (!pipe->cut()) return pipe->deliver(to, std::move(d));
-      pipe->held.push_back([pipe, to, d = std::move(d)]() mutable { pipe->deliver(to, std::move(d)); });
+      pipe->held.push_back(
+          [pipe, to, d = std::move(d)]() mutable { pipe->deliver(to, std::move(d)); });
     });
   }
   // A close (FIN or reset) for side `to`, the same way.

@@ -15,6 +15,7 @@ using namespace anycastd;
 
 int main(int argc, char** argv) {
   CLI::App app{"anycast-lab: prove an anycast design before deploying it"};
+  app.set_version_flag("--version", std::string("anycast-lab ") + ANYCASTD_VERSION);
   std::string file, scenario, report, mode = "sim";
   bool json = false, list = false, show_all = false, quiet = false, all = false;
   bool verbose = false;

@@ -143,6 +143,7 @@ void print(const std::string& what, const json& a) {
 
 int main(int argc, char** argv) {
   CLI::App app{"anycastctl: show and steer a running anycastd"};
+  app.set_version_flag("--version", std::string("anycastctl ") + ANYCASTD_VERSION);
   std::string socket_path = "/run/anycastd/anycastd.sock", vip;
   bool as_json = false;
   app.add_option("-s,--socket", socket_path, "the daemon's control socket");

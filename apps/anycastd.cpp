@@ -25,6 +25,7 @@ void on_signals(asio::signal_set& set, std::function<void(int)> act) {
 
 int main(int argc, char** argv) {
   CLI::App app{"anycastd: private anycast BGP speaker"};
+  app.set_version_flag("--version", std::string("anycastd ") + ANYCASTD_VERSION);
   std::string config_path, log_level = "info", log_format = "text";
   bool check = false, print = false;
   app.add_option("-c,--config", config_path, "configuration file (YAML)")->required();

@@ -21,6 +21,11 @@ NVA_PORT, BIRD_PORT, WEB_PORT, PROXY_PORT = 17900 + NET, 18000 + NET, 18700 + NE
 METRICS_PORT = 18900 + NET
 VIP, PLAIN_VIP = f"198.18.{NET}.100/32", f"198.18.{NET}.101/32"
 CTL = os.environ.get("ANYCASTCTL", os.path.join(os.path.dirname(ANYCASTD), "anycastctl"))
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COMPLETION = os.path.join(SOURCE, "packaging", "anycastctl.bash-completion")
+sys.path.insert(0, os.path.join(SOURCE, "tests", "packaging"))
+import completion  # noqa: E402
+import monitoring  # noqa: E402
 
 
 def ctl(sock, *args):
@@ -230,9 +235,26 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
           m[("anycastd_proxy_received_bytes_total", backend)] == b["bytes_in"],
           "metrics: the proxy's per-backend counters agree with show proxy")
     start = m[("anycastd_process_start_time_seconds", frozenset())]
+    version = subprocess.run([ANYCASTD, "--version"], capture_output=True, text=True,
+                             check=True).stdout.split()[-1]
     check(0 < time.time() - start < 120 and
-          m[("anycastd_build_info", frozenset({("version", "0.1.0")}))] == 1,
-          "metrics: process start time and build info")
+          m[("anycastd_build_info", frozenset({("version", version)}))] == 1,
+          f"metrics: process start time and build info (version {version}, as --version says)")
+    served = {k[0] for k in m}
+    used = monitoring.metric_names(os.path.join(SOURCE, "contrib"))
+    missing = {n: w for n, w in used.items() if n not in served and n + "_bucket" not in served}
+    check(len(used) >= 15 and not missing,
+          f"every one of the {len(used)} metrics the Grafana dashboards and alert rules in "
+          f"contrib/ use is served by the daemon; missing: {missing}")
+
+    def tab(line):
+        return completion.complete(COMPLETION, os.path.dirname(CTL), line)
+    got = tab(f"anycastctl -s {sock} drain ")
+    check(got == sorted([VIP, PLAIN_VIP]), f"bash completion of drain: the daemon's VIPs: {got}")
+    got = tab(f"anycastctl --socket {sock} undrain 198.18.{NET}.100")
+    check(got == [VIP], f"bash completion of a VIP's beginning: {got}")
+    got = tab(f"anycastctl -s {sock} show routes --peer ")
+    check(got == [BIRD], f"bash completion of --peer: the daemon's peers: {got}")
     try:
         urllib.request.urlopen(f"http://{NVA}:{METRICS_PORT}/", timeout=5)
         check(False, "only /metrics is served")

@@ -73,8 +73,14 @@ def dashboard(uid, title, description, board, variables):
 
 
 # A VIP's announced state as a colour band: green announced, red withdrawn.
-ANNOUNCED = {"mappings": [{"type": "value", "options": {
-    "0": {"text": "withdrawn", "color": "red"}, "1": {"text": "announced", "color": "green"}}}]}
+def two_states(zero, one):
+    """A 0/1 series as a colour band: red for 0, green for 1, each with its name."""
+    return {"defaults": {"mappings": [{"type": "value", "options": {
+        "0": {"text": zero, "color": "red"}, "1": {"text": one, "color": "green"}}}]},
+        "overrides": []}
+
+
+ANNOUNCED = two_states("withdrawn", "announced")
 
 
 def fleet():
@@ -84,7 +90,7 @@ def fleet():
     b.panel("state-timeline", "VIP announced, per region",
             [(f"max by (region, vip) (anycastd_vip_announced{{{sel}}})", "{{region}} {{vip}}")], w=24,
             description="Green while the region announces the VIP; red while it is withdrawn.",
-            fieldConfig={"defaults": ANNOUNCED, "overrides": []})
+            fieldConfig=ANNOUNCED)
     b.panel("stat", "Regions announcing each VIP",
             [("sum by (vip) (anycastd_vip_announced)", "{{vip}}")], w=8,
             description="0 means no region announces it: clients cannot reach the application.",
@@ -152,14 +158,12 @@ def nva():
     b.row("VIPs")
     b.panel("state-timeline", "VIP announced",
             [(f"anycastd_vip_announced{{{sel}}}", "{{vip}}")],
-            fieldConfig={"defaults": ANNOUNCED, "overrides": []})
+            fieldConfig=ANNOUNCED)
     b.panel("state-timeline", "VIP health state",
             [(f"anycastd_vip_state{{{sel}}} == 1", "{{vip}} {{state}}")])
     b.row("BGP peers")
     b.panel("state-timeline", "Session up", [(f"anycastd_bgp_session_up{{{sel}}}", "{{peer}} AS{{remote_as}}")],
-            fieldConfig={"defaults": {"mappings": [{"type": "value", "options": {
-                "0": {"text": "down", "color": "red"}, "1": {"text": "Established", "color": "green"}}}]},
-                "overrides": []})
+            fieldConfig=two_states("down", "Established"))
     b.panel("timeseries", "Prefixes accepted and advertised",
             [(f"anycastd_bgp_prefixes_accepted{{{sel}}}", "{{peer}} accepted"),
              (f"anycastd_bgp_prefixes_advertised{{{sel}}}", "{{peer}} advertised")])
@@ -171,9 +175,7 @@ def nva():
             [(f"anycastd_bgp_session_established_total{{{sel}}}", "{{peer}}")])
     b.row("Health checks")
     b.panel("state-timeline", "Check up", [(f"anycastd_check_up{{{sel}}}", "{{check}}")],
-            fieldConfig={"defaults": {"mappings": [{"type": "value", "options": {
-                "0": {"text": "down", "color": "red"}, "1": {"text": "up", "color": "green"}}}]},
-                "overrides": []})
+            fieldConfig=two_states("down", "up"))
     b.panel("timeseries", "Check latency (last result, and p99)",
             [(f"anycastd_check_latency_seconds{{{sel}}}", "{{check}} last"),
              ("histogram_quantile(0.99, sum by (le, check) "

@@ -35,7 +35,7 @@ fuzz: deps
 # unit tests again under ASan+UBSan, and a bounded fuzz run.
 test: build asan tsan fuzz
 	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure
-	ctest --test-dir $(ASAN) -L unit -j $(JOBS) --output-on-failure
+	ctest --test-dir $(ASAN) -L 'unit|soak' -j $(JOBS) --output-on-failure
 	ctest --test-dir $(TSAN) -L race -j $(JOBS) --output-on-failure
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir $(FUZZ) -L fuzz -j $(JOBS) --output-on-failure
 

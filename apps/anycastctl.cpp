@@ -85,6 +85,7 @@ void print(const std::string& what, const json& a) {
            {"Sent", "advertised"},
            {"UPDATEs in/out", "updates"},
            {"Retry in", "retry"},
+           {"Password", "password"},
            {"Last error", "last_error"}},
           rows);
   } else if (what == "vips") {

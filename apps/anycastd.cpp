@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
     std::cerr << cfg.error().to_string() << "\n";
     return 2;
   }
+  // On stderr for --check-config, so that --print's output stays the configuration alone.
+  for (const auto& w : cfg->warnings)
+    check ? void(std::cerr << "warning: " << w << "\n") : spdlog::warn("{}", w);
   if (check) {
     if (print) std::cout << config::print(*cfg);
     return 0;

@@ -37,6 +37,8 @@ json peers(const Parts& d) {
          {"established_count", info.established_count},
          {"last_error", info.last_error},
          {"errors_in_a_row", info.failures},
+         // Whether a TCP-MD5 key is configured; the key itself never leaves the daemon.
+         {"password", pc.password.empty() ? json(nullptr) : json("set")},
          // Seconds until an Idle peer tries again and accepts the neighbour; null
          // when it is not waiting.
          {"retry_in_seconds",

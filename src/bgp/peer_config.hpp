@@ -49,6 +49,10 @@ struct PeerConfig {
   Duration error_wait_min = std::chrono::seconds(1);
   Duration error_wait_max = std::chrono::seconds(120);
   Duration error_forget = std::chrono::seconds(60);
+  // TCP-MD5 (RFC 2385) key, from `password` or the first line of `password_file`. Never
+  // logged or shown: `show peers` and `--print` say only that one is set.
+  std::string password;
+  std::string password_file;  // where it came from, for --print; empty when inline
   std::string name() const { return address.to_string() + " AS" + std::to_string(remote_as); }
   bool operator==(const PeerConfig&) const = default;
 };

@@ -91,6 +91,10 @@ void Session::perform(const Action& a) {
             timers_.erase(it);
           }
         } else if constexpr (std::is_same_v<T, act::CloseConnection>) {
+          // A connect still pending when the retry timer fires had no answer at all: with
+          // TCP-MD5 that is what a key mismatch looks like, as the peer's kernel drops
+          // the SYN silently.
+          if (connecting_) note_unanswered();
           connecting_.reset();
           if (stream_) stream_->close();
           stream_.reset();
@@ -116,25 +120,33 @@ std::optional<TimePoint> Session::retry_at() const {
   return idle_hold_due_;
 }
 
+void Session::note_unanswered() {
+  std::string why = peer_.password.empty() ? "connect: no answer"
+                                           : "no answer: check TCP-MD5 passwords on both sides";
+  if (why != last_error_) log().warn("peer {}: {}", peer_.name(), why);
+  last_error_ = why;
+}
+
 void Session::connect() {
   outbound_ = true;
   Endpoint remote{peer_.address, peer_.port};
-  connecting_ = transport_.connect(
-      peer_.local_address, remote, [this](Result<std::unique_ptr<Stream>, std::string> r) {
-        connecting_.reset();
-        if (!r) {
-          last_error_ = "connect: " + r.error();
-          log().debug("peer {}: connect failed: {}", peer_.name(), r.error());
-          handle(ev::TcpFailed{r.error()});
-          return;
-        }
-        if (stream_) stream_->close();
-        stream_ = std::move(r).value();
-        outbound_ = true;
-        inbuf_.clear();
-        stream_->start(this);
-        handle(ev::TcpConnected{});
-      });
+  connecting_ =
+      transport_.connect(peer_.local_address, remote, TcpOptions{peer_.password, 0},
+                         [this](Result<std::unique_ptr<Stream>, std::string> r) {
+                           connecting_.reset();
+                           if (!r) {
+                             last_error_ = "connect: " + r.error();
+                             log().debug("peer {}: connect failed: {}", peer_.name(), r.error());
+                             handle(ev::TcpFailed{r.error()});
+                             return;
+                           }
+                           if (stream_) stream_->close();
+                           stream_ = std::move(r).value();
+                           outbound_ = true;
+                           inbuf_.clear();
+                           stream_->start(this);
+                           handle(ev::TcpConnected{});
+                         });
 }
 
 void Session::on_data(ByteView data) {

@@ -55,6 +55,7 @@ class Session : private Stream::Handler {
   void handle(Event e);
   void perform(const Action& a);
   void connect();
+  void note_unanswered();
 
   Loop& loop_;
   Transport& transport_;

@@ -118,6 +118,7 @@ Speaker::Reconfigured Speaker::reconfigure(const std::vector<PeerConfig>& peers,
   }
   peers_ = std::move(kept);  // in the new configuration's order, as peer_info(i) expects
   cfg_.peers = peers;
+  sync_listener_keys();
 
   // By prefix, so that a reload of thousands of VIPs (networks) is not quadratic.
   std::unordered_map<Prefix, const VipConfig*> next;
@@ -205,6 +206,25 @@ std::unique_ptr<Session> Speaker::make_session(const PeerConfig& pc) {
                                    seed_);
 }
 
+void Speaker::sync_listener_keys() {
+  if (!listener_) return;
+  std::map<IpAddress, std::string> want;
+  for (const auto& pc : cfg_.peers)
+    if (!pc.password.empty()) want[pc.address] = pc.password;
+  for (const auto& [addr, key] : listener_keys_)
+    if (!want.count(addr))
+      if (auto e = listener_->set_md5_key(addr, ""); !e.empty())
+        log().warn("peer {}: cannot remove its TCP-MD5 key from the listener: {}", addr.to_string(),
+                   e);
+  for (const auto& [addr, key] : want) {
+    auto old = listener_keys_.find(addr);
+    if (old != listener_keys_.end() && old->second == key) continue;
+    if (auto e = listener_->set_md5_key(addr, key); !e.empty())
+      log().error("peer {}: cannot set its TCP-MD5 key on the listener: {}", addr.to_string(), e);
+  }
+  listener_keys_ = std::move(want);
+}
+
 Status<> Speaker::start() {
   if (cfg_.listen_address) {
     auto l = transport_.listen({*cfg_.listen_address, cfg_.listen_port},
@@ -212,6 +232,7 @@ Status<> Speaker::start() {
     if (!l) return Err(std::string("cannot listen: ") + l.error());
     listener_ = std::move(l).value();
     log().info("listening for BGP on {}", listener_->local().to_string());
+    sync_listener_keys();
   }
   for (auto& p : peers_) {
     p->session = make_session(p->cfg);

@@ -142,6 +142,9 @@ class Speaker : private SessionObserver {
   rib::Rib rib_;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::unique_ptr<Listener> listener_;
+  // The TCP-MD5 keys installed on the listener, by peer address: what a reload must change.
+  std::map<IpAddress, std::string> listener_keys_;
+  void sync_listener_keys();
   std::map<Prefix, VipAnnouncement> up_vips_;
   std::vector<std::unique_ptr<Session>> graveyard_;
   bool shutting_down_ = false;

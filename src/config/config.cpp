@@ -1,9 +1,14 @@
 #include "config/config.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <charconv>
+#include <fstream>
 #include <sstream>
 
 #include "config/communities.hpp"
@@ -24,13 +29,64 @@ std::string ConfigError::to_string() const {
 
 namespace {
 
+// TCP-MD5 keys are at most 80 bytes (the kernel's TCP_MD5SIG_MAXKEYLEN, as BIRD and FRR).
+constexpr size_t kMaxPasswordLength = 80;
+
+void read_password(const YamlReader& r, const YAML::Node& n, const std::string& path,
+                   bgp::PeerConfig& p) {
+  if (n["password"] && n["password-file"])
+    r.fail(n["password-file"], path + ".password-file", "give either password or password-file");
+  YAML::Node at;
+  std::string field;
+  if (n["password"]) {
+    at = n["password"];
+    field = path + ".password";
+    p.password = r.string(at, field);
+  } else if (n["password-file"]) {
+    at = n["password-file"];
+    field = path + ".password-file";
+    p.password_file = r.string(at, field);
+    auto file = r.beside(p.password_file);
+    std::ifstream in(file);
+    if (!in) r.fail(at, field, "cannot open " + file + ": " + std::strerror(errno));
+    std::getline(in, p.password);
+    if (!p.password.empty() && p.password.back() == '\r') p.password.pop_back();
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
+      r.warn(at, field, file + " is readable by every user; chmod o-r it");
+  } else {
+    return;
+  }
+  if (p.password.empty()) r.fail(at, field, "the password is empty");
+  if (p.password.size() > kMaxPasswordLength)
+    r.fail(at, field,
+           "longer than " + std::to_string(kMaxPasswordLength) + " bytes (TCP-MD5 limit)");
+}
+
 bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::string& path) {
   r.require_map(n, path);
   r.only_keys(n, path,
-              {"address", "remote-as", "port", "passive", "hold-time", "local-address",
-               "next-hop-ipv4", "next-hop-ipv6", "connect-retry", "import", "export",
-               "allow-own-as", "route-reflector-client", "route-server-client", "max-prefix",
-               "mrai", "require-route-refresh", "error-wait-time", "error-forget-time"});
+              {"address",
+               "remote-as",
+               "port",
+               "passive",
+               "hold-time",
+               "local-address",
+               "next-hop-ipv4",
+               "next-hop-ipv6",
+               "connect-retry",
+               "import",
+               "export",
+               "allow-own-as",
+               "route-reflector-client",
+               "route-server-client",
+               "max-prefix",
+               "mrai",
+               "require-route-refresh",
+               "error-wait-time",
+               "error-forget-time",
+               "password",
+               "password-file"});
   bgp::PeerConfig p;
   if (!n["address"]) r.fail(n, path, "missing required key 'address'");
   if (!n["remote-as"]) r.fail(n, path, "missing required key 'remote-as'");
@@ -116,6 +172,7 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
   }
   if (n["error-forget-time"])
     p.error_forget = r.seconds(n["error-forget-time"], path + ".error-forget-time", 1, 86400);
+  read_password(r, n, path, p);
   return p;
 }
 
@@ -299,6 +356,7 @@ Config read(const YamlReader& r, const YAML::Node& root) {
       c.bgp.vips.push_back(v);
     }
   }
+  c.warnings = r.warnings();
   return c;
 }
 
@@ -341,6 +399,11 @@ std::string print(const Config& c) {
       << "    route-server-client: " << (p.route_server_client ? "true" : "false") << "\n"
       << "    mrai: " << std::chrono::duration_cast<std::chrono::seconds>(p.mrai).count() << "\n";
     if (p.require_route_refresh) o << "    require-route-refresh: true\n";
+    // The secret itself is never printed: the file it came from, or that one is set.
+    if (!p.password_file.empty())
+      o << "    password-file: " << p.password_file << "\n";
+    else if (!p.password.empty())
+      o << "    password: set\n";
     o << "    error-wait-time: {min: " << secs(p.error_wait_min)
       << ", max: " << secs(p.error_wait_max) << "}\n    error-forget-time: " << secs(p.error_forget)
       << "\n";

@@ -2,6 +2,7 @@
 // anycastd's configuration file: loading, validation, and the canonical printed form.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bgp/peer_config.hpp"
 #include "core/result.hpp"
@@ -29,6 +30,8 @@ struct Config {
   fib::FibConfig fib;
   health::HealthConfig health;
   proxy::ProxyConfig proxy;
+  // What loaded but deserves a word (a world-readable password file), as file:line:col.
+  std::vector<std::string> warnings;
 };
 
 // Names where the problem is, as editors and compilers do: file:line:column.

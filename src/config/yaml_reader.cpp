@@ -17,6 +17,22 @@ void YamlReader::fail(const YAML::Node& at, const std::string& field,
   throw ConfigFail{e};
 }
 
+void YamlReader::warn(const YAML::Node& at, const std::string& field,
+                      const std::string& msg) const {
+  ConfigError e{file_, 0, 0, field, msg};
+  if (at.IsDefined() && at.Mark().line >= 0) {
+    e.line = at.Mark().line + 1;
+    e.column = at.Mark().column + 1;
+  }
+  warnings_.push_back(e.to_string());
+}
+
+std::string YamlReader::beside(const std::string& path) const {
+  auto slash = file_.rfind('/');
+  if (path.empty() || path[0] == '/' || slash == std::string::npos) return path;
+  return file_.substr(0, slash + 1) + path;
+}
+
 const YAML::Node& YamlReader::require_map(const YAML::Node& n, const std::string& path) const {
   if (!n.IsMap()) fail(n, path, "expected a mapping of key: value");
   return n;

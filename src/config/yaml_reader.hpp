@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "config/config.hpp"
 #include "core/ip.hpp"
@@ -23,6 +24,11 @@ class YamlReader {
 
   [[noreturn]] void fail(const YAML::Node& at, const std::string& field,
                          const std::string& msg) const;
+  // A problem that does not stop the load, kept with its position for Config::warnings.
+  void warn(const YAML::Node& at, const std::string& field, const std::string& msg) const;
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  // `path` as the file names it: relative to the directory of the file being read.
+  std::string beside(const std::string& path) const;
   // Rejects keys outside `allowed`, naming the first unknown one.
   void only_keys(const YAML::Node& map, const std::string& path,
                  const std::set<std::string>& allowed) const;
@@ -40,6 +46,7 @@ class YamlReader {
 
  private:
   std::string file_;
+  mutable std::vector<std::string> warnings_;
 };
 
 // The whole of a file, or a ConfigError naming it.

@@ -138,6 +138,7 @@ api::ReloadReport Daemon::reload() {
     sub("api").error("reload refused: {}", r.error);
     return r;
   }
+  for (const auto& w : next->warnings) sub("api").warn("{}", w);
   return apply(std::move(*next));
 }
 

@@ -42,10 +42,23 @@ class Stream {
   virtual Endpoint remote() const = 0;
 };
 
+// Per-session TCP settings of a BGP neighbour: the TCP-MD5 key (RFC 2385) and the TTL.
+struct TcpOptions {
+  std::string md5_key;  // empty: no signature
+  int ttl = 0;          // 0: the system default
+  bool operator==(const TcpOptions&) const = default;
+};
+
 class Listener {
  public:
   virtual ~Listener() = default;
   virtual Endpoint local() const = 0;
+  // Signs (and requires signed) segments from `peer` with `key` on this listener and the
+  // connections it accepts; an empty key removes it. The error, or empty. A listener
+  // without kernel sockets (the simulator) has nothing to sign and accepts every key.
+  virtual std::string set_md5_key(const IpAddress& /*peer*/, const std::string& /*key*/) {
+    return {};
+  }
 };
 
 // A UDP socket. With a fixed peer it is connected: only that peer's datagrams arrive, and an
@@ -72,6 +85,12 @@ class Transport {
   // The callback runs on the loop, exactly once, unless the returned token is dropped first.
   virtual std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                         ConnectCallback cb) = 0;
+  // connect() with `opts` applied before the SYN is sent. Transports without kernel sockets
+  // (the simulator) ignore them.
+  virtual std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
+                                        const TcpOptions& /*opts*/, ConnectCallback cb) {
+    return connect(local, remote, std::move(cb));
+  }
   // Learns whether `remote` accepts a TCP connection, then resets it; the callback gets the
   // error, or nothing when the port accepted. Same token contract as connect(). The
   // handshake's last ACK is held back (TCP_QUICKACK off), so the server's kernel never queues

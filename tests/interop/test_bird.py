@@ -9,6 +9,7 @@ from harness import PEER_AS, Proc, sh
 
 class Bird:
     name, needs = "bird", ["bird", "birdc"]
+    password = None  # TCP-MD5, for test_md5.py
 
     def start(self, work, addr, port, nva, nva_port, peer_passive):
         self.sock = os.path.join(work, "bird.ctl")
@@ -23,6 +24,7 @@ protocol bgp nva {{
   neighbor {nva} port {nva_port} as {harness.NVA_AS};
   strict bind on; multihop; error wait time 1,2; connect retry time 1;
   {"passive on;" if peer_passive else ""}
+  {f'password "{self.password}";' if self.password else ""}
   ipv4 {{ table t4; import all; export filter {{
     if net = {harness.PEER_ROUTE} then {{
       bgp_path.prepend(4200000001); bgp_large_community.add(({PEER_AS}, 7, 8)); accept; }}

@@ -11,6 +11,7 @@ from harness import PEER_AS, Proc
 class ExaBgp:
     name, needs = "exabgp", ["exabgp"]
     next_hop_v4 = "198.18.4.1"
+    password = None  # TCP-MD5, for test_md5.py
 
     def start(self, work, addr, port, nva, nva_port, peer_passive):
         self.updates = os.path.join(work, "updates.jsonl")
@@ -25,6 +26,7 @@ neighbor {nva} {{
   local-as {PEER_AS};
   peer-as {harness.NVA_AS};
   hold-time 9;
+  {f'md5-password "{self.password}";' if self.password else ""}
   {"passive;" if peer_passive else f"connect {nva_port};"}
   family {{ ipv4 unicast; ipv6 unicast; }}
   api {{ processes [ log ]; receive {{ parsed; update; }} }}

@@ -11,6 +11,7 @@ from harness import PEER_AS, Proc, sh
 class Frr:
     name, needs = "frr", ["/usr/lib/frr/bgpd", "vtysh"]
     next_hop_v4 = "198.18.2.1"
+    password = None  # TCP-MD5, for test_md5.py
 
     def start(self, work, addr, port, nva, nva_port, peer_passive):
         self.vty = os.path.join(work, "vty")
@@ -31,6 +32,7 @@ router bgp {PEER_AS}
 {n} disable-connected-check
 {n} timers connect 1
 {n + " passive" if peer_passive else ""}
+{f"{n} password {self.password}" if self.password else ""}
  address-family ipv4 unicast
   network {harness.PEER_ROUTE} route-map SET
  exit-address-family

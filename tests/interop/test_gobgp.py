@@ -12,6 +12,7 @@ class GoBgp:
     name, needs = "gobgp", ["gobgpd", "gobgp"]
     next_hop_v4 = "198.18.3.1"
     api_port = 50313
+    password = None  # TCP-MD5, for test_md5.py
 
     def start(self, work, addr, port, nva, nva_port, peer_passive):
         conf = os.path.join(work, "gobgpd.toml")
@@ -25,6 +26,7 @@ class GoBgp:
   [neighbors.config]
     neighbor-address = "{nva}"
     peer-as = {harness.NVA_AS}
+{f'    auth-password = "{self.password}"' if self.password else ""}
   [neighbors.timers.config]
     connect-retry = 1
   [neighbors.transport.config]

@@ -1,6 +1,7 @@
 #include "runtime/asio/asio_transport.hpp"
 
 #include "runtime/asio/asio_endpoint.hpp"
+#include "runtime/asio/tcp_options.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -183,6 +184,9 @@ class AsioListener : public Listener {
     return {};
   }
   Endpoint local() const override { return local_; }
+  std::string set_md5_key(const IpAddress& peer, const std::string& key) override {
+    return set_tcp_md5_key(acceptor_.native_handle(), peer, key);
+  }
 
  private:
   void accept() {
@@ -202,6 +206,11 @@ class AsioListener : public Listener {
 
 std::shared_ptr<void> AsioTransport::connect(std::optional<IpAddress> local, Endpoint remote,
                                              ConnectCallback cb) {
+  return connect(local, remote, TcpOptions{}, std::move(cb));
+}
+
+std::shared_ptr<void> AsioTransport::connect(std::optional<IpAddress> local, Endpoint remote,
+                                             const TcpOptions& opts, ConnectCallback cb) {
   auto sock = std::make_shared<tcp::socket>(loop_.context());
   auto token = std::make_shared<int>(0);
   std::weak_ptr<int> weak = token;
@@ -212,8 +221,14 @@ std::shared_ptr<void> AsioTransport::connect(std::optional<IpAddress> local, End
     sock->set_option(tcp::socket::reuse_address(true), ec);
     sock->bind(tcp::endpoint(to_asio(*local), 0), ec);
   }
-  if (ec) {
-    loop_.post([weak, cb, msg = ec.message()] {
+  std::string failed = ec ? ec.message() : std::string();
+  // Before the SYN: the key signs it, and the TTL is the handshake's too.
+  if (failed.empty() && !opts.md5_key.empty())
+    failed = set_tcp_md5_key(sock->native_handle(), remote.address, opts.md5_key);
+  if (failed.empty() && opts.ttl)
+    failed = set_ttl(sock->native_handle(), remote.address.is_v6(), opts.ttl);
+  if (!failed.empty()) {
+    loop_.post([weak, cb, msg = failed] {
       if (!weak.expired()) cb(Err(msg));
     });
     return token;

@@ -101,6 +101,7 @@ class SimStream : public Stream {
 class HostTransport : public Transport {
  public:
   HostTransport(SimNetwork& net, IpAddress local) : net_(net), local_(local) {}
+  using Transport::connect;
   std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                 ConnectCallback cb) override {
     return net_.connect(local ? local : local_, remote, std::move(cb));

@@ -13,6 +13,7 @@ class SimNetwork : public Transport {
  public:
   explicit SimNetwork(SimLoop& loop, Duration latency = std::chrono::milliseconds(1))
       : loop_(loop), latency_(latency) {}
+  using Transport::connect;
 
   std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                 ConnectCallback cb) override;

@@ -259,6 +259,46 @@ TEST_F(Pair, RemovedPeerTakesItsPendingMraiTimerWithIt) {
   EXPECT_EQ(b.peer_state(0), State::established);
 }
 
+// A reload that changes one peer's TCP-MD5 password restarts that session alone: the
+// kernel's key is per connection, so the session must be made again to carry it.
+TEST_F(Pair, ChangingOnePeersPasswordRestartsOnlyThatSession) {
+  std::unique_ptr<Transport> tc = net.host(A("198.18.0.3"));
+  SpeakerConfig ca = nva();
+  ca.peers[0].address = A("198.18.0.2");
+  ca.peers[0].remote_as = 65515;
+  SpeakerConfig cb = route_server();
+  PeerConfig to_c;
+  to_c.address = A("198.18.0.3");
+  to_c.remote_as = 65020;
+  to_c.password = "one";
+  cb.peers.push_back(to_c);
+  cb.peers[0].password = "kept";
+  SpeakerConfig cc = route_server();
+  cc.local_as = 65020;
+  cc.router_id = 0xC6120003;
+  cc.listen_address = A("198.18.0.3");
+  cc.peers[0].address = A("198.18.0.2");
+  cc.peers[0].remote_as = 65515;
+  cc.peers[0].passive = true;
+  Speaker a(loop, *ta, ca), b(loop, *tb, cb), c(loop, *tc, cc);
+  a.start();
+  b.start();
+  c.start();
+  loop.run_for(10s);
+  ASSERT_EQ(b.peer_state(0), State::established);
+  ASSERT_EQ(b.peer_state(1), State::established);
+  auto next = b.config().peers;
+  next[1].password = "two";
+  auto r = b.reconfigure(next, b.config().vips);
+  EXPECT_EQ(r.restarted, std::vector<std::string>{next[1].name()});
+  EXPECT_TRUE(r.added.empty() && r.removed.empty());
+  loop.run_for(10s);
+  EXPECT_EQ(b.peer_info(0).established_count, 1u) << "the unchanged peer kept its session";
+  EXPECT_EQ(b.peer_info(1).established_count, 1u) << "a new session, counted afresh";
+  EXPECT_EQ(b.peer_state(1), State::established);
+  EXPECT_EQ(b.config().peers[1].password, "two");
+}
+
 TEST_F(Pair, SameRunIsDeterministic) {
   auto run = [&] {
     sim::SimLoop l;

@@ -1,6 +1,9 @@
 #include "config/config.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 
 using namespace anycastd;
 using namespace anycastd::config;
@@ -524,4 +527,73 @@ TEST(Config, ErrorWaitTimeDefaultsFormsAndPrintedForm) {
   EXPECT_EQ(bad.error().line, 4);
   EXPECT_NE(bad.error().to_string().find("peers[0].error-wait-time.max"), std::string::npos)
       << bad.error().to_string();
+}
+
+namespace {
+
+std::string with_peer(const std::string& extra) {
+  return "router-id: 198.18.0.1\nlocal-as: 65010\npeers:\n  - address: 198.18.0.2\n"
+         "    remote-as: 65020\n" +
+         extra;
+}
+
+std::string temp_file(const std::string& name, const std::string& text, mode_t mode) {
+  std::string path = ::testing::TempDir() + name;
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  ::chmod(path.c_str(), mode);
+  return path;
+}
+
+}  // namespace
+
+TEST(ConfigPassword, InlineIsLoadedAndNeverPrinted) {
+  auto c = load_string(with_peer("    password: \"Tr0ub4dor&3\"\n"), "nva.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->bgp.peers[0].password, "Tr0ub4dor&3");
+  auto printed = print(*c);
+  EXPECT_EQ(printed.find("Tr0ub4dor"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("password: set"), std::string::npos) << printed;
+}
+
+TEST(ConfigPassword, FromAFileItsFirstLineAndAWarningWhenOthersCanReadIt) {
+  auto secret = temp_file("md5-private", "first-line\r\nsecond\n", 0600);
+  auto c = load_string(with_peer("    password-file: " + secret + "\n"), "nva.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->bgp.peers[0].password, "first-line");
+  EXPECT_TRUE(c->warnings.empty());
+  auto printed = print(*c);
+  EXPECT_EQ(printed.find("first-line"), std::string::npos);
+  EXPECT_NE(printed.find("password-file: " + secret), std::string::npos);
+
+  auto open = temp_file("md5-open", "k\n", 0644);
+  c = load_string(with_peer("    password-file: " + open + "\n"), "nva.yaml");
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("nva.yaml:6:20: peers[0].password-file: " + open +
+                                " is readable by every user"),
+            std::string::npos)
+      << c->warnings[0];
+}
+
+TEST(ConfigPassword, RelativeFilesAreBesideTheConfiguration) {
+  temp_file("md5-beside", "k\n", 0600);
+  auto c =
+      load_string(with_peer("    password-file: md5-beside\n"), ::testing::TempDir() + "nva.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->bgp.peers[0].password, "k");
+}
+
+TEST(ConfigPassword, BadPasswordsAreRefusedWhereTheyAreWritten) {
+  auto e = error_of(with_peer("    password: a\n    password-file: /x\n"));
+  EXPECT_EQ(e.field, "peers[0].password-file");
+  EXPECT_EQ(e.line, 7);
+  e = error_of(with_peer("    password: \"\"\n"));
+  EXPECT_EQ(e.message, "the password is empty");
+  e = error_of(with_peer("    password: " + std::string(81, 'x') + "\n"));
+  EXPECT_NE(e.message.find("longer than 80 bytes"), std::string::npos);
+  e = error_of(with_peer("    password-file: /nonexistent/md5\n"));
+  EXPECT_EQ(e.line, 6);
+  EXPECT_NE(e.message.find("cannot open /nonexistent/md5"), std::string::npos) << e.message;
 }

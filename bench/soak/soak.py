@@ -151,8 +151,8 @@ def main():
     ap.add_argument("--flaps", type=int, default=10000)
     ap.add_argument("--reloads", type=int, default=1000)
     ap.add_argument("--health-period", type=float, default=0.1)
-    ap.add_argument("--warmup", type=float, default=0.2, help="share of the rounds before the baseline")
-    ap.add_argument("--rss-tolerance-kib", type=int, default=1024,
+    ap.add_argument("--warmup", type=float, default=0.3, help="share of the rounds before the baseline")
+    ap.add_argument("--rss-tolerance-kib", type=int, default=3072,
                     help="growth allowed between the first and last tenth after warm-up")
     ap.add_argument("--fd-tolerance", type=int, default=2)
     ap.add_argument("--max-seconds", type=float, default=1200)

@@ -53,6 +53,11 @@ struct PeerConfig {
   // logged or shown: `show peers` and `--print` say only that one is set.
   std::string password;
   std::string password_file;  // where it came from, for --print; empty when inline
+  // GTSM (RFC 5082): send with TTL 255, accept nothing below 254 (one hop).
+  bool ttl_security = false;
+  // TTL of this session's segments for a neighbour that is not directly connected; 0:
+  // the system default (64 on Linux).
+  uint8_t multihop = 0;
   std::string name() const { return address.to_string() + " AS" + std::to_string(remote_as); }
   bool operator==(const PeerConfig&) const = default;
 };

@@ -120,6 +120,18 @@ std::optional<TimePoint> Session::retry_at() const {
   return idle_hold_due_;
 }
 
+TcpOptions Session::tcp_options(const PeerConfig& p) {
+  TcpOptions o;
+  o.md5_key = p.password;
+  if (p.ttl_security) {
+    o.ttl = 255;
+    o.min_ttl = 254;
+  } else if (p.multihop) {
+    o.ttl = p.multihop;
+  }
+  return o;
+}
+
 void Session::note_unanswered() {
   std::string why = peer_.password.empty() ? "connect: no answer"
                                            : "no answer: check TCP-MD5 passwords on both sides";
@@ -131,7 +143,7 @@ void Session::connect() {
   outbound_ = true;
   Endpoint remote{peer_.address, peer_.port};
   connecting_ =
-      transport_.connect(peer_.local_address, remote, TcpOptions{peer_.password, 0},
+      transport_.connect(peer_.local_address, remote, tcp_options(peer_),
                          [this](Result<std::unique_ptr<Stream>, std::string> r) {
                            connecting_.reset();
                            if (!r) {

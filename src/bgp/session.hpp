@@ -57,6 +57,11 @@ class Session : private Stream::Handler {
   void connect();
   void note_unanswered();
 
+ public:
+  // The socket settings a peer's configuration asks for: TCP-MD5 key, TTL, GTSM.
+  static TcpOptions tcp_options(const PeerConfig& p);
+
+ private:
   Loop& loop_;
   Transport& transport_;
   PeerConfig peer_;

@@ -223,6 +223,13 @@ void Speaker::sync_listener_keys() {
       log().error("peer {}: cannot set its TCP-MD5 key on the listener: {}", addr.to_string(), e);
   }
   listener_keys_ = std::move(want);
+  bool gtsm = std::any_of(cfg_.peers.begin(), cfg_.peers.end(),
+                          [](const PeerConfig& pc) { return pc.ttl_security; });
+  if (gtsm != listener_gtsm_) {
+    if (auto e = listener_->set_ttl(gtsm ? 255 : 0); !e.empty())
+      log().error("cannot set the listener's TTL for ttl-security peers: {}", e);
+    listener_gtsm_ = gtsm;
+  }
 }
 
 Status<> Speaker::start() {
@@ -252,6 +259,14 @@ void Speaker::accept(std::unique_ptr<Stream> stream) {
     return;
   }
   Peer& p = **it;
+  // Before a byte is read: with GTSM, an OPEN that crossed a router never reaches us.
+  if (auto o = Session::tcp_options(p.cfg); o.ttl || o.min_ttl) {
+    if (auto e = transport_.secure_accepted(*stream, o); !e.empty()) {
+      log().error("peer {}: cannot set TTL on the accepted connection: {}", p.cfg.name(), e);
+      stream->close();
+      return;
+    }
+  }
   if (p.session->accept(stream)) return;
   State st = p.session->state();
   if ((st == State::open_sent || st == State::open_confirm) && !p.candidate) {

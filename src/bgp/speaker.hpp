@@ -144,6 +144,7 @@ class Speaker : private SessionObserver {
   std::unique_ptr<Listener> listener_;
   // The TCP-MD5 keys installed on the listener, by peer address: what a reload must change.
   std::map<IpAddress, std::string> listener_keys_;
+  bool listener_gtsm_ = false;  // the listener answers with TTL 255
   void sync_listener_keys();
   std::map<Prefix, VipAnnouncement> up_vips_;
   std::vector<std::unique_ptr<Session>> graveyard_;

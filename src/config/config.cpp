@@ -86,7 +86,9 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
                "error-wait-time",
                "error-forget-time",
                "password",
-               "password-file"});
+               "password-file",
+               "ttl-security",
+               "multihop"});
   bgp::PeerConfig p;
   if (!n["address"]) r.fail(n, path, "missing required key 'address'");
   if (!n["remote-as"]) r.fail(n, path, "missing required key 'remote-as'");
@@ -173,6 +175,13 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
   if (n["error-forget-time"])
     p.error_forget = r.seconds(n["error-forget-time"], path + ".error-forget-time", 1, 86400);
   read_password(r, n, path, p);
+  if (n["ttl-security"]) p.ttl_security = r.boolean(n["ttl-security"], path + ".ttl-security");
+  if (n["multihop"]) {
+    if (p.ttl_security)
+      r.fail(n["multihop"], path + ".multihop",
+             "not with ttl-security (GTSM here is for directly connected peers)");
+    p.multihop = static_cast<uint8_t>(r.integer(n["multihop"], path + ".multihop", 1, 255));
+  }
   return p;
 }
 
@@ -400,6 +409,8 @@ std::string print(const Config& c) {
       << "    mrai: " << std::chrono::duration_cast<std::chrono::seconds>(p.mrai).count() << "\n";
     if (p.require_route_refresh) o << "    require-route-refresh: true\n";
     // The secret itself is never printed: the file it came from, or that one is set.
+    if (p.ttl_security) o << "    ttl-security: true\n";
+    if (p.multihop) o << "    multihop: " << int{p.multihop} << "\n";
     if (!p.password_file.empty())
       o << "    password-file: " << p.password_file << "\n";
     else if (!p.password.empty())

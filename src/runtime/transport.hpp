@@ -46,6 +46,9 @@ class Stream {
 struct TcpOptions {
   std::string md5_key;  // empty: no signature
   int ttl = 0;          // 0: the system default
+  // GTSM (RFC 5082): segments that arrive with a TTL (hop limit) below this are dropped by
+  // the kernel; 0: no check.
+  int min_ttl = 0;
   bool operator==(const TcpOptions&) const = default;
 };
 
@@ -59,6 +62,9 @@ class Listener {
   virtual std::string set_md5_key(const IpAddress& /*peer*/, const std::string& /*key*/) {
     return {};
   }
+  // The TTL this listener answers with (the SYN-ACK's, inherited by what it accepts); GTSM
+  // peers need 255 before they will complete a handshake. 0: the system default.
+  virtual std::string set_ttl(int /*ttl*/) { return {}; }
 };
 
 // A UDP socket. With a fixed peer it is connected: only that peer's datagrams arrive, and an
@@ -91,6 +97,9 @@ class Transport {
                                         const TcpOptions& /*opts*/, ConnectCallback cb) {
     return connect(local, remote, std::move(cb));
   }
+  // Applies the TTL settings of `opts` to an accepted stream, before any of its bytes are
+  // read. Transports without kernel sockets have none to apply.
+  virtual std::string secure_accepted(Stream& /*s*/, const TcpOptions& /*opts*/) { return {}; }
   // Learns whether `remote` accepts a TCP connection, then resets it; the callback gets the
   // error, or nothing when the port accepted. Same token contract as connect(). The
   // handshake's last ACK is held back (TCP_QUICKACK off), so the server's kernel never queues

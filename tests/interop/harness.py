@@ -117,7 +117,7 @@ def sh(cmd, **kw):
 
 class Anycastd:
     def __init__(self, work, addr, port, peer_addr, peer_port, passive, next_hop_v4=None,
-                 password=None):
+                 password=None, extra=""):
         self.work, self.log = work, os.path.join(work, f"anycastd-{int(passive)}.log")
         cfg = f"""router-id: 198.18.{addr.split('.')[2]}.1
 local-as: {NVA_AS}
@@ -131,7 +131,7 @@ peers:
     connect-retry: 1
     local-address: {addr}
     next-hop-ipv6: "2001:2::1"
-{f"    password: {password}" + chr(10) if password else ""}{f"    next-hop-ipv4: {next_hop_v4}" + chr(10) if next_hop_v4 else ""}vips:
+{f"    password: {password}" + chr(10) if password else ""}{extra}{f"    next-hop-ipv4: {next_hop_v4}" + chr(10) if next_hop_v4 else ""}vips:
   - prefix: {VIP4}
     prepend: 3
     med: 50

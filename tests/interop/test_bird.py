@@ -10,6 +10,7 @@ from harness import PEER_AS, Proc, sh
 class Bird:
     name, needs = "bird", ["bird", "birdc"]
     password = None  # TCP-MD5, for test_md5.py
+    ttl_security = False  # GTSM, for test_gtsm.py
 
     def start(self, work, addr, port, nva, nva_port, peer_passive):
         self.sock = os.path.join(work, "bird.ctl")
@@ -22,7 +23,8 @@ protocol static s4 {{ ipv4 {{ table t4; }}; route {harness.PEER_ROUTE} blackhole
 protocol bgp nva {{
   local {addr} port {port} as {PEER_AS};
   neighbor {nva} port {nva_port} as {harness.NVA_AS};
-  strict bind on; multihop; error wait time 1,2; connect retry time 1;
+  strict bind on; {"multihop 1; ttl security on;" if self.ttl_security else "multihop;"}
+  error wait time 1,2; connect retry time 1;
   {"passive on;" if peer_passive else ""}
   {f'password "{self.password}";' if self.password else ""}
   ipv4 {{ table t4; import all; export filter {{

@@ -12,6 +12,7 @@ class Frr:
     name, needs = "frr", ["/usr/lib/frr/bgpd", "vtysh"]
     next_hop_v4 = "198.18.2.1"
     password = None  # TCP-MD5, for test_md5.py
+    ttl_security = False  # GTSM, for test_gtsm.py
 
     def start(self, work, addr, port, nva, nva_port, peer_passive):
         self.vty = os.path.join(work, "vty")
@@ -33,6 +34,7 @@ router bgp {PEER_AS}
 {n} timers connect 1
 {n + " passive" if peer_passive else ""}
 {f"{n} password {self.password}" if self.password else ""}
+{f"{n} ttl-security hops 1" if self.ttl_security else ""}
  address-family ipv4 unicast
   network {harness.PEER_ROUTE} route-map SET
  exit-address-family

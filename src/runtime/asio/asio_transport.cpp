@@ -91,6 +91,7 @@ class AsioStream : public Stream {
   // reading starts): a TCP check's connect-and-reset needs neither, and each is a system call.
   explicit AsioStream(Socket s) : st_(std::make_shared<StreamState<Socket>>(std::move(s))) {}
   ~AsioStream() override { close(); }
+  int native_handle() { return st_->socket.native_handle(); }
   void start(Handler* h) override {
     lookup_endpoints();  // answerable after the peer closes, for whoever reads from it
     st_->handler = h;
@@ -187,6 +188,9 @@ class AsioListener : public Listener {
   std::string set_md5_key(const IpAddress& peer, const std::string& key) override {
     return set_tcp_md5_key(acceptor_.native_handle(), peer, key);
   }
+  std::string set_ttl(int ttl) override {
+    return rt::set_ttl(acceptor_.native_handle(), local_.address.is_v6(), ttl ? ttl : -1);
+  }
 
  private:
   void accept() {
@@ -227,6 +231,8 @@ std::shared_ptr<void> AsioTransport::connect(std::optional<IpAddress> local, End
     failed = set_tcp_md5_key(sock->native_handle(), remote.address, opts.md5_key);
   if (failed.empty() && opts.ttl)
     failed = set_ttl(sock->native_handle(), remote.address.is_v6(), opts.ttl);
+  if (failed.empty() && opts.min_ttl)
+    failed = set_min_ttl(sock->native_handle(), remote.address.is_v6(), opts.min_ttl);
   if (!failed.empty()) {
     loop_.post([weak, cb, msg = failed] {
       if (!weak.expired()) cb(Err(msg));
@@ -248,6 +254,16 @@ std::shared_ptr<void> AsioTransport::connect(std::optional<IpAddress> local, End
     token.reset();
     sock->close(ignored);
   });
+}
+
+std::string AsioTransport::secure_accepted(Stream& s, const TcpOptions& opts) {
+  auto* a = dynamic_cast<AsioStream<tcp::socket>*>(&s);
+  if (!a) return "not a TCP stream";
+  bool v6 = s.remote().address.is_v6();
+  std::string e;
+  if (opts.ttl) e = set_ttl(a->native_handle(), v6, opts.ttl);
+  if (e.empty() && opts.min_ttl) e = set_min_ttl(a->native_handle(), v6, opts.min_ttl);
+  return e;
 }
 
 std::shared_ptr<void> AsioTransport::connect_unix(const std::string& path, ConnectCallback cb) {

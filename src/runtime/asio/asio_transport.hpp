@@ -15,6 +15,7 @@ class AsioTransport : public Transport {
                                 ConnectCallback cb) override;
   std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                 const TcpOptions& opts, ConnectCallback cb) override;
+  std::string secure_accepted(Stream& s, const TcpOptions& opts) override;
   // Without the reactor when it can: on loopback the handshake has finished by the time
   // connect() returns, so a second connect() reports the outcome with no epoll
   // registration at all, and the reset socket is kept for the next probe. Otherwise the

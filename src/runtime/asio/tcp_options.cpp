@@ -53,4 +53,11 @@ std::string set_ttl(int fd, bool v6, int ttl) {
   return {};
 }
 
+std::string set_min_ttl(int fd, bool v6, int min_ttl) {
+  int r = v6 ? ::setsockopt(fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, &min_ttl, sizeof min_ttl)
+             : ::setsockopt(fd, IPPROTO_IP, IP_MINTTL, &min_ttl, sizeof min_ttl);
+  if (r != 0) return std::string(v6 ? "IPV6_MINHOPCOUNT: " : "IP_MINTTL: ") + std::strerror(errno);
+  return {};
+}
+
 }  // namespace anycastd::rt

@@ -14,4 +14,7 @@ std::string set_tcp_md5_key(int fd, const IpAddress& peer, const std::string& ke
 // Sets the unicast TTL (IPv4) or hop limit (IPv6) of `fd`'s outgoing segments.
 std::string set_ttl(int fd, bool v6, int ttl);
 
+// Drops segments with a TTL (hop limit) below `min_ttl` (GTSM, RFC 5082).
+std::string set_min_ttl(int fd, bool v6, int min_ttl);
+
 }  // namespace anycastd::rt

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "bgp/session.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -596,4 +598,38 @@ TEST(ConfigPassword, BadPasswordsAreRefusedWhereTheyAreWritten) {
   e = error_of(with_peer("    password-file: /nonexistent/md5\n"));
   EXPECT_EQ(e.line, 6);
   EXPECT_NE(e.message.find("cannot open /nonexistent/md5"), std::string::npos) << e.message;
+}
+
+TEST(ConfigTtl, TtlSecurityAndMultihopLoadPrintAndExcludeEachOther) {
+  auto c = load_string(with_peer("    ttl-security: true\n"), "nva.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_TRUE(c->bgp.peers[0].ttl_security);
+  EXPECT_NE(print(*c).find("ttl-security: true"), std::string::npos);
+  c = load_string(with_peer("    multihop: 3\n"), "nva.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->bgp.peers[0].multihop, 3);
+  auto again = load_string(print(*c), "printed");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->bgp.peers[0].multihop, 3);
+  auto e = error_of(with_peer("    ttl-security: true\n    multihop: 2\n"));
+  EXPECT_EQ(e.field, "peers[0].multihop");
+  EXPECT_EQ(e.line, 7);
+  e = error_of(with_peer("    multihop: 0\n"));
+  EXPECT_EQ(e.field, "peers[0].multihop");
+}
+
+// The socket settings each peer's configuration turns into.
+TEST(ConfigTtl, SessionOptionsFollowTheConfiguration) {
+  bgp::PeerConfig p;
+  EXPECT_EQ(bgp::Session::tcp_options(p), TcpOptions{});
+  p.multihop = 5;
+  EXPECT_EQ(bgp::Session::tcp_options(p).ttl, 5);
+  EXPECT_EQ(bgp::Session::tcp_options(p).min_ttl, 0);
+  p.multihop = 0;
+  p.ttl_security = true;
+  p.password = "k";
+  auto o = bgp::Session::tcp_options(p);
+  EXPECT_EQ(o.ttl, 255);
+  EXPECT_EQ(o.min_ttl, 254);
+  EXPECT_EQ(o.md5_key, "k");
 }

@@ -20,7 +20,7 @@ build: deps
 
 asan: deps
 	cmake --preset asan >/dev/null
-	cmake --build --preset asan -j $(JOBS) --target unit_tests
+	cmake --build --preset asan -j $(JOBS) --target unit_tests anycastd anycastctl
 
 # The proxy's and the runtime's threaded tests under ThreadSanitizer.
 tsan: deps

@@ -118,7 +118,7 @@ Speaker::Reconfigured Speaker::reconfigure(const std::vector<PeerConfig>& peers,
   }
   peers_ = std::move(kept);  // in the new configuration's order, as peer_info(i) expects
   cfg_.peers = peers;
-  sync_listener_keys();
+  sync_listener();
 
   // By prefix, so that a reload of thousands of VIPs (networks) is not quadratic.
   std::unordered_map<Prefix, const VipConfig*> next;
@@ -206,7 +206,7 @@ std::unique_ptr<Session> Speaker::make_session(const PeerConfig& pc) {
                                    seed_);
 }
 
-void Speaker::sync_listener_keys() {
+void Speaker::sync_listener() {
   if (!listener_) return;
   std::map<IpAddress, std::string> want;
   for (const auto& pc : cfg_.peers)
@@ -239,7 +239,7 @@ Status<> Speaker::start() {
     if (!l) return Err(std::string("cannot listen: ") + l.error());
     listener_ = std::move(l).value();
     log().info("listening for BGP on {}", listener_->local().to_string());
-    sync_listener_keys();
+    sync_listener();
   }
   for (auto& p : peers_) {
     p->session = make_session(p->cfg);

@@ -145,7 +145,7 @@ class Speaker : private SessionObserver {
   // The TCP-MD5 keys installed on the listener, by peer address: what a reload must change.
   std::map<IpAddress, std::string> listener_keys_;
   bool listener_gtsm_ = false;  // the listener answers with TTL 255
-  void sync_listener_keys();
+  void sync_listener();         // keys and TTL, to the current peers
   std::map<Prefix, VipAnnouncement> up_vips_;
   std::vector<std::unique_ptr<Session>> graveyard_;
   bool shutting_down_ = false;

@@ -47,13 +47,20 @@ void read_password(const YamlReader& r, const YAML::Node& n, const std::string& 
     field = path + ".password-file";
     p.password_file = r.string(at, field);
     auto file = r.beside(p.password_file);
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0)
+      r.fail(at, field, "cannot open " + file + ": " + std::strerror(errno));
+    // Only a regular file, and only as much as a key can be: a device or a FIFO named
+    // here must neither hang the load nor fill memory.
+    if (!S_ISREG(st.st_mode)) r.fail(at, field, file + " is not a regular file");
     std::ifstream in(file);
     if (!in) r.fail(at, field, "cannot open " + file + ": " + std::strerror(errno));
-    std::getline(in, p.password);
+    // Room for one byte past the limit (and a CR), so an overlong key is refused below.
+    char first[kMaxPasswordLength + 3] = {};
+    in.getline(first, sizeof first);
+    p.password = first;
     if (!p.password.empty() && p.password.back() == '\r') p.password.pop_back();
-    struct stat st {};
-    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
-      r.warn(at, field, file + " is readable by every user; chmod o-r it");
+    if (st.st_mode & S_IROTH) r.warn(at, field, file + " is readable by every user; chmod o-r it");
   } else {
     return;
   }

@@ -7,24 +7,24 @@
 
 namespace anycastd::config {
 
-void YamlReader::fail(const YAML::Node& at, const std::string& field,
-                      const std::string& msg) const {
+ConfigError YamlReader::error_at(const YAML::Node& at, const std::string& field,
+                                 const std::string& msg) const {
   ConfigError e{file_, 0, 0, field, msg};
   if (at.IsDefined() && at.Mark().line >= 0) {
     e.line = at.Mark().line + 1;
     e.column = at.Mark().column + 1;
   }
-  throw ConfigFail{e};
+  return e;
+}
+
+void YamlReader::fail(const YAML::Node& at, const std::string& field,
+                      const std::string& msg) const {
+  throw ConfigFail{error_at(at, field, msg)};
 }
 
 void YamlReader::warn(const YAML::Node& at, const std::string& field,
                       const std::string& msg) const {
-  ConfigError e{file_, 0, 0, field, msg};
-  if (at.IsDefined() && at.Mark().line >= 0) {
-    e.line = at.Mark().line + 1;
-    e.column = at.Mark().column + 1;
-  }
-  warnings_.push_back(e.to_string());
+  warnings_.push_back(error_at(at, field, msg).to_string());
 }
 
 std::string YamlReader::beside(const std::string& path) const {

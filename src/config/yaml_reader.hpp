@@ -45,6 +45,8 @@ class YamlReader {
   Duration seconds(const YAML::Node& n, const std::string& path, double min, double max) const;
 
  private:
+  ConfigError error_at(const YAML::Node& at, const std::string& field,
+                       const std::string& msg) const;
   std::string file_;
   mutable std::vector<std::string> warnings_;
 };

@@ -152,6 +152,10 @@ peers:
     def established(self):
         return "session established" in self.text()
 
+    def sessions(self):
+        """How many times a session has come up so far."""
+        return self.text().count("session established")
+
     def received(self, prefix):
         m = re.findall(r"received " + re.escape(prefix) + r" (.*)", self.text())
         return m[-1] if m else None

@@ -28,10 +28,6 @@ class GoBgpHere(GoBgp):
     api_port = 50322  # not test_gobgp's, which may run at the same time
 
 
-def established(a):
-    return a.text().count("session established")
-
-
 def reload_with(a, password):
     with open(a.cfg) as f:
         text = f.read()
@@ -44,11 +40,11 @@ def reload_with(a, password):
 
 
 def stays_down(a, peer, seconds, what):
-    before = established(a)
+    before = a.sessions()
     end = time.monotonic() + seconds
-    while time.monotonic() < end and established(a) == before:
+    while time.monotonic() < end and a.sessions() == before:
         time.sleep(0.2)
-    check(established(a) == before, f"{what}: no session for {seconds} s")
+    check(a.sessions() == before, f"{what}: no session for {seconds} s")
     check(peer.route(VIP4) is None, f"{what}: {peer.name} holds no route")
 
 
@@ -58,7 +54,7 @@ def scenario(peer, work):
     peer.start(work, THEM, PEER_PORT, NVA, NVA_PORT, peer_passive=True)
     a = Anycastd(work, NVA, NVA_PORT, THEM, PEER_PORT, False, getattr(peer, "next_hop_v4", None),
                  password=GOOD)
-    wait_until(lambda: established(a) >= 1, 30, "session established with TCP-MD5")
+    wait_until(lambda: a.sessions() >= 1, 30, "session established with TCP-MD5")
     wait_until(lambda: peer.route(VIP4), 30, f"{peer.name} holding {VIP4}")
     check(GOOD not in a.text(), "the password is not in anycastd's log")
 
@@ -71,7 +67,7 @@ def scenario(peer, work):
 
     print(f"== {peer.name}: reload with the peer's password", flush=True)
     reload_with(a, WRONG)
-    wait_until(lambda: established(a) >= 2, 30, "session back after the reload")
+    wait_until(lambda: a.sessions() >= 2, 30, "session back after the reload")
     wait_until(lambda: peer.route(VIP4), 30, f"{peer.name} holding {VIP4} again")
     check(WRONG not in a.text(), "the new password is not in anycastd's log")
 

@@ -595,6 +595,11 @@ TEST(ConfigPassword, BadPasswordsAreRefusedWhereTheyAreWritten) {
   EXPECT_EQ(e.message, "the password is empty");
   e = error_of(with_peer("    password: " + std::string(81, 'x') + "\n"));
   EXPECT_NE(e.message.find("longer than 80 bytes"), std::string::npos);
+  e = error_of(with_peer("    password-file: /dev/zero\n"));
+  EXPECT_NE(e.message.find("/dev/zero is not a regular file"), std::string::npos) << e.message;
+  auto overlong = temp_file("md5-overlong", std::string(5000, 'k') + "\n", 0600);
+  e = error_of(with_peer("    password-file: " + overlong + "\n"));
+  EXPECT_NE(e.message.find("longer than 80 bytes"), std::string::npos) << e.message;
   e = error_of(with_peer("    password-file: /nonexistent/md5\n"));
   EXPECT_EQ(e.line, 6);
   EXPECT_NE(e.message.find("cannot open /nonexistent/md5"), std::string::npos) << e.message;

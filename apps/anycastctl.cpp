@@ -86,7 +86,29 @@ void print(const std::string& what, const json& a) {
            {"UPDATEs in/out", "updates"},
            {"Retry in", "retry"},
            {"Password", "password"},
+           {"BFD", "bfd"},
            {"Last error", "last_error"}},
+          rows);
+  } else if (what == "bfd") {
+    json rows = a["bfd"];
+    for (auto& r : rows) {
+      // As FRR's `show bfd peers`: what was asked and what the neighbour answered.
+      r["intervals"] =
+          cell(r["min_tx_ms"]) + "/" + cell(r["min_rx_ms"]) + " x" + cell(r["multiplier"]);
+      r["remote"] = cell(r["remote_min_tx_ms"]) + "/" + cell(r["remote_min_rx_ms"]) + " x" +
+                    cell(r["remote_multiplier"]);
+      if (!r.value("error", std::string()).empty()) r["local_diagnostic"] = r["error"];
+    }
+    table({{"Peer", "peer"},
+           {"State", "state"},
+           {"Remote", "remote_state"},
+           {"LocalDisc", "local_discriminator"},
+           {"RemoteDisc", "remote_discriminator"},
+           {"Tx/Rx/Mult (ms)", "intervals"},
+           {"Remote tx/rx/mult", "remote"},
+           {"Tx(ms)", "tx_interval_ms"},
+           {"Detect(ms)", "detection_time_ms"},
+           {"Diagnostic", "local_diagnostic"}},
           rows);
   } else if (what == "vips") {
     table({{"VIP", "prefix"}, {"State", "state"}, {"Since(s)", "since_seconds"}, {"Why", "reason"}},
@@ -150,7 +172,7 @@ int main(int argc, char** argv) {
   app.add_option("-s,--socket", socket_path, "the daemon's control socket");
   app.add_flag("-j,--json", as_json, "print the daemon's JSON answer");
   app.require_subcommand(1);
-  auto* show = app.add_subcommand("show", "peers, routes, vips, health or proxy");
+  auto* show = app.add_subcommand("show", "peers, bfd, routes, vips, health or proxy");
   std::string what, prefix, peer;
   bool received = false, advertised = false;
   show->add_option("what", what, "peers, routes, vips, health, proxy")

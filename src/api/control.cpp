@@ -39,10 +39,52 @@ json peers(const Parts& d) {
          {"errors_in_a_row", info.failures},
          // Whether a TCP-MD5 key is configured; the key itself never leaves the daemon.
          {"password", pc.password.empty() ? json(nullptr) : json("set")},
+         {"bfd", !pc.bfd    ? json(nullptr)
+                 : info.bfd ? json(bfd::to_string(info.bfd->info().state))
+                            : json("error")},
          // Seconds until an Idle peer tries again and accepts the neighbour; null
          // when it is not waiting.
          {"retry_in_seconds",
           info.retry_at ? json(std::max(0.0, -seconds_since(d, *info.retry_at))) : json(nullptr)}});
+  }
+  return out;
+}
+
+json bfd_sessions(const Parts& d) {
+  json out = json::array();
+  if (!d.speaker) return out;
+  auto ms = [](Duration x) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(x).count() / 1000.0;
+  };
+  for (size_t i = 0; i < d.speaker->peer_count(); ++i) {
+    const auto& pc = d.speaker->config().peers[i];
+    if (!pc.bfd) continue;
+    auto info = d.speaker->peer_info(i);
+    json j = {
+        {"peer", pc.address.to_string()}, {"multihop", pc.multihop > 0}, {"error", info.bfd_error}};
+    if (info.bfd) {
+      const auto& b = info.bfd->info();
+      j.update({{"state", bfd::to_string(b.state)},
+                {"remote_state", bfd::to_string(b.remote_state)},
+                {"local_discriminator", b.local_disc},
+                {"remote_discriminator", b.remote_disc},
+                {"tx_interval_ms", ms(b.tx_interval)},
+                {"detection_time_ms", ms(b.detection_time)},
+                {"min_tx_ms", ms(pc.bfd->min_tx)},
+                {"min_rx_ms", ms(pc.bfd->min_rx)},
+                {"multiplier", pc.bfd->multiplier},
+                {"remote_min_rx_ms", ms(b.remote_min_rx)},
+                {"remote_min_tx_ms", ms(b.remote_min_tx)},
+                {"remote_multiplier", b.remote_multiplier},
+                {"local_diagnostic", bfd::to_string(b.local_diag)},
+                {"remote_diagnostic", bfd::to_string(b.remote_diag)},
+                {"transitions", b.transitions},
+                {"packets_in", b.packets_in},
+                {"packets_out", b.packets_out}});
+    } else {
+      j["state"] = "error";
+    }
+    out.push_back(j);
   }
   return out;
 }
@@ -222,6 +264,7 @@ json handle(const json& req, const Parts& d) {
     return fail("a request is a JSON object with a \"command\"");
   const auto cmd = req["command"].get<std::string>();
   if (cmd == "show peers") return {{"ok", true}, {"peers", peers(d)}};
+  if (cmd == "show bfd") return {{"ok", true}, {"bfd", bfd_sessions(d)}};
   if (cmd == "show vips") return {{"ok", true}, {"vips", vips(d)}};
   if (cmd == "show health") return {{"ok", true}, {"checks", checks(d)}};
   if (cmd == "show proxy") return {{"ok", true}, {"services", services(d)}};
@@ -229,9 +272,9 @@ json handle(const json& req, const Parts& d) {
   if (cmd == "reload") return d.reload ? to_json(d.reload()) : fail("reload is not available here");
   if (cmd == "drain") return drain(req, d, true);
   if (cmd == "undrain") return drain(req, d, false);
-  return fail(
-      "unknown command '" + cmd +
-      "' (show peers, show routes, show vips, show health, show proxy, drain, undrain, reload)");
+  return fail("unknown command '" + cmd +
+              "' (show peers, show bfd, show routes, show vips, show health, show proxy, drain, "
+              "undrain, reload)");
 }
 
 json to_json(const ReloadReport& r) {

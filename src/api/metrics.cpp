@@ -66,6 +66,30 @@ void bgp_metrics(Writer& w, const bgp::Speaker& s) {
           .value(get(info));
     }
   };
+  if (std::any_of(peers.begin(), peers.end(), [](const auto& p) { return p.bfd.has_value(); })) {
+    // Only the peers with BFD, as FRR's exporter lists only its BFD peers.
+    auto bfd_each = [&](const char* name, auto get) {
+      for (size_t i = 0; i < peers.size(); ++i) {
+        auto info = s.peer_info(i);
+        if (!info.bfd) continue;
+        w.sample(name)
+            .label("peer", peers[i].address.to_string())
+            .label("remote_as", std::to_string(peers[i].remote_as))
+            .value(get(info.bfd->info()));
+      }
+    };
+    w.family("anycastd_bfd_session_up", "gauge", "1 while the BFD session is Up");
+    bfd_each("anycastd_bfd_session_up",
+             [](const bfd::Session::Info& b) { return b.state == bfd::State::up ? 1 : 0; });
+    w.family("anycastd_bfd_transitions_total", "counter", "BFD state changes");
+    bfd_each("anycastd_bfd_transitions_total",
+             [](const bfd::Session::Info& b) { return b.transitions; });
+    w.family("anycastd_bfd_detection_time_seconds", "gauge",
+             "how long a silent neighbour takes to be declared down");
+    bfd_each("anycastd_bfd_detection_time_seconds", [](const bfd::Session::Info& b) {
+      return std::chrono::duration<double>(b.detection_time).count();
+    });
+  }
   w.family("anycastd_bgp_session_up", "gauge", "1 while the session is Established");
   each("anycastd_bgp_session_up",
        [](const auto& i) { return i.state == bgp::State::established ? 1 : 0; });

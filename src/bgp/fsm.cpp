@@ -178,7 +178,8 @@ Transition step(FsmState state, const FsmConfig& cfg, Event e, TimePoint now) {
     b.cancel_all();
     b.out.push_back(act::CloseConnection{});
     if (up || s.state >= State::open_sent)
-      b.out.push_back(act::SessionDown{"administratively stopped"});
+      b.out.push_back(
+          act::SessionDown{stop->reason.empty() ? "administratively stopped" : stop->reason});
     s.state = State::idle;
     s.peer_open.reset();
     s.established_at.reset();

@@ -49,6 +49,7 @@ namespace ev {
 struct ManualStart {};
 struct ManualStop {
   uint8_t subcode = err::kCeaseAdminShutdown;
+  std::string reason;  // empty: "administratively stopped"
 };
 struct TimerExpired {
   Timer timer;

@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "bfd/session.hpp"
 #include "core/time.hpp"
 #include "core/vip_announcement.hpp"
 #include "policy/policy.hpp"
@@ -58,6 +59,9 @@ struct PeerConfig {
   // TTL of this session's segments for a neighbour that is not directly connected; 0:
   // the system default (64 on Linux).
   uint8_t multihop = 0;
+  // BFD (RFC 5880) with these intervals; its Down takes the session down at once. Single
+  // hop (RFC 5881) unless `multihop` is set (RFC 5883).
+  std::optional<bfd::Params> bfd;
   std::string name() const { return address.to_string() + " AS" + std::to_string(remote_as); }
   bool operator==(const PeerConfig&) const = default;
 };

@@ -19,8 +19,8 @@ Session::~Session() {
 void Session::start() {
   handle(ev::ManualStart{});
 }
-void Session::stop(uint8_t subcode) {
-  handle(ev::ManualStop{subcode});
+void Session::stop(uint8_t subcode, std::string reason) {
+  handle(ev::ManualStop{subcode, std::move(reason)});
 }
 
 bool Session::accept(std::unique_ptr<Stream>& stream) {

@@ -32,7 +32,7 @@ class Session : private Stream::Handler {
   Session& operator=(const Session&) = delete;
 
   void start();
-  void stop(uint8_t cease_subcode = err::kCeaseAdminShutdown);
+  void stop(uint8_t cease_subcode = err::kCeaseAdminShutdown, std::string reason = {});
   // Hands an inbound connection to this session. False if the FSM cannot take it now.
   bool accept(std::unique_ptr<Stream>& stream);  // takes it only on success
   // Sends an encoded UPDATE/ROUTE-REFRESH; only while Established.

@@ -62,7 +62,51 @@ std::unique_ptr<Speaker::Peer> Speaker::make_peer(const PeerConfig& pc) {
   s.max_prefix = pc.max_prefix.limit;
   s.max_prefix_warning = pc.max_prefix.warning_percent;
   p->id = rib_.add_peer(s);
+  start_bfd(*p);
   return p;
+}
+
+void Speaker::start_bfd(Peer& p) {
+  if (!p.cfg.bfd) return;
+  if (!bfd_) bfd_ = std::make_unique<bfd::Service>(loop_, transport_, seed_);
+  bfd::Key k;
+  k.remote = p.cfg.address;
+  k.multihop = p.cfg.multihop > 0;
+  if (p.cfg.local_address)
+    k.local = *p.cfg.local_address;
+  else if (cfg_.listen_address && cfg_.listen_address->family() == p.cfg.address.family() &&
+           !cfg_.listen_address->is_unspecified())
+    k.local = *cfg_.listen_address;
+  else
+    k.local = *IpAddress::parse(p.cfg.address.is_v6() ? "::" : "0.0.0.0");
+  Peer* raw = &p;
+  auto h = bfd_->add(k, *p.cfg.bfd, [this, raw](const bfd::Transition& t) { on_bfd(*raw, t); });
+  if (!h) {
+    p.bfd_error = h.error();
+    log().error("peer {}: BFD cannot start: {}", p.cfg.name(), h.error());
+    return;
+  }
+  p.bfd = std::move(*h);
+}
+
+void Speaker::on_bfd(Peer& p, const bfd::Transition& t) {
+  const auto& info = p.bfd->session().info();
+  log().info("peer {}: BFD {} -> {}{}", p.cfg.name(), bfd::to_string(t.from), bfd::to_string(t.to),
+             t.diag == bfd::Diag::none ? "" : std::string(" (") + bfd::to_string(t.diag) + ")");
+  if (t.from != bfd::State::up || t.to != bfd::State::down) return;
+  // RFC 5882 §3.2: a neighbour that turns BFD off administratively has not failed.
+  if (t.remote_admin_down) return;
+  if (shutting_down_ || !p.session || p.session->state() != State::established) return;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(info.detection_time).count();
+  std::string why = "BFD down (detection time " + std::to_string(ms) + " ms)";
+  // The session reports its own end: with this reason, and a Cease/BFD Down (RFC 9384) if
+  // the link still carries it. Then a fresh one tries again, as after a hold timer expiry.
+  p.session->stop(err::kCeaseBfdDown, why);
+  if (p.session && p.session->state() == State::idle) {
+    bury(std::move(p.session));
+    p.session = make_session(p.cfg);
+    p.session->start();
+  }
 }
 
 void Speaker::drop_peer(Peer& p) {
@@ -575,6 +619,8 @@ void Speaker::shutdown(std::function<void()> done) {
   up_vips_.clear();
   for (auto& p : peers_) {
     p->max_prefix_restart.cancel();
+    // An orderly stop, not a failure, for the neighbour's BFD (RFC 5882 §3.2).
+    if (p->bfd) p->bfd->session().set_admin_down(true);
     if (!p->session) continue;
     flush_now(*p);
     p->session->stop(err::kCeaseAdminShutdown);
@@ -607,6 +653,8 @@ Speaker::PeerInfo Speaker::peer_info(size_t i) const {
     out.retry_at = p.session->retry_at();
     out.failures = p.session->fsm().failures;
   }
+  if (p.bfd) out.bfd = &p.bfd->session();
+  out.bfd_error = p.bfd_error;
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 
+#include "bfd/service.hpp"
 #include "bgp/session.hpp"
 #include "bgp/vip_routes.hpp"
 #include "core/memory.hpp"
@@ -69,7 +70,9 @@ class Speaker : private SessionObserver {
     uint64_t updates_in = 0, updates_out = 0, established_count = 0;
     // Idle after errors: when it tries again; the neighbour is refused until then.
     std::optional<TimePoint> retry_at;
-    uint32_t failures = 0;  // consecutive session errors, which set the wait
+    uint32_t failures = 0;              // consecutive session errors, which set the wait
+    const bfd::Session* bfd = nullptr;  // with `bfd:`, while its socket is open
+    std::string bfd_error;
   };
   PeerInfo peer_info(size_t i) const;
   // Routes from peer i that passed its import policy (its post-policy Adj-RIB-In).
@@ -105,7 +108,9 @@ class Speaker : private SessionObserver {
     std::string last_error;
     std::string stop_reason;  // why we closed it, when the session would only say "stopped"
     uint64_t updates_in = 0, updates_out = 0, established_count = 0;
-    bool local_pref_noted = false;  // this session's ignored LOCAL_PREF was logged
+    bool local_pref_noted = false;              // this session's ignored LOCAL_PREF was logged
+    std::unique_ptr<bfd::Service::Handle> bfd;  // with `bfd:`; dies with the peer
+    std::string bfd_error;                      // why it could not start
   };
 
   void on_open_received(Session& s) override;
@@ -132,6 +137,8 @@ class Speaker : private SessionObserver {
   std::unique_ptr<Session> make_session(const PeerConfig& pc);
   std::unique_ptr<Peer> make_peer(const PeerConfig& pc);
   void drop_peer(Peer& p);
+  void start_bfd(Peer& p);
+  void on_bfd(Peer& p, const bfd::Transition& t);
   void bury(std::unique_ptr<Session> s);
 
   Loop& loop_;
@@ -140,6 +147,8 @@ class Speaker : private SessionObserver {
   uint64_t seed_;
   FsmConfig base_fsm_;
   rib::Rib rib_;
+  // Before peers_: the peers' BFD handles refer to it and die first.
+  std::unique_ptr<bfd::Service> bfd_;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::unique_ptr<Listener> listener_;
   // The TCP-MD5 keys installed on the listener, by peer address: what a reload must change.

@@ -95,7 +95,8 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
                "password",
                "password-file",
                "ttl-security",
-               "multihop"});
+               "multihop",
+               "bfd"});
   bgp::PeerConfig p;
   if (!n["address"]) r.fail(n, path, "missing required key 'address'");
   if (!n["remote-as"]) r.fail(n, path, "missing required key 'remote-as'");
@@ -188,6 +189,26 @@ bgp::PeerConfig read_peer(const YamlReader& r, const YAML::Node& n, const std::s
       r.fail(n["multihop"], path + ".multihop",
              "not with ttl-security (GTSM here is for directly connected peers)");
     p.multihop = static_cast<uint8_t>(r.integer(n["multihop"], path + ".multihop", 1, 255));
+  }
+  if (auto b = n["bfd"]) {
+    std::string bp = path + ".bfd";
+    if (b.IsScalar()) {
+      if (r.boolean(b, bp)) p.bfd = bfd::Params{};
+    } else {
+      r.require_map(b, bp);
+      r.only_keys(b, bp, {"min-rx", "min-tx", "multiplier"});
+      bfd::Params bf;
+      // Milliseconds, as BIRD's `min rx interval 300 ms` and FRR's `receive-interval 300`.
+      auto ms = [&](const char* key, Duration& out) {
+        if (b[key]) out = std::chrono::milliseconds(r.integer(b[key], bp + "." + key, 10, 60000));
+      };
+      ms("min-rx", bf.min_rx);
+      ms("min-tx", bf.min_tx);
+      if (b["multiplier"])
+        bf.multiplier =
+            static_cast<uint8_t>(r.integer(b["multiplier"], bp + ".multiplier", 1, 255));
+      p.bfd = bf;
+    }
   }
   return p;
 }
@@ -418,6 +439,13 @@ std::string print(const Config& c) {
     // The secret itself is never printed: the file it came from, or that one is set.
     if (p.ttl_security) o << "    ttl-security: true\n";
     if (p.multihop) o << "    multihop: " << int{p.multihop} << "\n";
+    if (p.bfd) {
+      auto ms = [](Duration d) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+      };
+      o << "    bfd: {min-rx: " << ms(p.bfd->min_rx) << ", min-tx: " << ms(p.bfd->min_tx)
+        << ", multiplier: " << int{p.bfd->multiplier} << "}\n";
+    }
     if (!p.password_file.empty())
       o << "    password-file: " << p.password_file << "\n";
     else if (!p.password.empty())

@@ -67,6 +67,15 @@ class Listener {
   virtual std::string set_ttl(int /*ttl*/) { return {}; }
 };
 
+// Socket settings of a UDP socket that BFD needs (RFC 5881 §5: TTL 255 both ways).
+struct UdpOptions {
+  int ttl = 0;  // 0: the system default
+  bool receive_ttl = false;
+  // Shares the port with a wildcard socket of another program (a routing daemon's BFD on
+  // the same host), which must allow it too.
+  bool reuse_address = false;
+};
+
 // A UDP socket. With a fixed peer it is connected: only that peer's datagrams arrive, and an
 // ICMP port-unreachable is reported through on_error (the kernel's "connection refused").
 // Destroying it, even from inside one of its handler's calls, stops all further calls.
@@ -76,6 +85,11 @@ class Datagram {
     virtual ~Handler() = default;
     virtual void on_datagram(const Endpoint& from, ByteView data) = 0;
     virtual void on_error(const std::string& reason) = 0;
+    // With UdpOptions::receive_ttl: the datagram and the TTL (hop limit) it arrived with,
+    // or -1 where the transport has none to report (the simulator's links are one hop).
+    virtual void on_datagram_ttl(const Endpoint& from, ByteView data, int /*ttl*/) {
+      on_datagram(from, data);
+    }
   };
   virtual ~Datagram() = default;
   virtual void send(const Endpoint& to, Bytes data) = 0;
@@ -120,6 +134,14 @@ class Transport {
   virtual Result<std::unique_ptr<Datagram>, std::string> udp(Endpoint at,
                                                              std::optional<Endpoint> peer,
                                                              Datagram::Handler* h) = 0;
+  // udp() with `opts` applied before the bind. Transports without kernel sockets ignore
+  // them and report no TTL.
+  virtual Result<std::unique_ptr<Datagram>, std::string> udp(Endpoint at,
+                                                             std::optional<Endpoint> peer,
+                                                             Datagram::Handler* h,
+                                                             const UdpOptions& /*opts*/) {
+    return udp(at, peer, h);
+  }
   // A stream to a local (Unix domain) socket, such as HAProxy's stats socket. Same contract
   // as connect().
   virtual std::shared_ptr<void> connect_unix(const std::string& path, ConnectCallback cb) = 0;

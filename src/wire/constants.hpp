@@ -101,6 +101,7 @@ inline constexpr uint8_t kCeaseAdminReset = 4;
 inline constexpr uint8_t kCeaseConnectionRejected = 5;
 inline constexpr uint8_t kCeaseConfigChange = 6;
 inline constexpr uint8_t kCeaseCollision = 7;
+inline constexpr uint8_t kCeaseBfdDown = 10;  // RFC 9384
 
 inline constexpr uint8_t kRouteRefreshInvalidLength = 1;
 }  // namespace err

@@ -25,6 +25,9 @@ class AsioTransport : public Transport {
   Result<std::unique_ptr<Listener>, std::string> listen(Endpoint at, AcceptCallback cb) override;
   Result<std::unique_ptr<Datagram>, std::string> udp(Endpoint at, std::optional<Endpoint> peer,
                                                      Datagram::Handler* h) override;
+  Result<std::unique_ptr<Datagram>, std::string> udp(Endpoint at, std::optional<Endpoint> peer,
+                                                     Datagram::Handler* h,
+                                                     const UdpOptions& opts) override;
   std::shared_ptr<void> connect_unix(const std::string& path, ConnectCallback cb) override;
 
  private:

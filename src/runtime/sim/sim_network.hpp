@@ -14,6 +14,7 @@ class SimNetwork : public Transport {
   explicit SimNetwork(SimLoop& loop, Duration latency = std::chrono::milliseconds(1))
       : loop_(loop), latency_(latency) {}
   using Transport::connect;
+  using Transport::udp;
 
   std::shared_ptr<void> connect(std::optional<IpAddress> local, Endpoint remote,
                                 ConnectCallback cb) override;

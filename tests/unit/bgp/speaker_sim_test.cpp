@@ -500,3 +500,68 @@ TEST_F(Pair, FreedMemoryIsReleasedOncePerBurstAndAlsoUnderChurn) {
   EXPECT_GE(releases, 1);
   EXPECT_LE(releases, 2);
 }
+
+// BFD on both sides: a silent neighbour is found after the detection time (3 x 300 ms), not
+// the 9 s hold time, and the session comes back once BFD does.
+TEST_F(Pair, BfdDownTakesTheSessionDownWithinTheDetectionTime) {
+  auto rc = route_server();
+  rc.peers[0].bfd = bfd::Params{};
+  auto nc = nva();
+  nc.peers[0].bfd = bfd::Params{};
+  Speaker rs(loop, *tb, rc);
+  Speaker a(loop, *ta, nc);
+  rs.start();
+  a.start();
+  loop.run_for(5s);
+  ASSERT_EQ(rs.received(0).size(), 2u);
+  ASSERT_TRUE(rs.peer_info(0).bfd);
+  ASSERT_EQ(rs.peer_info(0).bfd->info().state, bfd::State::up);
+  EXPECT_EQ(rs.peer_info(0).bfd->info().detection_time, 900ms);
+  net.partition(A("198.18.0.1"), A("198.18.0.2"));
+  loop.run_for(950ms);
+  EXPECT_TRUE(rs.received(0).empty()) << "BFD, not the hold timer, must end the session";
+  EXPECT_NE(rs.peer_state(0), State::established);
+  EXPECT_EQ(rs.peer_info(0).last_error, "BFD down (detection time 900 ms)");
+  net.heal(A("198.18.0.1"), A("198.18.0.2"));
+  loop.run_for(60s);
+  EXPECT_EQ(rs.peer_info(0).bfd->info().state, bfd::State::up);
+  EXPECT_EQ(a.peer_state(0), State::established);
+  EXPECT_EQ(rs.received(0).size(), 2u);
+}
+
+// RFC 5882 §3.2: a neighbour that stops BFD administratively (its shutdown says AdminDown)
+// has not failed, and BGP is left to end the session its own way.
+TEST_F(Pair, BfdAdminDownFromTheNeighbourKeepsTheSession) {
+  auto rc = route_server();
+  rc.peers[0].bfd = bfd::Params{};
+  auto nc = nva();
+  nc.peers[0].bfd = bfd::Params{};
+  Speaker rs(loop, *tb, rc);
+  Speaker a(loop, *ta, nc);
+  rs.start();
+  a.start();
+  loop.run_for(5s);
+  ASSERT_EQ(rs.peer_info(0).bfd->info().state, bfd::State::up);
+  // What a.shutdown() does to BFD first, without the BGP part that follows it.
+  const_cast<bfd::Session*>(a.peer_info(0).bfd)->set_admin_down(true);
+  loop.run_for(100ms);
+  EXPECT_EQ(rs.peer_info(0).bfd->info().state, bfd::State::down);
+  EXPECT_EQ(rs.peer_info(0).bfd->info().remote_state, bfd::State::admin_down);
+  EXPECT_EQ(rs.peer_state(0), State::established);
+  EXPECT_EQ(rs.received(0).size(), 2u);
+}
+
+// BFD configured on our side only: the neighbour never answers, BFD stays Down, and BGP
+// runs as if BFD were not there (BIRD and FRR do the same).
+TEST_F(Pair, BfdWithoutANeighbourDoesNotHoldBgpBack) {
+  auto nc = nva();
+  nc.peers[0].bfd = bfd::Params{};
+  Speaker rs(loop, *tb, route_server());
+  Speaker a(loop, *ta, nc);
+  rs.start();
+  a.start();
+  loop.run_for(10s);
+  EXPECT_EQ(a.peer_info(0).bfd->info().state, bfd::State::down);
+  EXPECT_EQ(a.peer_state(0), State::established);
+  EXPECT_EQ(rs.received(0).size(), 2u);
+}

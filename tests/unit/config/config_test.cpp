@@ -638,3 +638,29 @@ TEST(ConfigTtl, SessionOptionsFollowTheConfiguration) {
   EXPECT_EQ(o.min_ttl, 254);
   EXPECT_EQ(o.md5_key, "k");
 }
+
+TEST(ConfigBfd, TrueTakesTheDefaultsAMapSetsEachAndPrintReadsBack) {
+  auto c = load_string(with_peer("    bfd: true\n"), "nva.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ASSERT_TRUE(c->bgp.peers[0].bfd);
+  EXPECT_EQ(*c->bgp.peers[0].bfd, bfd::Params{});
+  c = load_string(with_peer("    bfd: false\n"), "nva.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->bgp.peers[0].bfd);
+  c = load_string(with_peer("    bfd: {min-rx: 100, min-tx: 200, multiplier: 5}\n"), "nva.yaml");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  bfd::Params want{.min_tx = std::chrono::milliseconds(200),
+                   .min_rx = std::chrono::milliseconds(100),
+                   .multiplier = 5};
+  EXPECT_EQ(*c->bgp.peers[0].bfd, want);
+  auto again = load_string(print(*c), "printed");
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(*again->bgp.peers[0].bfd, want);
+  auto e = error_of(with_peer("    bfd: {min-rx: 5}\n"));
+  EXPECT_EQ(e.field, "peers[0].bfd.min-rx");
+  EXPECT_EQ(e.line, 6);
+  e = error_of(with_peer("    bfd: {interval: 300}\n"));
+  EXPECT_EQ(e.field, "peers[0].bfd.interval");
+  e = error_of(with_peer("    bfd: {multiplier: 0}\n"));
+  EXPECT_EQ(e.field, "peers[0].bfd.multiplier");
+}

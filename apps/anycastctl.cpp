@@ -175,9 +175,9 @@ int main(int argc, char** argv) {
   auto* show = app.add_subcommand("show", "peers, bfd, routes, vips, health or proxy");
   std::string what, prefix, peer;
   bool received = false, advertised = false;
-  show->add_option("what", what, "peers, routes, vips, health, proxy")
+  show->add_option("what", what, "peers, bfd, routes, vips, health, proxy")
       ->required()
-      ->check(CLI::IsMember({"peers", "routes", "vips", "health", "proxy"}));
+      ->check(CLI::IsMember({"peers", "bfd", "routes", "vips", "health", "proxy"}));
   show->add_option("prefix", prefix, "show routes: only this prefix");
   show->add_option("--peer", peer, "show routes: only from (or to) this peer");
   auto* rx =

@@ -12,6 +12,7 @@ import tempfile
 import time
 
 ANYCASTD = os.environ.get("ANYCASTD", "anycastd")
+ANYCASTCTL = os.environ.get("ANYCASTCTL", "anycastctl")
 VIP4, VIP6 = "198.18.9.9/32", "2001:2::9/128"
 PEER_ROUTE = "198.18.100.0/24"
 PEER_AS, NVA_AS = 4200000002, 65010
@@ -117,12 +118,12 @@ def sh(cmd, **kw):
 
 class Anycastd:
     def __init__(self, work, addr, port, peer_addr, peer_port, passive, next_hop_v4=None,
-                 password=None, extra=""):
+                 password=None, extra="", control=None):
         self.work, self.log = work, os.path.join(work, f"anycastd-{int(passive)}.log")
         cfg = f"""router-id: 198.18.{addr.split('.')[2]}.1
 local-as: {NVA_AS}
 listen: {{address: {addr}, port: {port}}}
-peers:
+{f"control: {{socket: {control}}}" + chr(10) if control else ""}peers:
   - address: {peer_addr}
     remote-as: {PEER_AS}
     port: {peer_port}

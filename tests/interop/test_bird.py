@@ -11,6 +11,7 @@ class Bird:
     name, needs = "bird", ["bird", "birdc"]
     password = None  # TCP-MD5, for test_md5.py
     ttl_security = False  # GTSM, for test_gtsm.py
+    bfd = False  # for test_bfd.py: 300 ms x 3, as anycastd's default
 
     def start(self, work, addr, port, nva, nva_port, peer_passive):
         self.sock = os.path.join(work, "bird.ctl")
@@ -18,6 +19,7 @@ class Bird:
         with open(conf, "w") as f:
             f.write(f"""router id 198.18.1.2;
 protocol device {{}}
+{"protocol bfd { multihop { min rx interval 300 ms; min tx interval 300 ms; multiplier 3; }; }" if self.bfd else ""}
 ipv4 table t4; ipv6 table t6;
 protocol static s4 {{ ipv4 {{ table t4; }}; route {harness.PEER_ROUTE} blackhole; }}
 protocol bgp nva {{
@@ -27,6 +29,7 @@ protocol bgp nva {{
   error wait time 1,2; connect retry time 1;
   {"passive on;" if peer_passive else ""}
   {f'password "{self.password}";' if self.password else ""}
+  {"bfd on;" if self.bfd else ""}
   ipv4 {{ table t4; import all; export filter {{
     if net = {harness.PEER_ROUTE} then {{
       bgp_path.prepend(4200000001); bgp_large_community.add(({PEER_AS}, 7, 8)); accept; }}

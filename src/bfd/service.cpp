@@ -113,8 +113,10 @@ void Service::deliver(Receiver& r, const Endpoint& from, ByteView data, int ttl)
   }
   Entry* e = nullptr;
   if (p->your_disc) {
+    // §6.8.6: the discriminator alone selects. FRR's bfdd sends a session without a
+    // configured local address from whatever source the route gives (127.0.0.1 on loopback).
     auto it = by_disc_.find(p->your_disc);
-    if (it != by_disc_.end() && it->second->k.remote == from.address) e = it->second;
+    if (it != by_disc_.end()) e = it->second;
   } else {
     // §6.8.6: no discriminator yet; the neighbour's address (and our own) select.
     for (auto& [d, cand] : by_disc_)

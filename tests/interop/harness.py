@@ -97,6 +97,7 @@ def run_test(name, scenario, needs=(), cleanup=None):
             print(f"FAIL: {tool} is not installed (run scripts/install-deps)")
             return 1
     work = tempfile.mkdtemp(prefix=f"interop-{name}-")
+    keep = os.environ.get("INTEROP_KEEP")
     try:
         scenario(work)
         print("PASS", flush=True)
@@ -109,7 +110,8 @@ def run_test(name, scenario, needs=(), cleanup=None):
         Proc.stop_all()
         if cleanup:
             cleanup()
-        shutil.rmtree(work, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def sh(cmd, **kw):

@@ -37,6 +37,11 @@ struct Pair : ::testing::Test {
               {P("2001:2::9/128"), std::nullopt, 0, {}, {}, std::nullopt}};
     return c;
   }
+  // The default BFD (300 ms x 3) on the one peer of c.
+  static SpeakerConfig with_bfd(SpeakerConfig c) {
+    c.peers[0].bfd = bfd::Params{};
+    return c;
+  }
   SpeakerConfig route_server(bool passive = true, uint32_t id = 0xC6120002) {
     SpeakerConfig c;
     c.local_as = 65515;
@@ -504,12 +509,8 @@ TEST_F(Pair, FreedMemoryIsReleasedOncePerBurstAndAlsoUnderChurn) {
 // BFD on both sides: a silent neighbour is found after the detection time (3 x 300 ms), not
 // the 9 s hold time, and the session comes back once BFD does.
 TEST_F(Pair, BfdDownTakesTheSessionDownWithinTheDetectionTime) {
-  auto rc = route_server();
-  rc.peers[0].bfd = bfd::Params{};
-  auto nc = nva();
-  nc.peers[0].bfd = bfd::Params{};
-  Speaker rs(loop, *tb, rc);
-  Speaker a(loop, *ta, nc);
+  Speaker rs(loop, *tb, with_bfd(route_server()));
+  Speaker a(loop, *ta, with_bfd(nva()));
   rs.start();
   a.start();
   loop.run_for(5s);
@@ -532,12 +533,8 @@ TEST_F(Pair, BfdDownTakesTheSessionDownWithinTheDetectionTime) {
 // RFC 5882 §3.2: a neighbour that stops BFD administratively (its shutdown says AdminDown)
 // has not failed, and BGP is left to end the session its own way.
 TEST_F(Pair, BfdAdminDownFromTheNeighbourKeepsTheSession) {
-  auto rc = route_server();
-  rc.peers[0].bfd = bfd::Params{};
-  auto nc = nva();
-  nc.peers[0].bfd = bfd::Params{};
-  Speaker rs(loop, *tb, rc);
-  Speaker a(loop, *ta, nc);
+  Speaker rs(loop, *tb, with_bfd(route_server()));
+  Speaker a(loop, *ta, with_bfd(nva()));
   rs.start();
   a.start();
   loop.run_for(5s);
@@ -554,10 +551,8 @@ TEST_F(Pair, BfdAdminDownFromTheNeighbourKeepsTheSession) {
 // BFD configured on our side only: the neighbour never answers, BFD stays Down, and BGP
 // runs as if BFD were not there (BIRD and FRR do the same).
 TEST_F(Pair, BfdWithoutANeighbourDoesNotHoldBgpBack) {
-  auto nc = nva();
-  nc.peers[0].bfd = bfd::Params{};
   Speaker rs(loop, *tb, route_server());
-  Speaker a(loop, *ta, nc);
+  Speaker a(loop, *ta, with_bfd(nva()));
   rs.start();
   a.start();
   loop.run_for(10s);

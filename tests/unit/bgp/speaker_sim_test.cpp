@@ -560,3 +560,20 @@ TEST_F(Pair, BfdWithoutANeighbourDoesNotHoldBgpBack) {
   EXPECT_EQ(a.peer_state(0), State::established);
   EXPECT_EQ(rs.received(0).size(), 2u);
 }
+
+// An orderly stop says AdminDown before the Cease, so the neighbour's BFD does not report a
+// failure (RFC 5882 §3.2): it sees the neighbour's AdminDown, not a detection timeout.
+TEST_F(Pair, ShutdownSendsBfdAdminDownFirst) {
+  Speaker rs(loop, *tb, with_bfd(route_server()));
+  Speaker a(loop, *ta, with_bfd(nva()));
+  rs.start();
+  a.start();
+  loop.run_for(5s);
+  ASSERT_EQ(rs.peer_info(0).bfd->info().state, bfd::State::up);
+  a.shutdown([] {});
+  loop.run_for(100ms);
+  const auto& b = rs.peer_info(0).bfd->info();
+  EXPECT_EQ(b.remote_state, bfd::State::admin_down);
+  EXPECT_EQ(b.local_diag, bfd::Diag::neighbor_down);
+  EXPECT_EQ(rs.peer_info(0).last_error.find("BFD"), std::string::npos);
+}

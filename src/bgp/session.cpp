@@ -93,7 +93,7 @@ void Session::perform(const Action& a) {
         } else if constexpr (std::is_same_v<T, act::CloseConnection>) {
           // A connect still pending when the retry timer fires had no answer at all: with
           // TCP-MD5 that is what a key mismatch looks like, as the peer's kernel drops
-          // the SYN silently.
+          // the SYN silently; with GTSM, a peer too many hops away.
           if (connecting_) note_unanswered();
           connecting_.reset();
           if (stream_) stream_->close();
@@ -101,6 +101,7 @@ void Session::perform(const Action& a) {
           inbuf_.clear();
           codec_ = CodecOptions{};
         } else if constexpr (std::is_same_v<T, act::SessionUp>) {
+          connect_error_.clear();
           log().info("peer {}: session established (hold time {}s, {})", peer_.name(),
                      fsm_.hold_time, outbound_ ? "outbound" : "inbound");
           observer_.on_up(*this);
@@ -133,10 +134,17 @@ TcpOptions Session::tcp_options(const PeerConfig& p) {
 }
 
 void Session::note_unanswered() {
-  std::string why = peer_.password.empty() ? "connect: no answer"
-                                           : "no answer: check TCP-MD5 passwords on both sides";
+  // GTSM drops the same way: a SYN or SYN-ACK that crossed a router arrives below 254.
+  std::string why = "connect: no answer";
+  if (!peer_.password.empty()) why = "no answer: check TCP-MD5 passwords on both sides";
+  if (peer_.ttl_security)
+    why = "no answer: with ttl-security the peer must be directly connected and use GTSM too";
+  if (!peer_.password.empty() && peer_.ttl_security)
+    why =
+        "no answer: check TCP-MD5 passwords, and that the peer is directly connected and uses "
+        "GTSM too (ttl-security)";
   if (why != last_error_) log().warn("peer {}: {}", peer_.name(), why);
-  last_error_ = why;
+  last_error_ = connect_error_ = why;
 }
 
 void Session::connect() {
@@ -147,11 +155,12 @@ void Session::connect() {
                          [this](Result<std::unique_ptr<Stream>, std::string> r) {
                            connecting_.reset();
                            if (!r) {
-                             last_error_ = "connect: " + r.error();
+                             last_error_ = connect_error_ = "connect: " + r.error();
                              log().debug("peer {}: connect failed: {}", peer_.name(), r.error());
                              handle(ev::TcpFailed{r.error()});
                              return;
                            }
+                           connect_error_.clear();
                            if (stream_) stream_->close();
                            stream_ = std::move(r).value();
                            outbound_ = true;

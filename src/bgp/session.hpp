@@ -46,6 +46,8 @@ class Session : private Stream::Handler {
   bool locally_initiated() const { return outbound_; }
   std::optional<Endpoint> local_endpoint() const;
   const std::string& last_error() const { return last_error_; }
+  // Why the connects since the last session have failed; empty once one got through.
+  const std::string& connect_error() const { return connect_error_; }
   // While Idle after an error: when the session tries again (and accepts the peer again).
   std::optional<TimePoint> retry_at() const;
 
@@ -76,6 +78,7 @@ class Session : private Stream::Handler {
   std::map<Timer, TimerId> timers_;
   TimePoint idle_hold_due_{};  // meaningful while timers_ holds Timer::idle_hold
   std::string last_error_;
+  std::string connect_error_;
   bool handling_ = false;
   std::vector<Event> pending_;
 };

@@ -650,6 +650,9 @@ Speaker::PeerInfo Speaker::peer_info(size_t i) const {
   out.advertised = rib_.is_up(p.id) ? rib_.advertised_count(p.id) : 0;
   out.established_count = p.established_count;
   if (p.session) {
+    // Failing connects never bring a session down, yet they are the news an operator
+    // needs (an MD5 key, a GTSM hop count), newer than why the last session ended.
+    if (!p.session->connect_error().empty()) out.last_error = p.session->connect_error();
     out.retry_at = p.session->retry_at();
     out.failures = p.session->fsm().failures;
   }

@@ -41,8 +41,16 @@ api::Parts Daemon::parts() {
   return p;
 }
 
-Status<> Daemon::start() {
+void Daemon::make_speaker() {
   speaker_ = std::make_unique<bgp::Speaker>(loop_, transport_, cfg_.bgp, opts_.speaker_seed);
+  // The speaker dies before the daemon, so `this` outlives every call.
+  speaker_->on_peer_state = [this, s = speaker_.get()](size_t i, bgp::State st) {
+    if (on_peer_state) on_peer_state(*s, i, st);
+  };
+}
+
+Status<> Daemon::start() {
+  make_speaker();
   if (auto r = start_kernel_routes(); !r) return r;
   if (auto r = speaker_->start(); !r) return r;
   if (auto r = start_forwarding(); !r) return r;
@@ -259,7 +267,7 @@ void Daemon::stop_bgp() {
 void Daemon::start_bgp() {
   if (speaker_ || phase_ != Phase::running) return;
   bgp_stopped_ = false;
-  speaker_ = std::make_unique<bgp::Speaker>(loop_, transport_, cfg_.bgp, opts_.speaker_seed);
+  make_speaker();
   if (fib_)
     speaker_->on_route_change(
         [this](const Prefix& p, const rib::Entry* e) { fib_->on_change(p, e); });

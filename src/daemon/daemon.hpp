@@ -72,8 +72,10 @@ class Daemon {
   // Told of what the log says, for the lab's timeline.
   std::function<void(const health::Checker&, bool flipped)> on_check;
   std::function<void(const Prefix&, const health::VipHealth&)> on_announce;
+  std::function<void(const bgp::Speaker&, size_t peer, bgp::State)> on_peer_state;
 
  private:
+  void make_speaker();
   Status<> start_kernel_routes();
   Status<> start_forwarding();
   void start_health();

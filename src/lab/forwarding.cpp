@@ -108,6 +108,7 @@ SimLab::Walk SimLab::walk(const ClientSpec& c, uint64_t flow, const NextHop& nex
       }
       case Node::Kind::nva:
         if (at->crashed) return fail("black hole: " + at->name + " is down");
+        if (at->frozen) return fail("black hole: " + at->name + " is frozen");
         w.nva = at;
         w.endpoint = at->name;
         return w;

@@ -274,6 +274,19 @@ void LiveLab::apply(const Action& a) {
     case K::undrain:
       if (auto* p = proc(a.target)) stop(*p, a.kind == K::drain ? SIGUSR1 : SIGUSR2);
       break;
+    case K::freeze:
+    case K::thaw:
+      // SIGSTOP is what a paused VM looks like from outside: the sockets stay open, and
+      // nothing answers on them.
+      if (auto* p = proc(a.target)) {
+        stop(*p, a.kind == K::freeze ? SIGSTOP : SIGCONT);
+        if (a.kind == K::freeze && a.duration > Duration::zero()) {
+          Action thaw = a;
+          thaw.kind = K::thaw;
+          loop_.schedule(a.duration, [this, thaw] { apply(thaw); });
+        }
+      }
+      break;
     case K::partition:
     case K::heal:
     case K::link_delay:

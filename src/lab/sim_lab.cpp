@@ -316,6 +316,22 @@ void SimLab::start_nva(Node& n) {
     emit("check", n.name + ": check " + c.config().name + " " + (c.state().up() ? "up" : "down") +
                       " (" + c.state().last()->describe() + ")");
   };
+  // The route servers report their side of their sessions; the NVA reports the others
+  // (NVA to NVA), which is where BFD runs.
+  n.daemon->on_peer_state = [this, &n, up = std::set<IpAddress>()](const bgp::Speaker& sp, size_t i,
+                                                                   bgp::State s) mutable {
+    if (i >= sp.config().peers.size()) return;
+    const auto addr = sp.config().peers[i].address;
+    const auto* peer = by_address(addr);
+    if (!peer || peer->kind == Node::Kind::route_server) return;
+    if (s == bgp::State::established) {
+      up.insert(addr);
+      emit("session", n.name + ": session with " + peer->name + " established");
+    } else if (up.erase(addr)) {
+      emit("session",
+           n.name + ": session with " + peer->name + " down: " + sp.peer_info(i).last_error);
+    }
+  };
   n.daemon->on_announce = [this, &n](const Prefix& p, const health::VipHealth& v) {
     emit("announce", n.name + ": VIP " + p.to_string() + " " + health::to_string(v.status()) +
                          " (" + v.reason() + ")");
@@ -359,6 +375,7 @@ void SimLab::apply(const Action& a) {
       break;
     case K::crash:
       if (auto* n = node(a.target); n && !n->crashed) {
+        if (n->frozen) net_.rejoin(n->address), n->frozen = false;
         if (n->kind == Node::Kind::nva) {
           stop_nva(*n, true);
         } else {
@@ -389,6 +406,23 @@ void SimLab::apply(const Action& a) {
     case K::heal:
     case K::link_delay:
       if (auto* n = node(a.target)) links_to_route_servers(*n, a);
+      break;
+    case K::freeze:
+      if (auto* n = node(a.target); n && !n->crashed && !n->frozen) {
+        net_.isolate(n->address);
+        n->frozen = true;
+        if (a.duration > Duration::zero()) {
+          Action thaw = a;
+          thaw.kind = K::thaw;
+          loop_.schedule(a.duration, [this, thaw] { apply(thaw); });
+        }
+      }
+      break;
+    case K::thaw:
+      if (auto* n = node(a.target); n && n->frozen) {
+        net_.rejoin(n->address);
+        n->frozen = false;
+      }
       break;
     case K::remove_peering:
     case K::restore_peering:

@@ -22,6 +22,7 @@ struct SimLab::Node {
   std::unique_ptr<bgp::Speaker> speaker;
   size_t ecmp = 1;
   bool crashed = false;
+  bool frozen = false;  // isolated from every host; its own timers keep running
   // gateway: the hub it serves, and which spokes it currently reaches
   const HubSpec* hub_spec = nullptr;
   std::set<std::string> removed_spokes;

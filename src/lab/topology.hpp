@@ -103,12 +103,14 @@ struct Action {
     partition,        // the links between an NVA and its route servers lose every packet
     heal,             // ... and carry them again
     link_delay,       // one-way latency between an NVA and its route servers (a spike)
+    freeze,           // an NVA stops answering anything, as a paused VM: no FIN, no BFD
+    thaw,             // ... and answers again
   } kind;
   std::string target;
   std::string policy;
   uint32_t count = 0;
   std::vector<uint32_t> asns;
-  Duration duration{};  // partition: heals by itself after this (0: until heal); link_delay
+  Duration duration{};  // partition, freeze: undone by itself after this (0: never); link_delay
   std::string describe() const;
 };
 

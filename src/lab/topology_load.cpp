@@ -426,7 +426,9 @@ class Loader {
                                                 {"undrain", K::undrain},
                                                 {"partition", K::partition},
                                                 {"heal", K::heal},
-                                                {"link-delay", K::link_delay}};
+                                                {"link-delay", K::link_delay},
+                                                {"freeze", K::freeze},
+                                                {"thaw", K::thaw}};
     auto it = kinds.find(key);
     if (it == kinds.end()) {
       std::string list;
@@ -440,9 +442,11 @@ class Loader {
       case K::drain:
       case K::undrain:
       case K::heal:
+      case K::thaw:
         a.target = node_ref(v, vp, nvas, "NVA");
         break;
       case K::partition:
+      case K::freeze:
         if (!v.IsMap()) {
           a.target = node_ref(v, vp, nvas, "NVA");
           break;
@@ -667,6 +671,12 @@ std::string Action::describe() const {
              " (packets lost, nobody told)";
     case Kind::heal:
       return "heal the links of " + target + " to its route servers";
+    case Kind::freeze:
+      return "freeze " + target +
+             (duration > Duration::zero() ? " for " + config::secs(duration) + " s" : "") +
+             " (a paused VM: answers nothing, nobody told)";
+    case Kind::thaw:
+      return "thaw " + target;
     case Kind::link_delay:
       return "delay between " + target + " and its route servers: " + config::secs(duration) +
              " s one way";

@@ -4,7 +4,7 @@ sides the session comes up (both send 255, both accept 254 and up) and the peer 
 VIP; against the same peer without GTSM, whose segments arrive with TTL 64 (BIRD's
 multihop) or 1 (FRR's eBGP default), anycastd's kernel drops them and the session stays
 down. The other half of the proof, that a peer two routed hops away is refused, needs
-routers: fib_netns territory, not loopback."""
+routers: test_gtsm_netns.py."""
 import os
 import sys
 import time

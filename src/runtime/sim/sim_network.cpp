@@ -249,8 +249,10 @@ std::unique_ptr<Transport> SimNetwork::host(IpAddress local) {
 }
 
 bool SimNetwork::blocked(const IpAddress& a, const IpAddress& b) const {
-  if (partitions_.empty()) return false;  // every delivery asks: the usual answer is free
-  return partitions_.count({a, b}) || partitions_.count({b, a});
+  // Every delivery asks: the usual answer is free.
+  if (partitions_.empty() && isolated_.empty()) return false;
+  return partitions_.count({a, b}) || partitions_.count({b, a}) || isolated_.count(a) ||
+         isolated_.count(b);
 }
 
 void SimNetwork::partition(IpAddress a, IpAddress b) {
@@ -283,6 +285,19 @@ Duration SimNetwork::latency(const IpAddress& a, const IpAddress& b) const {
 void SimNetwork::heal(IpAddress a, IpAddress b) {
   partitions_.erase({a, b});
   partitions_.erase({b, a});
+  release_held();
+}
+
+void SimNetwork::isolate(IpAddress host) {
+  isolated_.insert(host);
+}
+
+void SimNetwork::rejoin(IpAddress host) {
+  isolated_.erase(host);
+  release_held();
+}
+
+void SimNetwork::release_held() {
   for (const auto& pipe : pipes_) {
     if (pipe->held.empty() || pipe->cut()) continue;
     // What waited arrives in order, one latency later, as TCP's retransmissions would.

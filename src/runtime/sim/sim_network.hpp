@@ -33,6 +33,10 @@ class SimNetwork : public Transport {
   // TCP retransmits them.
   void partition(IpAddress a, IpAddress b);
   void heal(IpAddress a, IpAddress b);
+  // A host that stops answering, as a paused VM: a partition from every other host at
+  // once. Its own timers keep running; what it sent meanwhile arrives after rejoin().
+  void isolate(IpAddress host);
+  void rejoin(IpAddress host);
   // A host that loses power: nothing it sent is delivered, its peers get no FIN or reset
   // (they notice only by their own timers), connects to it never answer. revive() lets it
   // open and accept new connections; the severed ones stay dead.
@@ -53,6 +57,7 @@ class SimNetwork : public Transport {
   friend class SimDatagram;
   void deliver_datagram(Endpoint from, Endpoint to, Bytes data);
   bool blocked(const IpAddress& a, const IpAddress& b) const;
+  void release_held();
 
   SimLoop& loop_;
   Duration latency_;
@@ -60,6 +65,7 @@ class SimNetwork : public Transport {
   std::map<std::pair<IpAddress, uint16_t>, AcceptCallback> listeners_;
   std::set<std::pair<IpAddress, IpAddress>> partitions_;
   std::set<IpAddress> dead_;
+  std::set<IpAddress> isolated_;
   std::map<std::pair<IpAddress, IpAddress>, Duration> latencies_;
   std::set<std::shared_ptr<Pipe>> pipes_;
   std::map<std::pair<IpAddress, uint16_t>, std::weak_ptr<UdpPort>> udp_ports_;

@@ -187,6 +187,30 @@ TEST_F(Pair, WrongRemoteAsNeverEstablishesAndBacksOff) {
   EXPECT_LE(attempts, 8);
 }
 
+// A connect nobody answers is what a TCP-MD5 key mismatch or a GTSM peer too far away
+// looks like (the kernel drops the segments): `show peers` says which to check.
+TEST_F(Pair, UnansweredConnectSaysWhatToCheckInThePeersInfo) {
+  net.crash(A("198.18.0.2"));
+  auto cfg = nva();
+  cfg.peers[0].connect_retry = 2s;
+  cfg.peers[0].password = "secret";
+  Speaker md5(loop, *ta, cfg);
+  md5.start();
+  loop.run_for(5s);
+  EXPECT_EQ(md5.peer_info(0).last_error, "no answer: check TCP-MD5 passwords on both sides");
+
+  cfg.peers[0].password.clear();
+  cfg.peers[0].ttl_security = true;
+  cfg.listen_address = A("198.18.0.3");
+  auto tc = net.host(A("198.18.0.3"));
+  cfg.peers[0].local_address = A("198.18.0.3");
+  Speaker gtsm(loop, *tc, cfg);
+  gtsm.start();
+  loop.run_for(5s);
+  EXPECT_NE(gtsm.peer_info(0).last_error.find("ttl-security"), std::string::npos)
+      << gtsm.peer_info(0).last_error;
+}
+
 // error-wait-time bounds the back-off (BIRD's `error wait time`), and the peer's info says
 // how long until it tries again, as `show peers` prints it.
 TEST_F(Pair, ErrorWaitTimeBoundsTheBackOffAndIsShown) {

@@ -12,6 +12,7 @@
 
 using namespace anycastd;
 using namespace anycastd::lab;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -133,6 +134,50 @@ TEST(LabSeed004, ApplicationFailureWithdrawsAfterTheCheck) {
   EXPECT_GE(withdraw->at, check->at);
   EXPECT_GE(r.faults[0].lost, 1u);
   EXPECT_LE(r.faults[0].lost, 60u);
+}
+
+// A frozen NVA: BFD on the NVA-to-NVA overlay notices within its detection time (900 ms);
+// the route servers, which do not speak BFD, only when their hold time runs out, and the
+// frozen region black-holes the VIP until then.
+TEST(LabFreeze, BfdFindsTheFrozenNvaInItsDetectionTimeTheRouteServersInTheHoldTime) {
+  auto t = load("freeze.yaml");
+  auto r = run(t, "freeze-primary");
+  EXPECT_TRUE(r.ok()) << text_report(r);
+  auto* bfd = find_event(r, "session", "nva-2: session with nva-1 down: BFD down", 10s);
+  ASSERT_NE(bfd, nullptr);
+  EXPECT_GT(sec(bfd->at), 10.0 + 0.6);  // two intervals less jitter at the least
+  EXPECT_LE(sec(bfd->at), 10.0 + 0.9 + 0.01);
+  auto* hold = find_event(r, "session", "hub-1-rs0: session with nva-1 down: hold timer", 10s);
+  ASSERT_NE(hold, nullptr);
+  EXPECT_GE(sec(hold->at), 10.0 + 9 - 3);  // keepalives every 3 s
+  EXPECT_LE(sec(hold->at), 10.0 + 9 + 0.01);
+  EXPECT_NE(find_event(r, "lost", "black hole: nva-1 is frozen", 10s), nullptr);
+  ASSERT_EQ(r.faults.size(), 2u);
+  ASSERT_TRUE(r.faults[0].switched);
+  EXPECT_NEAR(sec(*r.faults[0].switched), sec(hold->at) - 10.0, 0.1);
+  EXPECT_GT(r.faults[0].lost, 250u);  // 50 requests a second for 6 to 9 s
+  // Thawed, the NVA's sessions come back and region 1 serves again.
+  EXPECT_NE(find_event(r, "session", "nva-2: session with nva-1 established", 20s), nullptr);
+  EXPECT_EQ(r.faults[1].after, "region-1");
+}
+
+// `freeze: {nva, for}` thaws by itself, as a VM resumed after a snapshot.
+TEST(LabFreeze, TimedFreezeThawsByItself) {
+  auto t = load("freeze.yaml");
+  auto& steps = t.scenarios[0].steps;
+  Action& freeze = steps[1].actions.at(0);
+  ASSERT_EQ(freeze.kind, Action::Kind::freeze);
+  freeze.duration = 2s;
+  steps[3].actions.clear();  // no thaw
+  steps[2].expect.reset();
+  steps[3].expect.reset();
+  auto r = run(t, "freeze-primary");
+  auto* thaw = find_event(r, "action", "thaw nva-1", 10s);
+  ASSERT_NE(thaw, nullptr);
+  EXPECT_NEAR(sec(thaw->at), 12.0, 0.001);
+  // Back before the route servers' hold time ran out: their sessions never dropped.
+  EXPECT_EQ(find_event(r, "session", "hub-1-rs0: session with nva-1 down", 10s), nullptr);
+  EXPECT_EQ(r.faults.back().after, "region-1");
 }
 
 // The same seed gives the same run, event for event.
@@ -315,6 +360,9 @@ TEST(LabTopology, UnknownNamesAreNamed) {
                 .find("routers[0].circuits[0]: no circuit named 'nope'"),
             std::string::npos);
   EXPECT_NE(error_of("scenarios: [{name: s, steps: [{at: 1, do: {stop-bgp: ghost}}]}]")
+                .find("no NVA named 'ghost'"),
+            std::string::npos);
+  EXPECT_NE(error_of("scenarios: [{name: s, steps: [{at: 1, do: {freeze: {nva: ghost}}}]}]")
                 .find("no NVA named 'ghost'"),
             std::string::npos);
   EXPECT_NE(error_of("scenarios: [{name: s, steps: [{at: 1, do: {reboot: x}}]}]")

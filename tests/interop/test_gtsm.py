@@ -1,7 +1,7 @@
 """GTSM (RFC 5082, `ttl-security: true`) against BIRD (`ttl security on`) and FRR
 (`ttl-security hops 1`) on loopback, where nothing decrements the TTL: with GTSM on both
-sides the session comes up (both send 255, both accept 254 and up) and the peer holds the
-VIP; against the same peer without GTSM, whose segments arrive with TTL 64 (BIRD's
+sides the session comes up (both send 255, both accept 254 and up), whichever side dials,
+and the peer holds the VIP; against the same peer without GTSM, whose segments arrive with TTL 64 (BIRD's
 multihop) or 1 (FRR's eBGP default), anycastd's kernel drops them and the session stays
 down. The other half of the proof, that a peer two routed hops away is refused, needs
 routers: test_gtsm_netns.py."""
@@ -26,6 +26,20 @@ def scenario(peer, work):
     a = Anycastd(work, NVA, NVA_PORT, THEM, PEER_PORT, False, getattr(peer, "next_hop_v4", None),
                  extra=GTSM)
     wait_until(lambda: a.sessions() >= 1, 30, "session established with GTSM")
+    wait_until(lambda: peer.route(VIP4), 30, f"{peer.name} holding {VIP4}")
+    a.proc.stop()
+    peer.stop()
+
+    # Inbound: the listener holds IP_MINTTL before the first byte, and its SYN-ACK and
+    # everything after leave with TTL 255, or the peer's own GTSM would drop them.
+    print(f"== {peer.name}: GTSM on both sides, the peer dials", flush=True)
+    work = os.path.join(work, "inbound")
+    os.makedirs(work)
+    peer.start(work, THEM, PEER_PORT, NVA, NVA_PORT, peer_passive=False)
+    a = Anycastd(work, NVA, NVA_PORT, THEM, PEER_PORT, True, getattr(peer, "next_hop_v4", None),
+                 extra=GTSM)
+    wait_until(lambda: a.sessions() >= 1, 30, "inbound session established with GTSM")
+    check("inbound" in a.text(), "the session anycastd accepted")
     wait_until(lambda: peer.route(VIP4), 30, f"{peer.name} holding {VIP4}")
     a.proc.stop()
     peer.stop()

@@ -120,7 +120,7 @@ def sh(cmd, **kw):
 
 class Anycastd:
     def __init__(self, work, addr, port, peer_addr, peer_port, passive, next_hop_v4=None,
-                 password=None, extra="", control=None):
+                 password=None, extra="", control=None, wrap=None):
         self.work, self.log = work, os.path.join(work, f"anycastd-{int(passive)}.log")
         cfg = f"""router-id: 198.18.{addr.split('.')[2]}.1
 local-as: {NVA_AS}
@@ -146,7 +146,8 @@ listen: {{address: {addr}, port: {port}}}
         self.cfg = os.path.join(work, "anycastd.yaml")
         with open(self.cfg, "w") as f:
             f.write(cfg)
-        self.proc = Proc("anycastd", [ANYCASTD, "-c", self.cfg, "--log-level", "debug"], self.log)
+        cmd = [ANYCASTD, "-c", self.cfg, "--log-level", "debug"]
+        self.proc = Proc("anycastd", wrap(cmd) if wrap else cmd, self.log)
 
     def text(self):
         with open(self.log) as f:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/yaml_syntax.hpp"
 #include "core/ip.hpp"
 #include "core/time.hpp"
 
@@ -64,7 +65,7 @@ Result<T, ConfigError> load_yaml(const std::string& text, const std::string& nam
   } catch (const ConfigFail& f) {
     return Err(f.error);
   } catch (const YAML::Exception& e) {
-    return Err(ConfigError{name, e.mark.line + 1, e.mark.column + 1, "", e.msg});
+    return Err(yaml_syntax_error(text, name, e.mark, e.msg));
   } catch (const std::exception& e) {
     return Err(ConfigError{name, 0, 0, "", e.what()});
   }

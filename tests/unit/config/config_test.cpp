@@ -490,7 +490,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"control_relative_socket",
                 "router-id: 1.2.3.4\nlocal-as: 1\ncontrol: {socket: a.sock}\n", 3, 19,
                 "control.socket", "absolute path"},
-        BadCase{"yaml_syntax", "router-id: [1.2.3.4\nlocal-as: 1\n", 2, 9, "", ""}),
+        // An unclosed bracket is reported where it opens, not at the next line's token.
+        BadCase{"yaml_unclosed_list", "router-id: [1.2.3.4\nlocal-as: 1\n", 1, 12, "",
+                "'[' is never closed: expected ']'"},
+        BadCase{"yaml_unclosed_map",
+                "router-id: 1.2.3.4\nlocal-as: 1\npeers:\n  - {address: 1.2.3.5, remote-as: 2\n"
+                "  - {address: 1.2.3.6, remote-as: 3}\n",
+                4, 5, "", "'{' is never closed: expected '}'"},
+        // A '[' inside a plain scalar opens nothing; the real fault is the indentation.
+        BadCase{"yaml_indentation",
+                "router-id: 1.2.3.4 # a [note\nlocal-as: 1\npeers:\n  - address: 1.2.3.5\n"
+                "    remote-as: 2\n   port: 1\n",
+                6, 4, "", "indentation matches neither the keys nor the list above it"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Config, MissingFileNamesTheFile) {

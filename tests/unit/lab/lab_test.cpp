@@ -355,6 +355,14 @@ TEST(LabTopology, AMissingNvaConfigFileIsReportedWhereTheTopologyNamesIt) {
   EXPECT_NE(e.find("regions[0].nvas[0].config"), std::string::npos) << e;
 }
 
+// Issue 18: at the line of the fault, saying what was expected.
+TEST(LabTopology, YamlSyntaxErrorsPointAtTheFault) {
+  auto e = error_of(
+      "name: x\nregions:\n  - name: r1\n    hub: {name: h, prefixes: [10.0.0.0/16]\n"
+      "  - name: r2\n");
+  EXPECT_EQ(e.rfind("t.yaml:4:10: '{' is never closed: expected '}'", 0), 0u) << e;
+}
+
 TEST(LabTopology, UnknownNamesAreNamed) {
   EXPECT_NE(error_of("routers: [{name: r, asn: 65100, circuits: [nope]}]")
                 .find("routers[0].circuits[0]: no circuit named 'nope'"),

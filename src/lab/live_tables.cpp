@@ -49,7 +49,7 @@ std::string LiveLab::table(const std::string& device) const {
   std::vector<AzRow> rows;
   for (const auto& r : routes(device))
     rows.push_back({std::to_string(r.local_pref.value_or(100)), r.prefix.to_string(),
-                    r.next_hop.to_string() + (r.best ? "*" : ""), r.path, "0"});
+                    r.next_hop.to_string() + (r.best || r.multipath ? "*" : ""), r.path, "0"});
   return az_table(rows);
 }
 

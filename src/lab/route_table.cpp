@@ -40,7 +40,7 @@ std::string az_route_table(const Rib& rib) {
       const auto& a = *p->attrs;
       rows.push_back(
           {std::to_string(a.local_pref.value_or(100)), prefix.to_string(),
-           (a.next_hop ? a.next_hop->to_string() : std::string("0.0.0.0")) + (p->best ? "*" : ""),
+           (a.next_hop ? a.next_hop->to_string() : std::string("0.0.0.0")) + (p->best || p->multipath ? "*" : ""),
            a.as_path ? a.as_path->to_string() : std::string(), std::to_string(p->weight)});
     }
   }

@@ -12,7 +12,8 @@ namespace anycastd::lab {
 // Paths of one entry, most preferred first.
 std::vector<const rib::Path*> ranked(const rib::Rib& rib, const rib::Entry& e);
 
-// Every prefix in address order, each path a row, `*` after the chosen next hop.
+// Every prefix in address order, each path a row, `*` after each chosen next hop (every one
+// of an ECMP set).
 std::string az_route_table(const rib::Rib& rib);
 
 // LocPrf, Network, NextHop, Path, Weight rows laid out as the CLI does (a header first).

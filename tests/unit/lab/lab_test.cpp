@@ -223,6 +223,20 @@ TEST(LabSeed000, EcmpSplitsFlowsThenPrependPicksOneRegion) {
   EXPECT_NEAR(static_cast<double>(one) / static_cast<double>(one + two), 0.5, 0.15);
 }
 
+// Issue 18: in an ECMP table every route of the multipath set is marked chosen.
+TEST(LabSeed000, EcmpTableMarksEveryRouteOfTheMultipathSet) {
+  auto t = load("seed-000.yaml");
+  auto r = run(t, "ecmp-prepend-health");
+  const std::string* table = nullptr;
+  for (const auto& s : r.steps)
+    if (s.at == 10s)
+      for (const auto& [title, text] : s.tables)
+        if (title.find("router onprem") != std::string::npos) table = &text;
+  ASSERT_NE(table, nullptr);
+  EXPECT_NE(table->find("10.255.0.1/32  192.0.2.1*"), std::string::npos) << *table;
+  EXPECT_NE(table->find("10.255.0.1/32  192.0.2.5*"), std::string::npos) << *table;
+}
+
 // The lost request of issue 16: at fail-back every flow moves from region 2 to region 1,
 // and a request whose handshake reached nva-2 before the on-prem router switched sends
 // its data to nva-1, which resets it. The netns lab lost it by chance (ECONNRESET); the

@@ -38,10 +38,11 @@ std::string az_route_table(const Rib& rib) {
   for (const auto& [prefix, e] : sorted) {
     for (const Path* p : ranked(rib, *e)) {
       const auto& a = *p->attrs;
-      rows.push_back(
-          {std::to_string(a.local_pref.value_or(100)), prefix.to_string(),
-           (a.next_hop ? a.next_hop->to_string() : std::string("0.0.0.0")) + (p->best || p->multipath ? "*" : ""),
-           a.as_path ? a.as_path->to_string() : std::string(), std::to_string(p->weight)});
+      rows.push_back({std::to_string(a.local_pref.value_or(100)), prefix.to_string(),
+                      (a.next_hop ? a.next_hop->to_string() : std::string("0.0.0.0")) +
+                          (p->best || p->multipath ? "*" : ""),
+                      a.as_path ? a.as_path->to_string() : std::string(),
+                      std::to_string(p->weight)});
     }
   }
   return az_table(rows);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A frozen NVA (SIGSTOP: a paused VM, a stuck kernel) and how long its VIP stays at the
 peer. The peer is BIRD, on loopback, and FRR (bfdd), in two network namespaces the bench
-creates (root; frr_peer.py says why). The NVA is in turn anycastd with BFD (300 ms x 3),
+creates (root; tests/interop/frr_netns.py says why). The NVA is in turn anycastd with BFD (300 ms x 3),
 anycastd with only its 9 s hold time, and ExaBGP (which has no BFD) with the same 9 s.
 Each run: the peer holds the VIP, the NVA is stopped, and the time until the peer no
 longer has the route is measured by polling it every 20 ms. Prints p50/p90 per peer and
@@ -26,7 +26,7 @@ os.environ.setdefault("ANYCASTD", os.path.join(ROOT, "build", "apps", "anycastd"
 import harness  # noqa: E402
 from harness import VIP4, Anycastd, Proc, wait_until  # noqa: E402
 from test_bird import Bird  # noqa: E402
-from frr_peer import FrrPeer  # noqa: E402
+from frr_netns import FrrPeer  # noqa: E402
 
 NET = 26
 NVA_PORT, PEER_PORT = 17900 + NET, 18000 + NET

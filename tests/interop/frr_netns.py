@@ -1,7 +1,8 @@
-"""FRR (zebra, bfdd, bgpd) as bench/freeze's peer. FRR's bgpd hands BFD to bfdd through
-zebra, which must see the session's addresses on a real interface, so the NVA and FRR each
-get a network namespace, joined by a veth (198.18.26.0/30); the bench creates both and
-removes them at the end. The NVA's command runs in its namespace through `wrap`."""
+"""FRR (zebra, bfdd, bgpd) as a BFD peer, for interop_bfd_frr and bench/freeze. FRR's bgpd
+hands BFD to bfdd through zebra, which must see the session's addresses on a real
+interface, so the NVA and FRR each get a network namespace, joined by a veth; the caller
+picks the /30 from 198.18.0.0/15, and leaving the `with` block removes both namespaces.
+The NVA's command runs in its namespace through `wrap`."""
 import json
 import os
 import subprocess
@@ -20,7 +21,7 @@ class FrrPeer:
 
     def __init__(self, nva, them, nva_as, peer_as, nva_port, peer_port):
         tag = os.getpid()
-        self.ns, self.peer_ns = f"freeze-nva-{tag}", f"freeze-frr-{tag}"
+        self.ns, self.peer_ns = f"anycastd-bfd-{tag}", f"anycastd-bfdp-{tag}"
         self.nva, self.them = nva, them
         self.nva_as, self.peer_as = nva_as, peer_as
         self.nva_port, self.peer_port = nva_port, peer_port
@@ -55,6 +56,7 @@ class FrrPeer:
         with open(conf, "w") as f:
             f.write(f"""frr defaults traditional
 hostname peer
+log file {work}/frr-daemon.log
 bfd
  profile fast
   receive-interval 300
@@ -92,9 +94,12 @@ router bgp {self.peer_as}
             return None
         return (d.get("paths") or [None])[0]
 
-    def bfd_up(self):
+    def bfd_peer(self):
         try:
             peers = json.loads(self.vtysh("show bfd peers json"))
         except ValueError:
-            return False
-        return any(p.get("peer") == self.nva and p.get("status") == "up" for p in peers)
+            return None
+        return next((p for p in peers if p.get("peer") == self.nva), None)
+
+    def bfd_up(self):
+        return (self.bfd_peer() or {}).get("status") == "up"

@@ -172,6 +172,8 @@ json attributes(const bgp::PathAttributes& a, const std::optional<IpAddress>& ne
   for (const auto& c : a.large_communities)
     communities.push_back(bgp::large_community_to_string(c));
   json j = {{"as_path", path}, {"communities", communities}};
+  // The ORIGIN attribute by RFC 4271's names; absent only on a malformed route.
+  if (a.origin) j["origin"] = *a.origin == 0 ? "igp" : *a.origin == 1 ? "egp" : "incomplete";
   j["next_hop"] =
       next_hop ? next_hop->to_string() : (a.next_hop ? a.next_hop->to_string() : "self");
   j["local_pref"] = a.local_pref ? json(*a.local_pref) : json(nullptr);

@@ -64,7 +64,7 @@ std::string text_report(const RunResult& r) {
   for (const auto& st : r.steps) {
     if (st.tables.empty() && st.checked.empty() && st.failed.empty()) continue;
     o << "\n== t=" << secs(st.at) << " s" << (st.note.empty() ? "" : ": " + st.note) << " ==\n";
-    for (const auto& [title, text] : st.tables) o << "  " << title << ":\n" << indent(text);
+    for (const auto& t : st.tables) o << "  " << t.title << ":\n" << indent(t.text());
     for (const auto& c : st.checked) o << "  ok    " << c << "\n";
     for (const auto& c : st.failed) o << "  FAIL  " << c << "\n";
   }
@@ -120,7 +120,7 @@ nlohmann::json json_report(const RunResult& r) {
   j["steps"] = json::array();
   for (const auto& st : r.steps) {
     json t = json::object();
-    for (const auto& [title, text] : st.tables) t[title] = text;
+    for (const auto& table : st.tables) t[table.device] = to_json(table);
     j["steps"].push_back({{"at", sec(st.at)},
                           {"note", st.note},
                           {"actions", st.actions},

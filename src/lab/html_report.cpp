@@ -179,8 +179,8 @@ std::string html_report(const Topology& t, const RunResult& r) {
     for (const auto& a : s.actions) o << "<p>&rarr; " << esc(a) << "</p>";
     for (const auto& c : s.checked) o << "<div class=\"ok\">&#10003; " << esc(c) << "</div>";
     for (const auto& c : s.failed) o << "<div class=\"fail\">&#10007; " << esc(c) << "</div>";
-    for (const auto& [title, text] : s.tables)
-      o << "<p><b>" << esc(title) << "</b></p><pre>" << esc(text) << "</pre>";
+    for (const auto& t : s.tables)
+      o << "<p><b>" << esc(t.title) << "</b></p><pre>" << esc(t.text()) << "</pre>";
   }
   o << "<h2>Events</h2><table>";
   for (const auto& e : r.events)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "lab/device_table.hpp"
 #include "lab/topology.hpp"
 #include "runtime/loop.hpp"
 
@@ -43,11 +44,8 @@ class Lab {
   // gets what happened (at once in the simulator, when the answer arrives live).
   virtual void request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) = 0;
 
-  // The circuit's MSEE table as `az network express-route list-route-tables -o table`.
-  virtual std::string msee_table(const std::string& circuit) const = 0;
-  virtual std::string router_table(const std::string& router) const = 0;
-  // What each of a hub's route server instances learned from NVAs, as the portal lists it.
-  virtual std::string route_server_table(const std::string& hub) const = 0;
+  // A device's table (build_table names them); nullopt for a name no device has.
+  virtual std::optional<DeviceTable> table(const std::string& device) const = 0;
   // The MSEE's routes for a prefix as "NEXTHOP PATH", and the region its best leads to.
   virtual std::vector<std::string> msee_routes(const std::string& circuit,
                                                const Prefix& p) const = 0;

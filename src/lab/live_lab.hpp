@@ -37,9 +37,7 @@ class LiveLab : public Lab {
   // HTTP request to that NVA's proxy.
   void request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) override;
 
-  std::string msee_table(const std::string& circuit) const override;
-  std::string router_table(const std::string& router) const override;
-  std::string route_server_table(const std::string& hub) const override;
+  std::optional<DeviceTable> table(const std::string& device) const override;
   std::vector<std::string> msee_routes(const std::string& circuit, const Prefix& p) const override;
   std::string msee_chosen_region(const std::string& circuit, const Prefix& p) const override;
   bool route_server_has(const std::string& hub, const Prefix& p) const override;
@@ -53,7 +51,8 @@ class LiveLab : public Lab {
     std::string from;
     bool best = false;
     bool multipath = false;
-    std::optional<uint32_t> local_pref;
+    std::optional<uint32_t> local_pref, med;
+    std::string origin = "i";
   };
 
   struct Backend;
@@ -76,7 +75,6 @@ class LiveLab : public Lab {
   bool spawn(Proc& p);
   void stop(Proc& p, int sig);
   std::vector<Route> routes(const std::string& device) const;
-  std::string table(const std::string& device) const;
   const SimLab::Node* device(const IpAddress& file_address) const;
   const SimLab::Node* device_named(const std::string& name) const;
   void emit(std::string kind, std::string text);

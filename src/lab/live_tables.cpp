@@ -5,8 +5,8 @@
 
 #include "api/control_client.hpp"
 #include "lab/live_proc.hpp"
-#include "lab/route_table.hpp"
 #include "lab/sim_node.hpp"
+#include "lab/table_build.hpp"
 
 namespace anycastd::lab {
 
@@ -29,6 +29,12 @@ std::vector<LiveLab::Route> LiveLab::routes(const std::string& device) const {
     x.best = r["best"].get<bool>();
     x.multipath = r["multipath"].get<bool>();
     if (r["local_pref"].is_number()) x.local_pref = r["local_pref"].get<uint32_t>();
+    if (r["med"].is_number()) x.med = r["med"].get<uint32_t>();
+    if (r.contains("origin")) {
+      auto o = r["origin"].get<std::string>();
+      if (o == "egp") x.origin = "e";
+      if (o == "incomplete") x.origin = "?";
+    }
     out.push_back(x);
   }
   // As the simulated table ranks them: the chosen route first, then shorter paths, then
@@ -45,19 +51,30 @@ std::vector<LiveLab::Route> LiveLab::routes(const std::string& device) const {
   return out;
 }
 
-std::string LiveLab::table(const std::string& device) const {
-  std::vector<AzRow> rows;
-  for (const auto& r : routes(device))
-    rows.push_back({std::to_string(r.local_pref.value_or(100)), r.prefix.to_string(),
-                    r.next_hop.to_string() + (r.best || r.multipath ? "*" : ""), r.path, "0"});
-  return az_table(rows);
-}
-
-std::string LiveLab::msee_table(const std::string& circuit) const {
-  return table("msee-" + circuit);
-}
-std::string LiveLab::router_table(const std::string& router) const {
-  return table(router);
+std::optional<DeviceTable> LiveLab::table(const std::string& name) const {
+  TableSource src{plan_.topology(), plan_.nodes(),
+                  [this](const SimLab::Node& n) -> std::optional<std::vector<RibRoute>> {
+                    auto it = procs_.find(n.name);
+                    if (it == procs_.end() || it->second->pid <= 0) return std::nullopt;
+                    std::vector<RibRoute> out;
+                    for (const auto& r : routes(n.name)) {
+                      RibRoute x;
+                      x.prefix = r.prefix;
+                      if (!r.next_hop.is_unspecified()) x.next_hop = r.next_hop;
+                      std::istringstream in(r.path);
+                      for (std::string w; in >> w;) x.path.push_back(w);
+                      if (auto f = IpAddress::parse(r.from)) x.from = unmap(*f);
+                      x.best = r.best;
+                      x.multipath = r.multipath;
+                      x.local_pref = r.local_pref;
+                      x.med = r.med;
+                      x.origin = r.origin;
+                      out.push_back(std::move(x));
+                    }
+                    return out;
+                  },
+                  [this](const IpAddress& a) { return this->device(a); }};
+  return build_table(src, name);
 }
 
 std::vector<std::string> LiveLab::msee_routes(const std::string& circuit, const Prefix& p) const {
@@ -82,30 +99,6 @@ bool LiveLab::route_server_has(const std::string& hub, const Prefix& p) const {
       for (const auto& r : routes(name))
         if (r.prefix == p && r.best && r.from != "local") return true;
   return false;
-}
-
-std::string LiveLab::route_server_table(const std::string& hub) const {
-  std::ostringstream o;
-  int role = 0;
-  for (const auto& n : plan_.nodes()) {
-    if (n->kind != Kind::route_server || n->hub != hub) continue;
-    o << "RouteServiceRole_IN_" << role++ << " (" << n->name << ", " << n->address.to_string()
-      << ")\n";
-    bool any = false;
-    for (const auto& r : routes(n->name)) {
-      auto from = IpAddress::parse(r.from);
-      const auto* peer = from ? device(unmap(*from)) : nullptr;
-      if (!peer || peer->kind != Kind::nva) continue;
-      any = true;
-      std::string path = r.path;
-      std::replace(path.begin(), path.end(), ' ', '-');
-      o << "  network " << r.prefix.to_string() << "  nextHop " << r.next_hop.to_string()
-        << "  asPath " << path << "  sourcePeer " << peer->address.to_string() << " (" << peer->name
-        << ")\n";
-    }
-    if (!any) o << "  (no routes learned from NVAs)\n";
-  }
-  return o.str();
 }
 
 }  // namespace anycastd::lab

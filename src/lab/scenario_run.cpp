@@ -8,6 +8,7 @@
 #include "lab/format.hpp"
 #include "lab/live_lab.hpp"
 #include "lab/sim_lab.hpp"
+#include "lab/table_build.hpp"
 
 namespace anycastd::lab {
 
@@ -141,17 +142,10 @@ class Runner {
     }
     if (st.expect) expect(*st.expect, rec);
     since_ = st.at;
-    if (st.show || opt_.show_all) {
-      for (const auto& c : t_.circuits)
-        rec.tables.push_back(
-            {"MSEE " + c.name + " (AS" + std::to_string(c.asn) + ")", lab_.msee_table(c.name)});
-      for (const auto& o : t_.routers)
-        if (o.ecmp > 1)
-          rec.tables.push_back({"router " + o.name + " (AS" + std::to_string(o.asn) + ", ECMP)",
-                                lab_.router_table(o.name)});
-      for (const auto& g : t_.regions)
-        if (!g.nvas.empty())
-          rec.tables.push_back({"route server " + g.hub.name, lab_.route_server_table(g.hub.name)});
+    if (!st.show_devices.empty() || st.show || opt_.show_all) {
+      auto devices = !st.show_devices.empty() ? st.show_devices : shown_devices(t_, opt_.show_all);
+      for (const auto& d : devices)
+        if (auto table = lab_.table(d)) rec.tables.push_back(std::move(*table));
     }
     for (const auto& a : st.actions) {
       lab_.apply(a);
@@ -211,6 +205,8 @@ class Runner {
             client + " lost at most " + std::to_string(max) + " since t=" + secs(since_) +
                 (lost <= max ? "" : ", lost " + std::to_string(lost)));
     }
+    for (const auto& [device, prefixes] : e.table)
+      for (const auto& [p, want] : prefixes) expect_table(device, p, want, rec);
     for (const auto& [hub, prefixes] : e.route_server)
       for (const auto& [p, want] : prefixes) {
         bool have = lab_.route_server_has(hub, p);
@@ -220,6 +216,30 @@ class Runner {
                    : have       ? ", but it does"
                                 : ", but it does not"));
       }
+  }
+
+  // A device's routes for one prefix against the file's "NEXTHOP PATH" list: the same set
+  // (each distinct route once: both route server instances learn the same), and where the
+  // file marks next hops with `*`, the same choice.
+  void expect_table(const std::string& device, const Prefix& p,
+                    const std::vector<std::string>& want, StepRecord& rec) {
+    auto table = lab_.table(device);
+    bool marks = false;
+    for (const auto& w : want) marks |= w.find('*') != std::string::npos;
+    std::set<std::string> have;
+    if (table)
+      for (const auto& r : table->rows) {
+        if (r.prefix != p) continue;
+        auto route = DeviceTable::route(r);
+        if (!marks) route.erase(std::remove(route.begin(), route.end(), '*'), route.end());
+        have.insert(route);
+      }
+    std::vector<std::string> h(have.begin(), have.end());
+    bool ok = joined(h) == joined(want);
+    std::string what =
+        device + " " + p.to_string() + (want.empty() ? " has no route" : " routes " + joined(want));
+    if (table && table->down) what += ", but " + device + " is down";
+    check(rec, ok && table && !table->down, what + (ok ? "" : ", found " + joined(h)));
   }
 
   size_t client_index(const std::string& name) const {

@@ -25,9 +25,9 @@ struct StepRecord {
   Duration at{};
   std::string note;
   std::vector<std::string> actions;
-  std::vector<std::pair<std::string, std::string>> tables;  // title, text
-  std::vector<std::string> checked;                         // expectations that held
-  std::vector<std::string> failed;                          // and those that did not
+  std::vector<DeviceTable> tables;
+  std::vector<std::string> checked;  // expectations that held
+  std::vector<std::string> failed;   // and those that did not
 };
 
 // What one fault did to one client, in lab time.

@@ -30,9 +30,7 @@ class SimLab : public Lab {
   std::string mode() const override { return "sim"; }
   void request(const ClientSpec& c, uint64_t flow, std::function<void(Outcome)> done) override;
 
-  std::string msee_table(const std::string& circuit) const override;
-  std::string router_table(const std::string& router) const override;
-  std::string route_server_table(const std::string& hub) const override;
+  std::optional<DeviceTable> table(const std::string& device) const override;
   std::vector<std::string> msee_routes(const std::string& circuit, const Prefix& p) const override;
   std::string msee_chosen_region(const std::string& circuit, const Prefix& p) const override;
   bool route_server_has(const std::string& hub, const Prefix& p) const override;

@@ -1,22 +1,20 @@
-// What the lab shows of its devices, in the columns the Azure CLI prints.
+// What the simulated lab shows of its devices and what expectations ask of them.
 #include <algorithm>
-#include <sstream>
 
 #include "lab/route_table.hpp"
 #include "lab/sim_node.hpp"
+#include "lab/table_build.hpp"
 
 namespace anycastd::lab {
 
-std::string SimLab::msee_table(const std::string& circuit) const {
-  const Node* n = by_name_.at("msee-" + circuit);
-  if (!n->bgp()) return "(" + n->name + " is down)\n";
-  return az_route_table(n->bgp()->rib());
-}
-
-std::string SimLab::router_table(const std::string& router) const {
-  const Node* n = by_name_.at(router);
-  if (!n->bgp()) return "(" + n->name + " is down)\n";
-  return az_route_table(n->bgp()->rib());
+std::optional<DeviceTable> SimLab::table(const std::string& device) const {
+  TableSource src{t_, nodes_,
+                  [](const Node& n) -> std::optional<std::vector<RibRoute>> {
+                    if (!n.bgp()) return std::nullopt;
+                    return rib_routes(n.bgp()->rib());
+                  },
+                  [this](const IpAddress& a) { return by_address(a); }};
+  return build_table(src, device);
 }
 
 std::vector<std::string> SimLab::msee_routes(const std::string& circuit, const Prefix& p) const {
@@ -50,38 +48,6 @@ bool SimLab::route_server_has(const std::string& hub, const Prefix& p) const {
       if (e && e->best() && e->best()->peer != rib::kLocal) return true;
     }
   return false;
-}
-
-// `az network routeserver peering list-learned-routes`: per instance, the routes each
-// NVA gave it.
-std::string SimLab::route_server_table(const std::string& hub) const {
-  std::ostringstream o;
-  int role = 0;
-  for (const auto& n : nodes_) {
-    if (n->kind != Node::Kind::route_server || n->hub != hub) continue;
-    o << "RouteServiceRole_IN_" << role++ << " (" << n->name << ", " << n->address.to_string()
-      << ")\n";
-    if (!n->bgp()) {
-      o << "  (down)\n";
-      continue;
-    }
-    bool any = false;
-    for (size_t i = 0; i < n->bgp()->peer_count(); ++i) {
-      const auto& pc = n->speaker_cfg.peers[i];
-      const Node* peer = by_address(pc.address);
-      if (!peer || peer->kind != Node::Kind::nva) continue;
-      for (const auto& [prefix, r] : n->bgp()->received(i)) {
-        any = true;
-        std::string path = r.attrs.as_path ? r.attrs.as_path->to_string() : "";
-        std::replace(path.begin(), path.end(), ' ', '-');  // the portal's "65010-65010-65010"
-        o << "  network " << prefix.to_string() << "  nextHop " << r.next_hop.to_string()
-          << "  asPath " << path << "  sourcePeer " << pc.address.to_string() << " (" << peer->name
-          << ")\n";
-      }
-    }
-    if (!any) o << "  (no routes learned from NVAs)\n";
-  }
-  return o.str();
 }
 
 }  // namespace anycastd::lab

@@ -21,6 +21,9 @@ struct MseeSpec {
   std::vector<rib::TieBreak> tie_breaks{rib::TieBreak::lowest_next_hop};
   size_t ecmp = 1;
   bool remove_private_as = true;  // toward the customer edge
+  // The CLI layout its table prints in: az-route-table, or az-route-table-2021 (seed 004's
+  // Network, NextHop, LocPrf, Weight, Path).
+  std::string table_format = "az-route-table";
 };
 
 struct SpokeSpec {
@@ -129,6 +132,9 @@ struct Expect {
   std::map<std::string, std::vector<std::string>> regions_served;
   // hub -> prefix -> whether its route servers hold it
   std::map<std::string, std::map<Prefix, bool>> route_server;
+  // device -> prefix -> its routes as "NEXTHOP PATH" (`*` after a chosen next hop asserts
+  // the choice too); an empty list: no route
+  std::map<std::string, std::map<Prefix, std::vector<std::string>>> table;
 };
 
 struct Step {
@@ -136,6 +142,7 @@ struct Step {
   std::vector<Action> actions;
   std::optional<Expect> expect;
   bool show = true;  // print the tables at this step (`show: false` leaves them out)
+  std::vector<std::string> show_devices;  // `show: [DEVICE, ...]`: these tables instead
   std::string note;
 };
 

@@ -1,8 +1,11 @@
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "config/yaml_reader.hpp"
+#include "lab/table_build.hpp"
 #include "lab/topology.hpp"
 
 namespace anycastd::lab {
@@ -81,8 +84,22 @@ class Loader {
     return s;
   }
 
+  // The lab has one address space: two devices on one address would share sessions and
+  // answers without a word (issue 18), so the second is refused, naming the first. Backends
+  // may share a host, on different ports.
+  IpAddress claim(const YAML::Node& n, const std::string& p, bool backend = false) {
+    auto a = r_.address(n, p);
+    auto [it, fresh] = claimed_.try_emplace(a, Claim{p, n.Mark().line + 1, backend});
+    if (!fresh && !(backend && it->second.backend))
+      r_.fail(n, p,
+              a.to_string() + " is already the address of " + it->second.path + " (line " +
+                  std::to_string(it->second.line) +
+                  "): the lab models one address space, so every device needs its own address");
+    return a;
+  }
+
   IpAddress address_or_auto(const YAML::Node& n, const std::string& p) {
-    return n ? r_.address(n, p) : auto_.take();
+    return n ? claim(n, p) : auto_.take();
   }
 
   std::vector<IpAddress> addresses(const YAML::Node& n, const std::string& p, size_t count) {
@@ -93,7 +110,7 @@ class Loader {
     }
     if (!n.IsSequence() || n.size() == 0) r_.fail(n, p, "expected a non-empty list of addresses");
     for (size_t i = 0; i < n.size(); ++i)
-      out.push_back(r_.address(n[i], p + "[" + std::to_string(i) + "]"));
+      out.push_back(claim(n[i], p + "[" + std::to_string(i) + "]"));
     return out;
   }
 
@@ -113,7 +130,13 @@ class Loader {
     YAML::Node e = n["msee"] ? n["msee"] : YAML::Node(YAML::NodeType::Map);
     std::string ep = p + ".msee";
     r_.require_map(e, ep);
-    r_.only_keys(e, ep, {"address", "asn", "tie-break", "ecmp", "remove-private-as"});
+    r_.only_keys(e, ep,
+                 {"address", "asn", "tie-break", "ecmp", "remove-private-as", "table-format"});
+    if (auto f = e["table-format"]) {
+      m.table_format = r_.string(f, ep + ".table-format");
+      if (m.table_format != "az-route-table" && m.table_format != "az-route-table-2021")
+        r_.fail(f, ep + ".table-format", "expected az-route-table or az-route-table-2021");
+    }
     m.address = address_or_auto(e["address"], ep + ".address");
     if (e["asn"]) m.asn = r_.asn(e["asn"], ep + ".asn");
     if (auto tb = e["tie-break"]) {
@@ -170,7 +193,7 @@ class Loader {
           BackendSpec b;
           b.name = name(x, xp);
           if (!x["address"]) r_.fail(x, xp, "missing required key 'address'");
-          b.at.address = r_.address(x["address"], xp + ".address");
+          b.at.address = claim(x["address"], xp + ".address", true);
           b.at.port = x["port"] ? r_.integer(x["port"], xp + ".port", 1, 65535) : 80;
           b.answer = x["answer"] ? r_.string(x["answer"], xp + ".answer") : g.name;
           g.backends.push_back(b);
@@ -284,7 +307,7 @@ class Loader {
     NvaSpec v;
     v.name = name(n, p);
     if (!n["address"]) r_.fail(n, p, "missing required key 'address'");
-    v.address = r_.address(n["address"], p + ".address");
+    v.address = claim(n["address"], p + ".address");
     auto c = n["config"];
     if (!c) r_.fail(n, p, "missing required key 'config' (the NVA's anycastd configuration)");
     auto cfg = [&]() -> Result<config::Config, ConfigError> {
@@ -395,6 +418,18 @@ class Loader {
                        const std::set<std::string>& allowed, const char* what) {
     auto s = r_.string(n, p);
     if (!allowed.count(s)) r_.fail(n, p, std::string("no ") + what + " named '" + s + "'");
+    return s;
+  }
+
+  // A device whose table `show` or `expect: table` names; the error lists those there are.
+  std::string device_ref(const YAML::Node& n, const std::string& p, const Topology& t) {
+    auto s = r_.string(n, p);
+    auto names = table_devices(t);
+    if (std::find(names.begin(), names.end(), s) == names.end()) {
+      std::string list;
+      for (const auto& x : names) list += (list.empty() ? "" : ", ") + x;
+      r_.fail(n, p, "no device with a table named '" + s + "' (there are: " + list + ")");
+    }
     return s;
   }
 
@@ -510,7 +545,8 @@ class Loader {
 
   Expect expect(const YAML::Node& n, const std::string& p, const Topology& t) {
     r_.require_map(n, p);
-    r_.only_keys(n, p, {"msee", "served-by", "regions-served", "lost-max", "route-server"});
+    r_.only_keys(n, p,
+                 {"msee", "served-by", "regions-served", "lost-max", "route-server", "table"});
     Expect e;
     std::set<std::string> regions{"none"}, clients, hubs;
     for (const auto& g : t.regions) regions.insert(g.name), hubs.insert(g.hub.name);
@@ -581,6 +617,23 @@ class Loader {
         }
       }
     }
+    if (auto s = n["table"]) {
+      r_.require_map(s, p + ".table");
+      for (const auto& kv : s) {
+        auto d = device_ref(kv.first, p + ".table", t);
+        std::string dp = p + ".table." + d;
+        r_.require_map(kv.second, dp);
+        for (const auto& pk : kv.second) {
+          std::string pp = dp + "." + pk.first.as<std::string>();
+          auto& routes = e.table[d][r_.prefix(pk.first, pp)];
+          if (pk.second.IsScalar() && pk.second.as<std::string>() == "none") continue;
+          if (!pk.second.IsSequence())
+            r_.fail(pk.second, pp, "expected a list of 'NEXTHOP PATH' or none");
+          for (size_t i = 0; i < pk.second.size(); ++i)
+            routes.push_back(r_.string(pk.second[i], pp + "[" + std::to_string(i) + "]"));
+        }
+      }
+    }
     return e;
   }
 
@@ -613,7 +666,13 @@ class Loader {
             }
           }
           if (x["expect"]) st.expect = expect(x["expect"], xp + ".expect", t);
-          if (x["show"]) st.show = r_.boolean(x["show"], xp + ".show");
+          if (auto sh = x["show"]; sh && sh.IsSequence()) {
+            for (size_t i = 0; i < sh.size(); ++i)
+              st.show_devices.push_back(
+                  device_ref(sh[i], xp + ".show[" + std::to_string(i) + "]", t));
+          } else if (sh) {
+            st.show = r_.boolean(sh, xp + ".show");
+          }
           if (x["note"]) st.note = r_.string(x["note"], xp + ".note");
           s.steps.push_back(std::move(st));
         },
@@ -627,6 +686,12 @@ class Loader {
   std::string file_;
   std::vector<std::string> lines_;
   std::set<std::string> names_;
+  struct Claim {
+    std::string path;
+    int line;
+    bool backend;
+  };
+  std::map<IpAddress, Claim> claimed_;
   std::map<std::string, std::pair<YAML::Node, std::string>> spoke_nodes_;
   AutoAddress auto_;
 };

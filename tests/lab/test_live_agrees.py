@@ -60,11 +60,15 @@ def main():
         return 1
     compared = 0
     for s, l in zip(sim["steps"], live["steps"]):
-        for title, table in s["tables"].items():
+        for device, table in s["tables"].items():
             compared += 1
-            if l["tables"].get(title) != table:
+            other = l["tables"].get(device)
+            # The rows (what --json carries for programs) and the text people read.
+            if other is None or other["rows"] != table["rows"] or other["text"] != table["text"]:
                 ok = False
-                print(f"FAIL at t={s['at']}: {title} differs\n--- sim\n{table}--- live\n{l['tables'].get(title)}")
+                print(f"FAIL at t={s['at']}: {table['title']} differs\n--- sim\n{table['text']}--- live\n{other and other['text']}")
+                if other is not None and other["text"] == table["text"]:
+                    print(f"(same text, rows differ)\n--- sim\n{table['rows']}\n--- live\n{other['rows']}")
         # Every route expectation live checked, sim checked too (sim also checks requests).
         missing = [x for x in l["held"] if x not in s["held"]]
         if missing or l["failed"]:

@@ -67,16 +67,22 @@ TEST(LabSeed004, BaselineMseeTableHasTheSeedsFourRoutes) {
   SimLab lab(t);
   ASSERT_TRUE(lab.start());
   lab.loop().run_for(std::chrono::seconds(5));
-  std::string table = lab.msee_table("london");
-  std::set<std::string> rows;
-  for (size_t at = 0, nl; (nl = table.find('\n', at)) != std::string::npos; at = nl + 1)
-    if (table.compare(at, 14, "100       9.9.") == 0) rows.insert(table.substr(at, nl - at));
-  std::set<std::string> want{
-      "100       9.9.9.9/32       172.16.158.12*  65515 65010              0",
-      "100       9.9.9.9/32       172.16.158.13   65515 65010              0",
-      "100       9.9.9.9/32       172.16.138.12   65515 65010 65010 65010  0",
-      "100       9.9.9.9/32       172.16.138.13   65515 65010 65010 65010  0"};
-  EXPECT_EQ(rows, want) << table;
+  auto table = lab.table("msee-london");
+  ASSERT_TRUE(table);
+  // The 2021 CLI's columns and order, as the seed printed them: Network, NextHop, a blank
+  // LocPrf, Weight, Path; the rows by next hop.
+  std::string text = table->text();
+  std::vector<std::string> rows;
+  for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
+    if (text.compare(at, 6, "9.9.9.") == 0) rows.push_back(text.substr(at, nl - at));
+  std::vector<std::string> want{
+      "9.9.9.9/32       172.16.138.12             0         65515 65010 65010 65010",
+      "9.9.9.9/32       172.16.138.13             0         65515 65010 65010 65010",
+      "9.9.9.9/32       172.16.158.12*            0         65515 65010",
+      "9.9.9.9/32       172.16.158.13             0         65515 65010"};
+  EXPECT_EQ(rows, want) << text;
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "Network          NextHop         LocPrf    Weight    Path");
   EXPECT_EQ(lab.msee_chosen_region("london", *Prefix::parse("9.9.9.9/32")), "north-europe");
   Outcome o;
   lab.request(t.clients[0], 1, [&](Outcome x) { o = std::move(x); });
@@ -227,14 +233,20 @@ TEST(LabSeed000, EcmpSplitsFlowsThenPrependPicksOneRegion) {
 TEST(LabSeed000, EcmpTableMarksEveryRouteOfTheMultipathSet) {
   auto t = load("seed-000.yaml");
   auto r = run(t, "ecmp-prepend-health");
-  const std::string* table = nullptr;
+  const DeviceTable* table = nullptr;
   for (const auto& s : r.steps)
     if (s.at == 10s)
-      for (const auto& [title, text] : s.tables)
-        if (title.find("router onprem") != std::string::npos) table = &text;
+      for (const auto& t : s.tables)
+        if (t.device == "onprem") table = &t;
   ASSERT_NE(table, nullptr);
-  EXPECT_NE(table->find("10.255.0.1/32  192.0.2.1*"), std::string::npos) << *table;
-  EXPECT_NE(table->find("10.255.0.1/32  192.0.2.5*"), std::string::npos) << *table;
+  std::vector<std::string> chosen;
+  for (const auto& row : table->rows)
+    if (row.prefix == *Prefix::parse("10.255.0.1/32") && row.ecmp) chosen.push_back(row.next_hop);
+  EXPECT_EQ(chosen, (std::vector<std::string>{"192.0.2.1", "192.0.2.5"}));
+  // FRR's marks: `*>` the best, `*=` its equal partner.
+  std::string text = table->text();
+  EXPECT_NE(text.find("*> 10.255.0.1/32    192.0.2.1"), std::string::npos) << text;
+  EXPECT_NE(text.find("*=                  192.0.2.5"), std::string::npos) << text;
 }
 
 // The lost request of issue 16: at fail-back every flow moves from region 2 to region 1,
@@ -375,6 +387,23 @@ TEST(LabTopology, YamlSyntaxErrorsPointAtTheFault) {
       "name: x\nregions:\n  - name: r1\n    hub: {name: h, prefixes: [10.0.0.0/16]\n"
       "  - name: r2\n");
   EXPECT_EQ(e.rfind("t.yaml:4:10: '{' is never closed: expected '}'", 0), 0u) << e;
+}
+
+// Issue 18: an NVA address reused in another hub loaded silently and gave wrong answers.
+TEST(LabTopology, AnAddressUsedByTwoDevicesIsRefusedNamingBoth) {
+  auto e = error_of(R"(
+circuits: [{name: c}]
+regions:
+  - name: r1
+    hub: {name: h1, route-server: {instances: [10.1.1.4, 10.1.1.5]}}
+  - name: r2
+    hub: {name: h2, route-server: {instances: [10.2.1.4, 10.1.1.5]}}
+)");
+  EXPECT_EQ(e.rfind("t.yaml:7:58: regions[1].hub.route-server.instances[1]: 10.1.1.5 is already "
+                    "the address of regions[0].hub.route-server.instances[1] (line 5)",
+                    0),
+            0u)
+      << e;
 }
 
 TEST(LabTopology, UnknownNamesAreNamed) {

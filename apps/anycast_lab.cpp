@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   }
   lab::RunOptions opt;
   opt.show_all = show_all;
+  opt.snapshots = !report.empty();
   opt.mode = mode;
   opt.port = port;
   // The daemon that live mode starts: the one built or installed next to this program.

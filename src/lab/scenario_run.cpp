@@ -147,6 +147,13 @@ class Runner {
       for (const auto& d : devices)
         if (auto table = lab_.table(d)) rec.tables.push_back(std::move(*table));
     }
+    if (opt_.snapshots) {
+      for (const auto& c : t_.circuits)
+        if (auto table = lab_.table("msee-" + c.name)) rec.snapshot.push_back(std::move(*table));
+      for (const auto& g : t_.regions)
+        if (!g.hub.vwan && !g.hub.route_servers.empty())
+          if (auto table = lab_.table(g.hub.name)) rec.snapshot.push_back(std::move(*table));
+    }
     for (const auto& a : st.actions) {
       lab_.apply(a);
       rec.actions.push_back(a.describe());

@@ -28,6 +28,9 @@ struct StepRecord {
   std::vector<DeviceTable> tables;
   std::vector<std::string> checked;  // expectations that held
   std::vector<std::string> failed;   // and those that did not
+  // With RunOptions::snapshots: the MSEEs' and route servers' tables at this step (before
+  // its actions), which the report's drawing reads; not in --json.
+  std::vector<DeviceTable> snapshot;
 };
 
 // What one fault did to one client, in lab time.
@@ -62,6 +65,7 @@ struct RunOptions {
   std::string anycastd;      // live: the daemon binary
   uint16_t port = 23179;     // live: the BGP port every device listens on
   bool show_all = false;     // tables at every step, not only where the file says `show`
+  bool snapshots = false;    // keep StepRecord::snapshot (for --report)
   std::function<void(const std::string&)> progress;
 };
 

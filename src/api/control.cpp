@@ -151,6 +151,7 @@ json services(const Parts& d) {
                    {"connections", st.connections},
                    {"active", st.active},
                    {"refused", st.refused},
+                   {"dropped", st.dropped},
                    {"backends", backends}});
   }
   return out;

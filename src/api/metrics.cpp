@@ -170,6 +170,10 @@ void proxy_metrics(Writer& w, const proxy::Forwarder& e) {
            "new connections or flows refused: none healthy, draining or at max-connections");
   for (size_t i = 0; i < svcs.size(); ++i)
     w.sample("anycastd_proxy_refused_total").label("service", svcs[i].name).value(stats[i].refused);
+  w.family("anycastd_proxy_dropped_total", "counter",
+           "UDP answers dropped because the listener's send buffer was full");
+  for (size_t i = 0; i < svcs.size(); ++i)
+    w.sample("anycastd_proxy_dropped_total").label("service", svcs[i].name).value(stats[i].dropped);
   auto each = [&](const char* name, const char* type, const char* help, auto get) {
     w.family(name, type, help);
     for (size_t i = 0; i < svcs.size(); ++i)

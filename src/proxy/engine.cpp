@@ -119,6 +119,7 @@ ServiceStats Engine::stats(size_t i) const {
   ServiceStats out;
   out.active = s.active.load(std::memory_order_relaxed);
   out.refused = s.refused.load(std::memory_order_relaxed);
+  out.dropped = s.dropped.load(std::memory_order_relaxed);
   out.draining = st->draining;
   for (size_t b = 0; b < s.cfg.backends.size(); ++b) {
     const auto& c = s.backends[b];

@@ -55,7 +55,7 @@ class Engine : public Forwarder {
     mutable std::mutex mu;
     std::shared_ptr<const ServiceState> state;  // under mu
     std::atomic<uint64_t> version{1};
-    std::atomic<uint64_t> active{0}, refused{0};
+    std::atomic<uint64_t> active{0}, refused{0}, dropped{0};
     std::unique_ptr<Counters[]> backends;
     std::shared_ptr<const ServiceState> load() const {
       std::lock_guard l(mu);

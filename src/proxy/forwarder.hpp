@@ -16,6 +16,7 @@ struct BackendStats {
 };
 struct ServiceStats {
   uint64_t connections = 0, active = 0, refused = 0, bytes_in = 0, bytes_out = 0;
+  uint64_t dropped = 0;  // UDP answers the kernel would not send (send buffer full)
   bool draining = false;
   std::vector<BackendStats> backends;
 };

@@ -15,7 +15,7 @@ constexpr auto kSweepEvery = std::chrono::milliseconds(100);
 }
 
 size_t Worker::FlowIdHash::operator()(const FlowId& f) const {
-  return hash_mix(std::hash<IpAddress>{}(f.client.address),
+  return hash_mix(std::hash<IpAddress>{}(f.client.address) ^ std::hash<IpAddress>{}(f.local),
                   (uint64_t{f.service} << 16) | f.client.port);
 }
 
@@ -66,6 +66,20 @@ Status<> Worker::open_listeners(const std::vector<int>& shared) {
       if (!fd) return Err("service " + cfg.name + ": " + fd.error());
       l->kind = Kind::udp_listener;
       l->fd = *fd;
+      // A burst of queries waits here while the thread forwards the previous batch: room
+      // for thousands, where the default holds a few hundred small datagrams. Raising it
+      // past net.core.rmem_max needs CAP_NET_ADMIN; without it the kernel caps it.
+      int rcvbuf = 4 << 20;
+      if (::setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+        ::setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+      if (cfg.listen.address.is_unspecified()) {
+        int one = 1;
+        l->wildcard = true;
+        if (cfg.listen.address.is_v4())
+          ::setsockopt(l->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+        else
+          ::setsockopt(l->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+      }
       add(l->fd, l.get(), EPOLLIN | EPOLLET);
     }
     listeners_.push_back(std::move(l));
@@ -144,6 +158,7 @@ void Worker::run() {
           break;
       }
     }
+    flush_replies();  // the answers read in this round, in one sendmmsg per listener
     if (now_ - last_sweep_ >= kSweepEvery) sweep(now_);
     reap();  // only now: a later event of this batch may still name a finished connection
   }

@@ -1,7 +1,9 @@
 #pragma once
 // One forwarding thread: an edge-triggered epoll loop over its listeners, its TCP
 // connections (client side and backend side) and its UDP flows. Nothing here blocks.
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <memory>
 #include <unordered_map>
@@ -29,10 +31,30 @@ class Worker {
   struct Handle {
     Kind kind;
   };
+  // Datagrams for one recvmmsg or sendmmsg: kSlots buffers in one arena, left uninitialised
+  // so that only the pages a datagram touched cost memory.
+  struct Datagrams {
+    static constexpr unsigned kSlots = 32;
+    static constexpr size_t kSize = 65535;
+    // Room for one IP_PKTINFO or IPV6_PKTINFO control message.
+    static constexpr size_t kControl = CMSG_SPACE(sizeof(in6_pktinfo));
+    std::unique_ptr<char[]> arena{new char[kSlots * kSize]};
+    mmsghdr msgs[kSlots]{};
+    iovec iov[kSlots]{};
+    SockAddr peer[kSlots]{};
+    alignas(cmsghdr) char control[kSlots][kControl]{};
+    uint32_t backend[kSlots]{};  // sendmmsg: whose bytes each reply counts to
+    unsigned count = 0;
+    char* slot(unsigned i) { return arena.get() + i * kSize; }
+  };
   struct Listener : Handle {
     int fd = -1;
     uint32_t service = 0;
     bool owned = true;
+    // UDP bound to a wildcard address: each reply says, in IP_PKTINFO, which of the host's
+    // addresses the query came to, so that it leaves from that one.
+    bool wildcard = false;
+    std::unique_ptr<Datagrams> replies;  // UDP: answers waiting for one sendmmsg
   };
   struct Conn;
   struct Side : Handle {
@@ -64,6 +86,7 @@ class Worker {
     Listener* via = nullptr;
     SockAddr client;
     Endpoint client_ep;
+    IpAddress local;  // the address the client sent to, on a wildcard listener
     SteadyTime deadline;
     bool dead = false;
   };
@@ -89,7 +112,11 @@ class Worker {
 
   // UDP (worker_udp.cpp)
   void on_udp_listener(Listener& l);
+  void on_query(Listener& l, const SockAddr& from, const IpAddress& local, const char* data,
+                size_t n);
   void on_flow(Flow& f);
+  void flush(Listener& l);
+  void flush_replies();
   void expire(Flow& f);
 
   void sweep(SteadyTime now);
@@ -107,6 +134,7 @@ class Worker {
   struct FlowId {
     uint32_t service;
     Endpoint client;
+    IpAddress local;  // unspecified unless the listener is a wildcard
     bool operator==(const FlowId&) const = default;
   };
   struct FlowIdHash {
@@ -117,7 +145,8 @@ class Worker {
   std::vector<Flow*> dead_flows_;
   std::vector<char*> free_buffers_;
   SteadyTime now_{}, last_sweep_{};
-  std::vector<char> datagram_;
+  std::unique_ptr<Datagrams> queries_;  // what the UDP listeners read, one batch at a time
+  std::vector<Listener*> replies_due_;  // listeners with answers to send before sleeping
 };
 
 }  // namespace anycastd::proxy

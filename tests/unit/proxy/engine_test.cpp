@@ -6,6 +6,8 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
+#include <thread>
 
 #include "loopback_servers.hpp"
 #include "proxy/proxy_protocol.hpp"
@@ -346,4 +348,122 @@ TEST(ProxyEngine, BackendThatNeverAcceptsTimesOutAndIsReported) {
   EXPECT_TRUE(eventually([&] { return timeouts.load() == 1; }));
   for (int f : fillers) ::close(f);
   ::close(full);
+}
+
+namespace {
+
+// A UDP backend that answers each datagram with "echo:" and the datagram, until destroyed.
+struct UdpEcho {
+  UdpEcho(const Endpoint& at) {
+    auto [bound_fd, bound] = bound_udp(at);
+    fd = bound_fd;
+    endpoint = bound;
+    set_timeout(fd, 100);
+    int big = 4 << 20;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+    thread = std::thread([this] {
+      char buf[2048];
+      while (!done) {
+        SockAddr from;
+        from.length = sizeof from.storage;
+        ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, from.get(), &from.length);
+        if (n <= 0) continue;
+        std::string answer = "echo:" + std::string(buf, static_cast<size_t>(n));
+        ::sendto(fd, answer.data(), answer.size(), 0, from.get(), from.length);
+      }
+    });
+  }
+  ~UdpEcho() {
+    done = true;
+    thread.join();
+    ::close(fd);
+  }
+  int fd = -1;
+  Endpoint endpoint;
+  std::atomic<bool> done{false};
+  std::thread thread;
+};
+
+}  // namespace
+
+// Bursts larger than one recvmmsg batch from many clients at once: every query answered,
+// to the client that asked, nothing lost or crossed between the batched replies.
+TEST(ProxyEngine, UdpBurstsFromManyClientsAreAnsweredEachToItsClient) {
+  UdpEcho echo(ep("127.0.13.151", 0));
+  auto s = service("127.0.13.15", {{echo.endpoint, 1}});
+  s.protocol = Protocol::udp;
+  auto e = start(s, 2);
+  constexpr int kClients = 48, kQueries = 40;
+  std::vector<int> clients;
+  auto vip = to_sockaddr(ep("127.0.13.15", 18080));
+  for (int c = 0; c < kClients; ++c) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int big = 1 << 20;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    set_timeout(fd, 2000);
+    ASSERT_EQ(::connect(fd, vip.get(), vip.length), 0);
+    clients.push_back(fd);
+  }
+  // Rounds of four queries per client in flight: 192 at once, six recvmmsg batches, and
+  // no more than the sockets' buffers hold (the kernel would drop the rest, not us).
+  constexpr int kWindow = 4;
+  std::vector<std::set<std::string>> got(kClients);
+  for (int round = 0; round < kQueries / kWindow; ++round) {
+    for (int c = 0; c < kClients; ++c)
+      for (int q = round * kWindow; q < (round + 1) * kWindow; ++q) {
+        std::string m = "c" + std::to_string(c) + "q" + std::to_string(q);
+        ASSERT_EQ(::send(clients[static_cast<size_t>(c)], m.data(), m.size(), 0),
+                  static_cast<ssize_t>(m.size()));
+      }
+    for (int c = 0; c < kClients; ++c)
+      for (int q = 0; q < kWindow; ++q) {
+        char buf[256];
+        ssize_t n = ::recv(clients[static_cast<size_t>(c)], buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got[static_cast<size_t>(c)].insert(std::string(buf, static_cast<size_t>(n)));
+      }
+  }
+  size_t answered = 0;
+  for (int c = 0; c < kClients; ++c) {
+    for (int q = 0; q < kQueries; ++q)
+      answered +=
+          got[static_cast<size_t>(c)].count("echo:c" + std::to_string(c) + "q" + std::to_string(q));
+    EXPECT_EQ(got[static_cast<size_t>(c)].size(), static_cast<size_t>(kQueries)) << "client " << c;
+    ::close(clients[static_cast<size_t>(c)]);
+  }
+  EXPECT_EQ(answered, static_cast<size_t>(kClients * kQueries));
+  auto st = e->stats(0);
+  EXPECT_EQ(st.dropped, 0u);
+  EXPECT_EQ(st.backends[0].connections, static_cast<uint64_t>(kClients));
+  // The thread counts a batch after sendmmsg returns, which may be after the client read it.
+  EXPECT_TRUE(eventually([&] {
+    auto b = e->stats(0).backends[0];
+    return b.bytes_out == b.bytes_in + 5u * kClients * kQueries;
+  })) << e->stats(0).backends[0].bytes_out;
+}
+
+// On a wildcard listener each answer leaves from the address its query came to: a
+// connected client socket accepts nothing from any other.
+TEST(ProxyEngine, UdpOnAWildcardAddressAnswersFromTheAddressQueried) {
+  UdpEcho echo(ep("127.0.13.161", 0));
+  auto s = service("0.0.0.0", {{echo.endpoint, 1}});
+  s.listen.port = 18161;
+  s.protocol = Protocol::udp;
+  auto e = start(s, 1);
+  for (const char* vip : {"127.0.13.16", "127.0.13.17"}) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    set_timeout(fd, 2000);
+    auto to = to_sockaddr(ep(vip, 18161));
+    ASSERT_EQ(::connect(fd, to.get(), to.length), 0);
+    ASSERT_EQ(::send(fd, "q", 1, 0), 1);
+    char buf[64];
+    SockAddr from;
+    from.length = sizeof from.storage;
+    ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, from.get(), &from.length);
+    ASSERT_EQ(n, 6) << vip;
+    EXPECT_EQ(std::string(buf, 6), "echo:q");
+    EXPECT_EQ(from_sockaddr(from.get()).to_string(), std::string(vip) + ":18161");
+    ::close(fd);
+  }
+  EXPECT_EQ(e->stats(0).backends[0].connections, 2u);
 }

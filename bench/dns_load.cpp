@@ -1,5 +1,7 @@
 // A DNS load generator for proxy benchmarks: keeps `--window` queries for one name in
-// flight from one UDP socket for `--seconds`, and reports answers per second and latency.
+// flight for `--seconds` from `--sockets` UDP sockets (each a client address: a proxy's
+// SO_REUSEPORT threads split clients, never one client), and reports answers per second
+// and latency.
 // A query unanswered after 200 ms counts as lost and its slot is reused.
 #include <poll.h>
 #include <sys/socket.h>
@@ -20,17 +22,22 @@ int main(int argc, char** argv) {
   std::string address = "127.0.0.1";
   uint16_t port = 53;
   double seconds = 5;
-  unsigned window = 32;
+  unsigned window = 32, sockets = 1;
   app.add_option("--address", address);
   app.add_option("--port", port);
   app.add_option("--seconds", seconds)->check(CLI::Range(0.1, 120.0));
   app.add_option("--window", window)->check(CLI::Range(1, 1024));
+  app.add_option("--sockets", sockets)->check(CLI::Range(1, 256));
   CLI11_PARSE(app, argc, argv);
   auto at = IpAddress::parse(address);
   if (!at) return 2;
-  int fd = socket(at->is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  std::vector<pollfd> fds;
   auto sa = proxy::to_sockaddr({*at, port});
-  if (connect(fd, sa.get(), sa.length) < 0) return 1;
+  for (unsigned i = 0; i < sockets; ++i) {
+    int fd = socket(at->is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    if (fd < 0 || connect(fd, sa.get(), sa.length) < 0) return 1;
+    fds.push_back({fd, POLLIN, 0});
+  }
   // app.example A, with the ID in the first two bytes.
   unsigned char q[] = {0,   0, 1,   0,   0,   1,   0,   0,   0,   0, 0, 0, 3, 'a', 'p',
                        'p', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1};
@@ -43,6 +50,7 @@ int main(int argc, char** argv) {
   auto send_one = [&] {
     q[0] = static_cast<unsigned char>(next >> 8);
     q[1] = static_cast<unsigned char>(next);
+    int fd = fds[next % fds.size()].fd;
     if (send(fd, q, sizeof q, 0) == static_cast<ssize_t>(sizeof q)) {
       sent[next] = Clock::now();
       out[next] = true;
@@ -57,11 +65,13 @@ int main(int argc, char** argv) {
   unsigned char buf[512];
   while (Clock::now() < end) {
     while (in_flight < window) send_one();
-    pollfd p{fd, POLLIN, 0};
-    poll(&p, 1, 10);
-    for (;;) {
-      ssize_t n = recv(fd, buf, sizeof buf, 0);
-      if (n < 2) break;
+    poll(fds.data(), fds.size(), 10);
+    for (size_t i = 0; i < fds.size();) {
+      ssize_t n = recv(fds[i].fd, buf, sizeof buf, 0);
+      if (n < 2) {
+        ++i;
+        continue;
+      }
       uint16_t id = static_cast<uint16_t>((buf[0] << 8) | buf[1]);
       if (!out[id]) continue;
       out[id] = false;
@@ -86,5 +96,5 @@ int main(int argc, char** argv) {
   };
   printf("answers %zu lost %lu qps %.0f p50_us %.0f p99_us %.0f\n", lat.size(),
          static_cast<unsigned long>(lost), lat.size() / took, pct(0.5), pct(0.99));
-  close(fd);
+  for (auto& p : fds) close(p.fd);
 }

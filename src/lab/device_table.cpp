@@ -5,8 +5,6 @@
 #include <map>
 #include <set>
 
-#include "lab/route_table.hpp"
-
 namespace anycastd::lab {
 
 using nlohmann::json;
@@ -62,12 +60,12 @@ std::string az_2021(const DeviceTable& t) {
 }
 
 std::string az_modern(const DeviceTable& t) {
-  std::vector<AzRow> rows;
+  std::vector<std::vector<std::string>> rows{{"LocPrf", "Network", "NextHop", "Path", "Weight"}};
   for (const auto& r : t.rows)
     rows.push_back({std::to_string(r.local_pref.value_or(100)), r.prefix.to_string(),
                     chosen(r).empty() ? "0.0.0.0" : chosen(r), spaced(r.path),
                     std::to_string(r.weight)});
-  return az_table(rows);
+  return cli_table(rows);
 }
 
 // One command's output per NVA peering, as seed 004 ran it: each route server instance's

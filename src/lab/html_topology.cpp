@@ -170,9 +170,9 @@ Card card(const RegionSpec& g, const StepRecord* step, const std::set<std::strin
          "sub"});
   for (const auto& b : g.backends) {
     auto st = state.find(b.name);
-    c.lines.push_back({(st != state.end() ? "\u25cf " : "\u25cf ") + b.name + " " +
-                           (st != state.end() ? st->second : "up"),
-                       st != state.end() ? "bad" : "good"});
+    bool up = st == state.end();
+    c.lines.push_back(
+        {"\u25cf " + b.name + " " + (up ? std::string("up") : st->second), up ? "good" : "bad"});
   }
   return c;
 }

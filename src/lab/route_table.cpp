@@ -1,7 +1,6 @@
 #include "lab/route_table.hpp"
 
-#include <algorithm>
-#include <map>
+#include "lab/table_build.hpp"
 
 namespace anycastd::lab {
 
@@ -32,43 +31,10 @@ std::vector<const Path*> ranked(const Rib& rib, const Entry& e) {
 }
 
 std::string az_route_table(const Rib& rib) {
-  std::vector<AzRow> rows;
-  std::map<Prefix, const Entry*> sorted;
-  for (const auto& [prefix, e] : rib.loc_rib()) sorted.emplace(prefix, &e);
-  for (const auto& [prefix, e] : sorted) {
-    for (const Path* p : ranked(rib, *e)) {
-      const auto& a = *p->attrs;
-      rows.push_back({std::to_string(a.local_pref.value_or(100)), prefix.to_string(),
-                      (a.next_hop ? a.next_hop->to_string() : std::string("0.0.0.0")) +
-                          (p->best || p->multipath ? "*" : ""),
-                      a.as_path ? a.as_path->to_string() : std::string(),
-                      std::to_string(p->weight)});
-    }
-  }
-  return az_table(rows);
-}
-
-std::string az_table(const std::vector<AzRow>& body) {
-  std::vector<AzRow> rows{{"LocPrf", "Network", "NextHop", "Path", "Weight"}};
-  rows.insert(rows.end(), body.begin(), body.end());
-  // The CLI pads every column to its widest cell and never below eight characters.
-  std::array<size_t, 5> width{};
-  for (const auto& r : rows)
-    for (size_t c = 0; c < 5; ++c) width[c] = std::max({width[c], r[c].size(), size_t{8}});
-  auto line = [&](const std::array<std::string, 5>& r) {
-    std::string s;
-    for (size_t c = 0; c < 5; ++c) {
-      s += r[c];
-      if (c + 1 < 5) s += std::string(width[c] - r[c].size() + 2, ' ');
-    }
-    return s + "\n";
-  };
-  std::string out = line(rows[0]);
-  std::array<std::string, 5> dashes;
-  for (size_t c = 0; c < 5; ++c) dashes[c] = std::string(width[c], '-');
-  out += line(dashes);
-  for (size_t i = 1; i < rows.size(); ++i) out += line(rows[i]);
-  return out;
+  DeviceTable t;
+  t.format = "az-route-table";
+  t.rows = msee_rows(rib_routes(rib));
+  return t.text();
 }
 
 }  // namespace anycastd::lab

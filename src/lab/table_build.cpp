@@ -79,11 +79,7 @@ DeviceTable msee(const TableSource& s, const MseeSpec& c) {
     t.down = true;
     return t;
   }
-  for (const auto& r : *routes) {
-    auto x = base_row(r);
-    if (!x.local_pref) x.local_pref = 100;
-    t.rows.push_back(x);
-  }
+  t.rows = msee_rows(*routes);
   // The 2021 CLI listed a prefix's paths by next hop, the chosen one wherever it fell.
   if (t.format == "az-route-table-2021")
     std::stable_sort(t.rows.begin(), t.rows.end(), [](const TableRow& a, const TableRow& b) {
@@ -117,45 +113,24 @@ DeviceTable router(const TableSource& s, const RouterSpec& o) {
   return t;
 }
 
-// What each route server instance learned from the hub's NVAs.
-DeviceTable route_servers(const TableSource& s, const HubSpec& h) {
-  DeviceTable t{h.name, "route-server", "route server " + h.name, "learned-routes-json", {}, false};
-  auto instances = of_hub(s, Kind::route_server, h.name);
+// What each instance of a hub's route servers or gateways learned, as the CLI lists it per
+// instance; `keep` picks the routes shown. Down only when every instance is.
+DeviceTable per_instance(const TableSource& s, DeviceTable t, Kind k, const HubSpec& h,
+                         const std::string& role,
+                         const std::function<bool(const RibRoute&)>& keep) {
+  auto instances = of_hub(s, k, h.name);
   size_t up = 0;
   for (size_t i = 0; i < instances.size(); ++i) {
     auto routes = s.routes(*instances[i]);
     if (!routes) continue;
     ++up;
     for (const auto& r : *routes) {
-      const auto* peer = r.from ? s.at(*r.from) : nullptr;
-      if (!peer || peer->kind != Kind::nva) continue;
+      if (!keep(r)) continue;
       auto x = base_row(r);
       source(s, *instances[i], r, x);
       x.weight = kAzureWeight;
       x.local_address = instances[i]->address.to_string();
-      x.instance = "RouteServiceRole_IN_" + std::to_string(i);
-      t.rows.push_back(x);
-    }
-  }
-  t.down = up == 0;
-  return t;
-}
-
-DeviceTable gateway(const TableSource& s, const HubSpec& h) {
-  DeviceTable t{h.name + "-gw",           "er-gateway", "ExpressRoute gateway " + h.name + "-gw",
-                "gateway-learned-routes", {},           false};
-  auto instances = of_hub(s, Kind::gateway, h.name);
-  size_t up = 0;
-  for (size_t i = 0; i < instances.size(); ++i) {
-    auto routes = s.routes(*instances[i]);
-    if (!routes) continue;
-    ++up;
-    for (const auto& r : *routes) {
-      auto x = base_row(r);
-      source(s, *instances[i], r, x);
-      x.weight = kAzureWeight;
-      x.local_address = instances[i]->address.to_string();
-      x.instance = "Instance" + std::to_string(i);
+      x.instance = role + std::to_string(i);
       t.rows.push_back(x);
     }
   }
@@ -198,10 +173,26 @@ std::optional<DeviceTable> build_table(const TableSource& s, const std::string& 
   for (const auto& o : s.topology.routers)
     if (device == o.name) return router(s, o);
   for (const auto& g : s.topology.regions) {
-    if (device == g.hub.name + "-gw" && !g.hub.gateways.empty()) return gateway(s, g.hub);
-    if (device != g.hub.name) continue;
-    if (g.hub.vwan) return vhub(s, g.hub);
-    if (!g.hub.route_servers.empty()) return route_servers(s, g.hub);
+    const auto& h = g.hub;
+    if (device == h.name + "-gw" && !h.gateways.empty())
+      return per_instance(s,
+                          {h.name + "-gw",
+                           "er-gateway",
+                           "ExpressRoute gateway " + h.name + "-gw",
+                           "gateway-learned-routes",
+                           {},
+                           false},
+                          Kind::gateway, h, "Instance", [](const RibRoute&) { return true; });
+    if (device != h.name) continue;
+    if (h.vwan) return vhub(s, h);
+    // The routes the hub's NVAs gave its route servers.
+    if (!h.route_servers.empty())
+      return per_instance(
+          s, {h.name, "route-server", "route server " + h.name, "learned-routes-json", {}, false},
+          Kind::route_server, h, "RouteServiceRole_IN_", [&s](const RibRoute& r) {
+            const auto* peer = r.from ? s.at(*r.from) : nullptr;
+            return peer && peer->kind == Kind::nva;
+          });
   }
   return std::nullopt;
 }
@@ -222,6 +213,16 @@ std::vector<std::string> table_devices(const Topology& t) {
   auto out = shown_devices(t, true);
   for (const auto& c : t.circuits) out.push_back(c.name);
   return out;
+}
+
+std::vector<TableRow> msee_rows(const std::vector<RibRoute>& routes) {
+  std::vector<TableRow> rows;
+  for (const auto& r : routes) {
+    auto x = base_row(r);
+    if (!x.local_pref) x.local_pref = 100;
+    rows.push_back(x);
+  }
+  return rows;
 }
 
 std::vector<RibRoute> rib_routes(const rib::Rib& rib) {

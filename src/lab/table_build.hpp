@@ -43,7 +43,9 @@ std::vector<std::string> shown_devices(const Topology& t, bool all = false);
 // Every name build_table knows, for the loader's errors.
 std::vector<std::string> table_devices(const Topology& t);
 
-// A Loc-RIB path as RibRoute, for the simulator.
+// A Loc-RIB's paths as RibRoutes, for the simulator.
 std::vector<RibRoute> rib_routes(const rib::Rib& rib);
+// An MSEE's rows, in the order the modern CLI lists them (the chosen path first).
+std::vector<TableRow> msee_rows(const std::vector<RibRoute>& routes);
 
 }  // namespace anycastd::lab

@@ -47,7 +47,7 @@ def exabgp(work):
     with open(conf, "w") as f:
         f.write(neighbor(EXT_A, AS_A,
                          f"route {CONTESTED} next-hop {EXT_A} as-path [ {AS_A} 64999 64998 ] {lp500}; "
-                         f"route {SECOND} next-hop {EXT_A} as-path [ {AS_A} ] med 7 {lp500};"))
+                         f"route {SECOND} next-hop {EXT_A} as-path [ {AS_A} ] med 7 origin incomplete {lp500};"))
         f.write(neighbor(EXT_B, AS_B, f"route {CONTESTED} next-hop {EXT_B} as-path [ {AS_B} ];"))
         f.write(neighbor(INT_C, AS, f"route {INTERNAL} next-hop {INT_C} local-preference 50;"))
     env = {"exabgp.daemon.user": "root", "exabgp.daemon.drop": "false", "exabgp.api.cli": "false",
@@ -90,6 +90,9 @@ def scenario(work):
     second = wait_until(lambda: routes(sock, SECOND), 30, f"anycastd holding {SECOND}")
     check(second[0]["med"] == 7 and second[0]["local_pref"] in (None, 100),
           f"{SECOND} kept (route kept, attribute discarded): {second[0]}")
+    # ORIGIN as the API names it (RFC 4271): ExaBGP's default, and what it was told.
+    check(by[EXT_A].get("origin") == "igp" and second[0].get("origin") == "incomplete",
+          f"ORIGIN shown: {by[EXT_A].get('origin')}, {second[0].get('origin')}")
     rc = subprocess.run([CTL, "-s", sock, "-j", "show", "routes", "--peer", EXT_A, "--received"],
                         capture_output=True, text=True, timeout=20).stdout
     received = json.loads(rc)["routes"]

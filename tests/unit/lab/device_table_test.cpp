@@ -8,23 +8,14 @@
 #include "lab/sim_lab.hpp"
 #include "lab/table_build.hpp"
 #include "lab/topology.hpp"
+#include "lab_examples.hpp"
 
 using namespace anycastd;
 using namespace anycastd::lab;
+using namespace anycastd::lab::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-const bool quiet = [] {
-  spdlog::set_level(spdlog::level::off);
-  return true;
-}();
-
-Topology load(const std::string& name) {
-  auto t = load_topology(std::string(ANYCASTD_SOURCE_DIR) + "/examples/lab/" + name);
-  EXPECT_TRUE(t) << (t ? "" : t.error().to_string());
-  return *t;
-}
 
 DeviceTable table_at(SimLab& lab, const std::string& device) {
   auto t = lab.table(device);

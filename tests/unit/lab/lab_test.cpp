@@ -9,24 +9,14 @@
 #include "lab/format.hpp"
 #include "lab/sim_lab.hpp"
 #include "lab/topology.hpp"
+#include "lab_examples.hpp"
 
 using namespace anycastd;
 using namespace anycastd::lab;
+using namespace anycastd::lab::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The emulated routers log like daemons; the tests read the timeline instead.
-const bool quiet = [] {
-  spdlog::set_level(spdlog::level::off);
-  return true;
-}();
-
-Topology load(const std::string& name) {
-  auto t = load_topology(std::string(ANYCASTD_SOURCE_DIR) + "/examples/lab/" + name);
-  EXPECT_TRUE(t) << (t ? "" : t.error().to_string());
-  return *t;
-}
 
 RunResult run(const Topology& t, const std::string& scenario) {
   const Scenario* s = t.scenario(scenario);

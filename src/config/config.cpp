@@ -337,8 +337,9 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   if (auto d = root["decision"]) c.bgp.decision = read_decision(r, d);
   if (auto f = root["fib"]) c.fib = read_fib(r, f);
   if (auto ch = root["checks"]) c.health.checks = read_checks(r, ch);
-  if (auto sv = root["services"]) c.proxy.services = read_services(r, sv, c.health.checks);
-  if (auto px = root["proxy"]) c.proxy.threads = read_proxy_threads(r, px);
+  if (auto px = root["proxy"]) read_proxy(r, px, c.proxy);
+  if (auto sv = root["services"])
+    c.proxy.services = read_services(r, sv, c.health.checks, c.proxy.forwarding);
   if (auto ct = root["control"]) c.control = read_control(r, ct);
   if (auto m = root["metrics"]) {
     r.require_map(m, "metrics");

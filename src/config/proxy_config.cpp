@@ -50,13 +50,21 @@ E choice(const YamlReader& r, const YAML::Node& n, const std::string& path,
   r.fail(n, path, "expected " + list + ", got '" + s + "'");
 }
 
+proxy::Forwarding forwarding(const YamlReader& r, const YAML::Node& n, const std::string& path) {
+  return choice<proxy::Forwarding>(r, n, path,
+                                   {{"auto", proxy::Forwarding::automatic},
+                                    {"kernel", proxy::Forwarding::kernel},
+                                    {"user", proxy::Forwarding::user}});
+}
+
 proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, const std::string& path,
-                                  const std::vector<health::CheckConfig>& checks) {
+                                  const std::vector<health::CheckConfig>& checks,
+                                  proxy::Forwarding default_forwarding) {
   r.require_map(n, path);
   r.only_keys(n, path,
               {"name", "address", "port", "protocol", "balance", "hash", "backends",
                "connect-timeout", "idle-timeout", "max-connections", "proxy-protocol", "splice",
-               "drain-time", "retries", "add-address"});
+               "drain-time", "retries", "add-address", "forwarding"});
   proxy::ServiceConfig s;
   for (const char* k : {"name", "address", "port", "backends"})
     if (!n[k]) r.fail(n, path, "missing required key '" + std::string(k) + "'");
@@ -88,10 +96,17 @@ proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, cons
     s.proxy_protocol = r.boolean(n["proxy-protocol"], path + ".proxy-protocol");
   if (n["splice"]) s.splice = r.boolean(n["splice"], path + ".splice");
   if (n["add-address"]) s.add_address = r.boolean(n["add-address"], path + ".add-address");
-  if (s.protocol == Protocol::udp)
+  s.forwarding = default_forwarding;
+  if (n["forwarding"]) s.forwarding = forwarding(r, n["forwarding"], path + ".forwarding");
+  if (s.protocol == Protocol::udp) {
     for (const char* k : {"proxy-protocol", "splice"})
       if (n[k] && r.boolean(n[k], path + "." + k))
         r.fail(n[k], path + "." + k, "only for protocol tcp");
+    if (s.forwarding == proxy::Forwarding::kernel && n["forwarding"])
+      r.fail(n["forwarding"], path + ".forwarding",
+             "only for protocol tcp (udp is forwarded in user space, in batches)");
+    s.forwarding = proxy::Forwarding::user;
+  }
   auto bs = n["backends"];
   if (!bs.IsSequence() || bs.size() == 0)
     r.fail(bs, path + ".backends", "expected a list of at least one backend");
@@ -112,12 +127,13 @@ proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, cons
 }  // namespace
 
 std::vector<proxy::ServiceConfig> read_services(const YamlReader& r, const YAML::Node& n,
-                                                const std::vector<health::CheckConfig>& checks) {
+                                                const std::vector<health::CheckConfig>& checks,
+                                                proxy::Forwarding default_forwarding) {
   if (!n.IsSequence()) r.fail(n, "services", "expected a list of services");
   std::vector<proxy::ServiceConfig> out;
   for (size_t i = 0; i < n.size(); ++i) {
     auto path = "services[" + std::to_string(i) + "]";
-    auto s = read_service(r, n[i], path, checks);
+    auto s = read_service(r, n[i], path, checks, default_forwarding);
     for (const auto& o : out) {
       if (o.name == s.name) r.fail(n[i]["name"], path + ".name", "duplicate service " + s.name);
       // SO_REUSEPORT would let both bind, and the kernel would split clients between them.
@@ -130,15 +146,17 @@ std::vector<proxy::ServiceConfig> read_services(const YamlReader& r, const YAML:
   return out;
 }
 
-uint32_t read_proxy_threads(const YamlReader& r, const YAML::Node& n) {
+void read_proxy(const YamlReader& r, const YAML::Node& n, proxy::ProxyConfig& p) {
   r.require_map(n, "proxy");
-  r.only_keys(n, "proxy", {"threads"});
-  return n["threads"] ? static_cast<uint32_t>(r.integer(n["threads"], "proxy.threads", 0, 64)) : 0;
+  r.only_keys(n, "proxy", {"threads", "forwarding"});
+  if (n["threads"])
+    p.threads = static_cast<uint32_t>(r.integer(n["threads"], "proxy.threads", 0, 64));
+  if (n["forwarding"]) p.forwarding = forwarding(r, n["forwarding"], "proxy.forwarding");
 }
 
 std::string print_proxy(const proxy::ProxyConfig& p) {
   std::ostringstream o;
-  o << "proxy:\n  threads: " << p.threads << "\n";
+  o << "proxy:\n  threads: " << p.threads << "\n  forwarding: " << to_string(p.forwarding) << "\n";
   o << "services:" << (p.services.empty() ? " []" : "") << "\n";
   const char* balances[] = {"roundrobin", "leastconn", "maglev"};
   for (const auto& s : p.services) {
@@ -153,6 +171,7 @@ std::string print_proxy(const proxy::ProxyConfig& p) {
       << "\n    max-connections: " << s.max_connections << "\n    retries: " << s.retries
       << "\n    proxy-protocol: " << (s.proxy_protocol ? "true" : "false")
       << "\n    splice: " << (s.splice ? "true" : "false")
+      << "\n    forwarding: " << to_string(s.forwarding)
       << "\n    add-address: " << (s.add_address ? "true" : "false") << "\n    backends:\n";
     for (const auto& b : s.backends) {
       o << "      - address: " << b.endpoint.address.to_string()

@@ -4,6 +4,7 @@
 
 #include "proxy/maglev.hpp"
 #include "proxy/socket_ops.hpp"
+#include "proxy/sockmap.hpp"
 #include "proxy/worker.hpp"
 
 namespace anycastd::proxy {
@@ -35,6 +36,7 @@ Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
   }
   uint32_t n =
       e->cfg_.threads ? e->cfg_.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (auto chosen = e->choose_forwarding(n); !chosen) return Err(chosen.error());
   for (const auto& sc : e->cfg_.services) {
     int fd = -1;
     if (sc.protocol == Protocol::tcp) {
@@ -45,13 +47,37 @@ Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
     e->shared_listeners_.push_back(fd);
   }
   for (uint32_t i = 0; i < n; ++i) {
-    auto w = std::make_unique<Worker>(*e);
+    auto w = std::make_unique<Worker>(*e, i);
     auto opened = w->open_listeners(e->shared_listeners_);
     if (!opened) return Err(opened.error());
     e->workers_.push_back(std::move(w));
   }
   for (auto& w : e->workers_) e->threads_.emplace_back([w = w.get()] { w->run(); });
   return e;
+}
+
+// One sockmap serves every service that wants the kernel path; if it does not load, `kernel`
+// services fail to start and `auto` ones stay in user space with the reason.
+Status<> Engine::choose_forwarding(uint32_t threads) {
+  uint64_t pairs = 0;
+  for (const auto& s : services_)
+    if (s->cfg.protocol == Protocol::tcp && s->cfg.forwarding != Forwarding::user)
+      pairs += s->cfg.max_connections;
+  if (pairs == 0) return Done{};
+  // A sockmap index is a u32 and each connection takes two.
+  auto m = Sockmap::load(static_cast<uint32_t>(std::min<uint64_t>(pairs, 1u << 24)), threads);
+  for (auto& s : services_) {
+    if (s->cfg.protocol != Protocol::tcp || s->cfg.forwarding == Forwarding::user) continue;
+    if (m) {
+      s->kernel = true;
+    } else if (s->cfg.forwarding == Forwarding::kernel) {
+      return Err("service " + s->cfg.name + ": forwarding: kernel: " + m.error());
+    } else {
+      s->why_not = m.error();
+    }
+  }
+  if (m) sockmap_ = std::move(*m);
+  return Done{};
 }
 
 Engine::~Engine() {
@@ -121,6 +147,8 @@ ServiceStats Engine::stats(size_t i) const {
   out.refused = s.refused.load(std::memory_order_relaxed);
   out.dropped = s.dropped.load(std::memory_order_relaxed);
   out.draining = st->draining;
+  out.forwarding = s.kernel ? "kernel" : "user";
+  out.forwarding_reason = s.why_not;
   for (size_t b = 0; b < s.cfg.backends.size(); ++b) {
     const auto& c = s.backends[b];
     BackendStats bs{c.connections.load(), c.active.load(),    c.failures.load(),

@@ -18,6 +18,7 @@
 namespace anycastd::proxy {
 
 class MaglevTable;
+class Sockmap;
 class Worker;
 
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -57,6 +58,8 @@ class Engine : public Forwarder {
     std::atomic<uint64_t> version{1};
     std::atomic<uint64_t> active{0}, refused{0}, dropped{0};
     std::unique_ptr<Counters[]> backends;
+    bool kernel = false;  // established connections are forwarded by the sockmap
+    std::string why_not;  // for `auto` left in user space: the reason
     std::shared_ptr<const ServiceState> load() const {
       std::lock_guard l(mu);
       return state;
@@ -64,14 +67,17 @@ class Engine : public Forwarder {
   };
   std::vector<std::unique_ptr<Service>>& services() { return services_; }
   const BackendFailure& on_failure() const { return on_failure_; }
+  Sockmap* sockmap() { return sockmap_.get(); }
 
  private:
   Engine() = default;
+  Status<> choose_forwarding(uint32_t threads);
   void publish(size_t service, const std::function<void(ServiceState&)>& change);
 
   ProxyConfig cfg_;
   BackendFailure on_failure_;
   std::vector<std::unique_ptr<Service>> services_;
+  std::unique_ptr<Sockmap> sockmap_;  // before workers_: they hold pairs of it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::vector<int> shared_listeners_;  // by service; -1 for UDP

@@ -18,6 +18,9 @@ struct ServiceStats {
   uint64_t connections = 0, active = 0, refused = 0, bytes_in = 0, bytes_out = 0;
   uint64_t dropped = 0;  // UDP answers the kernel would not send (send buffer full)
   bool draining = false;
+  // "kernel" or "user", and why when that is not what the configuration asked for.
+  std::string forwarding = "user";
+  std::string forwarding_reason;
   std::vector<BackendStats> backends;
 };
 

@@ -11,6 +11,13 @@ namespace anycastd::proxy {
 
 enum class Protocol : uint8_t { tcp, udp };
 
+// Who moves the bytes of an established TCP connection: the forwarding threads (user), a
+// BPF sockmap in the kernel (kernel), or the kernel where it can be loaded (automatic).
+enum class Forwarding : uint8_t { automatic, kernel, user };
+inline const char* to_string(Forwarding f) {
+  return f == Forwarding::kernel ? "kernel" : f == Forwarding::user ? "user" : "auto";
+}
+
 struct BackendConfig {
   Endpoint endpoint;
   uint32_t weight = 1;
@@ -30,7 +37,8 @@ struct ServiceConfig {
   Duration idle_timeout = std::chrono::seconds(60);  // udp: a flow's life without traffic
   uint32_t max_connections = 4096;
   bool proxy_protocol = false;  // PROXY v2 header toward the backends (tcp)
-  bool splice = false;          // zero-copy forwarding through a kernel pipe (tcp)
+  bool splice = false;          // zero-copy forwarding through a kernel pipe (tcp, user path)
+  Forwarding forwarding = Forwarding::automatic;   // tcp; udp is always forwarded in user space
   Duration drain_time = std::chrono::seconds(10);  // how long open connections may finish
   uint32_t retries = 1;      // another backend after a failed connect (not with maglev)
   bool add_address = false;  // put the listen address on `lo` at start, take it off at exit
@@ -38,7 +46,8 @@ struct ServiceConfig {
 
 struct ProxyConfig {
   std::vector<ServiceConfig> services;
-  uint32_t threads = 0;  // 0: one per core
+  uint32_t threads = 0;                           // 0: one per core
+  Forwarding forwarding = Forwarding::automatic;  // for services that do not say
 };
 
 }  // namespace anycastd::proxy

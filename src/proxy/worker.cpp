@@ -1,5 +1,6 @@
 #include "proxy/worker.hpp"
 
+#include <bpf/libbpf.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 
 #include "core/hash.hpp"
 #include "proxy/maglev.hpp"
+#include "proxy/sockmap.hpp"
 
 namespace anycastd::proxy {
 
@@ -19,24 +21,27 @@ size_t Worker::FlowIdHash::operator()(const FlowId& f) const {
                   (uint64_t{f.service} << 16) | f.client.port);
 }
 
-Worker::Worker(Engine& engine) : engine_(engine) {
+Worker::Worker(Engine& engine, uint32_t index) : engine_(engine), index_(index) {
   ep_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   add(wake_fd_, &wake_handle_, EPOLLIN | EPOLLET);
   services_.resize(engine_.services().size());
   for (uint32_t i = 0; i < services_.size(); ++i) refresh(i);
+  open_ring();
 }
 
 Worker::~Worker() {
   for (auto* c : conns_) {
     if (c->client.fd >= 0) close_reset(c->client.fd);
     if (c->backend.fd >= 0) close_reset(c->backend.fd);
+    if (c->kernel) leave_kernel(*c);
     for (auto* d : {&c->up, &c->down}) {
       if (d->pipe_r >= 0) ::close(d->pipe_r), ::close(d->pipe_w);
       delete[] d->buf;
     }
     delete c;
   }
+  if (ring_) ring_buffer__free(ring_);
   for (auto* f : flows_) {
     ::close(f->fd);
     delete f;
@@ -132,8 +137,21 @@ void Worker::run() {
   std::vector<epoll_event> events(256);
   while (!stop_.load(std::memory_order_relaxed)) {
     bool busy = !conns_.empty() || !flows_.empty();
-    int n = ::epoll_wait(ep_, events.data(), static_cast<int>(events.size()),
-                         busy ? static_cast<int>(kSweepEvery.count()) : -1);
+    timespec wait{0, 0};
+    if (!rechecks_.empty()) {
+      // Connections on the kernel path waiting for it to move their last bytes: sub-ms.
+      auto next = rechecks_.front()->kernel->recheck;
+      for (auto* c : rechecks_) next = std::min(next, c->kernel->recheck);
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    next - std::chrono::steady_clock::now())
+                    .count();
+      if (ns > 0)
+        wait = {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    } else if (busy) {
+      wait.tv_nsec = std::chrono::duration_cast<std::chrono::nanoseconds>(kSweepEvery).count();
+    }
+    int n = ::epoll_pwait2(ep_, events.data(), static_cast<int>(events.size()),
+                           rechecks_.empty() && !busy ? nullptr : &wait, nullptr);
     now_ = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
       auto* h = static_cast<Handle*>(events[i].data.ptr);
@@ -156,8 +174,12 @@ void Worker::run() {
         case Kind::udp_flow:
           on_flow(*static_cast<Flow*>(h));
           break;
+        case Kind::ring:
+          ring_buffer__consume(ring_);
+          break;
       }
     }
+    if (!rechecks_.empty()) recheck_due();
     flush_replies();  // the answers read in this round, in one sendmmsg per listener
     if (now_ - last_sweep_ >= kSweepEvery) sweep(now_);
     reap();  // only now: a later event of this batch may still name a finished connection
@@ -173,10 +195,11 @@ void Worker::sweep(SteadyTime now) {
     const auto& st = *services_[c.service].state;
     if (st.draining && now >= st.drain_deadline) {
       finish(c, true);
+    } else if (report(c) && c.kernel) {
+      c.deadline = now + engine_.services()[c.service]->cfg.idle_timeout;  // quiet for us only
+      kernel_step(c);  // a lost ring record delays passed bytes by one sweep at most
     } else if (now >= c.deadline) {
       finish(c, c.connecting, c.connecting ? "connect timeout" : nullptr);
-    } else {
-      report(c);
     }
   }
   for (size_t i = flows_.size(); i-- > 0;) {

@@ -6,17 +6,24 @@
 #include <sys/socket.h>
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "proxy/engine.hpp"
 #include "proxy/socket_ops.hpp"
 
+struct ring_buffer;
+
 namespace anycastd::proxy {
+
+// What epoll reports for each side of a connection forwarded in user space.
+constexpr uint32_t kUserEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 
 class Worker {
  public:
-  Worker(Engine& engine);
+  // `index`: this thread's ring in the engine's sockmap, if it has one.
+  Worker(Engine& engine, uint32_t index);
   ~Worker();
   // TCP services share one listener (`shared`, by service; -1 for UDP) that every thread
   // polls with EPOLLEXCLUSIVE, so whichever thread is idle takes the next connection; UDP
@@ -27,7 +34,7 @@ class Worker {
   void wake();  // from any thread: published state changed
 
  private:
-  enum class Kind : uint8_t { wake, tcp_listener, udp_listener, tcp_side, udp_flow };
+  enum class Kind : uint8_t { wake, tcp_listener, udp_listener, tcp_side, udp_flow, ring };
   struct Handle {
     Kind kind;
   };
@@ -61,6 +68,7 @@ class Worker {
     int fd = -1;
     Conn* conn = nullptr;
     bool readable = false, writable = false, hup = false;
+    uint32_t events = 0;  // what epoll reports for it
   };
   // The bytes moving one way: through a user-space buffer, or a kernel pipe with splice.
   struct Direction {
@@ -70,7 +78,19 @@ class Worker {
     uint32_t in_pipe = 0;
     bool eof = false, shut = false;
     uint64_t unreported = 0;  // bytes not yet added to the shared counters
+    uint64_t forwarded = 0;   // bytes this thread wrote to the far socket (PROXY header too)
     uint32_t pending() const { return pipe_r >= 0 ? in_pipe : tail - head; }
+  };
+  // A connection whose established bytes the sockmap forwards (worker_kernel.cpp). Direction
+  // 0 is the client's bytes toward the backend, 1 the backend's toward the client.
+  struct InKernel {
+    uint32_t pair = 0;
+    uint64_t base[2]{};     // bytes each direction's far socket had been sent before
+    uint64_t counted[2]{};  // the verdict's `seen`, as far as added to the byte counters
+    bool caught_up[2]{};    // the far socket holds every redirected byte: passed ones may follow
+    bool waiting = false;   // in rechecks_
+    std::chrono::microseconds backoff{};
+    SteadyTime recheck{};
   };
   struct Conn {
     Side client, backend;
@@ -79,6 +99,7 @@ class Worker {
     bool connecting = false, dead = false;
     SteadyTime deadline;  // connect timeout while connecting, then idle timeout
     Endpoint client_ep, local_ep;
+    std::optional<InKernel> kernel;
   };
   struct Flow : Handle {
     int fd = -1;
@@ -99,6 +120,7 @@ class Worker {
   void refresh(uint32_t service);
   std::optional<uint32_t> choose(uint32_t service, const FlowKey& k);
   void add(int fd, Handle* h, uint32_t events);
+  void watch(Side& s, uint32_t events);  // changes what epoll reports for a side
 
   // TCP (worker_tcp.cpp)
   void accept_all(Listener& l);
@@ -107,8 +129,21 @@ class Worker {
   void connected(Conn& c);
   bool pump(Conn& c, Direction& d, Side& from, Side& to);
   void finish(Conn& c, bool reset, const char* backend_failure = nullptr);
-  void report(Conn& c);
+  bool report(Conn& c);  // true if bytes moved since the last report
   char* buffer();
+
+  // The in-kernel path (worker_kernel.cpp)
+  void open_ring();
+  bool enter_kernel(Conn& c);
+  void kernel_step(Conn& c);
+  bool move_passed(Conn& c, int k, bool& wait);
+  void end_direction(Conn& c, int k, bool& wait);
+  void set_budget(Conn& c, int k);
+  void on_ring(uint32_t index);
+  void schedule_recheck(Conn& c);
+  void recheck_due();
+  void leave_kernel(Conn& c);
+  static int on_ring_record(void* self, void* data, size_t size);
 
   // UDP (worker_udp.cpp)
   void on_udp_listener(Listener& l);
@@ -123,6 +158,7 @@ class Worker {
   void reap();
 
   Engine& engine_;
+  uint32_t index_ = 0;
   int ep_ = -1;
   Handle wake_handle_{Kind::wake};
   int wake_fd_ = -1;
@@ -147,6 +183,12 @@ class Worker {
   SteadyTime now_{}, last_sweep_{};
   std::unique_ptr<Datagrams> queries_;  // what the UDP listeners read, one batch at a time
   std::vector<Listener*> replies_due_;  // listeners with answers to send before sleeping
+
+  Sockmap* sockmap_ = nullptr;  // the engine's, when some service forwards in the kernel
+  ring_buffer* ring_ = nullptr;
+  Handle ring_handle_{Kind::ring};
+  std::vector<Conn*> by_pair_;   // this thread's connections on the kernel path
+  std::vector<Conn*> rechecks_;  // waiting for the kernel to finish moving redirected bytes
 };
 
 }  // namespace anycastd::proxy

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "proxy/proxy_protocol.hpp"
+#include "proxy/sockmap.hpp"
 #include "proxy/worker.hpp"
 
 namespace anycastd::proxy {
@@ -18,7 +19,6 @@ constexpr uint32_t kBufferSize = 16384;  // HAProxy's bufsize
 constexpr uint32_t kPipeChunk = 65536;
 constexpr size_t kPooledBuffers = 1024;
 constexpr int kAcceptBatch = 16;
-constexpr uint32_t kSideEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 }  // namespace
 
 char* Worker::buffer() {
@@ -61,7 +61,9 @@ void Worker::accept_all(Listener& l) {
     svc.active.fetch_add(1, std::memory_order_relaxed);
     c->slot = static_cast<uint32_t>(conns_.size());
     conns_.push_back(c);
-    add(fd, &c->client, kSideEvents);
+    // A connection the kernel will forward need not hear of the client's data meanwhile.
+    c->client.events = engine_.services()[l.service]->kernel ? EPOLLRDHUP | EPOLLET : kUserEvents;
+    add(fd, &c->client, c->client.events);
     if (!connect_backend(*c)) {
       svc.refused.fetch_add(1, std::memory_order_relaxed);
       finish(*c, true);
@@ -85,7 +87,8 @@ bool Worker::connect_backend(Conn& c) {
       services_[c.service].balancer->opened(*be);
       svc.backends[*be].connections.fetch_add(1, std::memory_order_relaxed);
       svc.backends[*be].active.fetch_add(1, std::memory_order_relaxed);
-      add(*fd, &c.backend, kSideEvents);
+      c.backend.events = kUserEvents;
+      add(*fd, &c.backend, kUserEvents);
       c.connecting = true;
       c.deadline = now_ + svc.cfg.connect_timeout;
       if (!in_progress) connected(c);
@@ -97,6 +100,15 @@ bool Worker::connect_backend(Conn& c) {
   }
 }
 
+void Worker::watch(Side& s, uint32_t events) {
+  if (s.events == events) return;
+  s.events = events;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = &s;
+  ::epoll_ctl(ep_, EPOLL_CTL_MOD, s.fd, &ev);
+}
+
 void Worker::connected(Conn& c) {
   auto& svc = *engine_.services()[c.service];
   c.connecting = false;
@@ -106,7 +118,9 @@ void Worker::connected(Conn& c) {
     auto h = proxy_v2_header(c.client_ep, c.local_ep);
     if (::send(c.backend.fd, h.data(), h.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(h.size()))
       return finish(c, true);
+    c.up.forwarded += h.size();
   }
+  if (enter_kernel(c)) return;
   c.backend.writable = true;
   c.client.readable = true;  // whatever the client sent meanwhile waits in its socket
   if (!pump(c, c.up, c.client, c.backend) || !pump(c, c.down, c.backend, c.client))
@@ -150,6 +164,10 @@ void Worker::on_side(Side& s, uint32_t events) {
     return;
   }
   c.deadline = now_ + engine_.services()[c.service]->cfg.idle_timeout;
+  if (c.kernel) {
+    if (events & EPOLLERR) return finish(c, true);  // a reset, as recv would say
+    return kernel_step(c);
+  }
   if (!pump(c, c.up, c.client, c.backend) || !pump(c, c.down, c.backend, c.client))
     return finish(c, true);
   if (c.up.shut && c.down.shut) finish(c, false);
@@ -177,6 +195,7 @@ bool Worker::pump(Conn& c, Direction& d, Side& from, Side& to) {
         return false;
       }
       d.unreported += static_cast<uint64_t>(n);
+      d.forwarded += static_cast<uint64_t>(n);
       if (splicing) {
         d.in_pipe -= static_cast<uint32_t>(n);
       } else if ((d.head += static_cast<uint32_t>(n)) == d.tail) {
@@ -224,12 +243,23 @@ bool Worker::pump(Conn& c, Direction& d, Side& from, Side& to) {
   }
 }
 
-void Worker::report(Conn& c) {
-  if (c.backend.fd < 0 && !c.up.unreported && !c.down.unreported) return;
+bool Worker::report(Conn& c) {
+  if (c.kernel) {
+    // The verdict counts what it took from each socket; passed bytes are in that count too.
+    for (int k = 0; k < 2; ++k) {
+      uint64_t seen =
+          __atomic_load_n(&sockmap_->direction(2 * c.kernel->pair + k).seen, __ATOMIC_RELAXED);
+      (k ? c.down : c.up).unreported += seen - c.kernel->counted[k];
+      c.kernel->counted[k] = seen;
+    }
+  }
+  if (c.backend.fd < 0 && !c.up.unreported && !c.down.unreported) return false;
+  bool moved = c.up.unreported || c.down.unreported;
   auto& b = engine_.services()[c.service]->backends[c.backend_index];
   if (c.up.unreported) b.bytes_in.fetch_add(c.up.unreported, std::memory_order_relaxed);
   if (c.down.unreported) b.bytes_out.fetch_add(c.down.unreported, std::memory_order_relaxed);
   c.up.unreported = c.down.unreported = 0;
+  return moved;
 }
 
 void Worker::finish(Conn& c, bool reset, const char* backend_failure) {
@@ -249,6 +279,10 @@ void Worker::finish(Conn& c, bool reset, const char* backend_failure) {
   }
   reset ? close_reset(c.client.fd) : (void)::close(c.client.fd);
   c.client.fd = c.backend.fd = -1;
+  if (c.kernel) {
+    report(c);  // the last bytes the verdict took before the sockets closed
+    leave_kernel(c);
+  }
   svc.active.fetch_sub(1, std::memory_order_relaxed);
   for (auto* d : {&c.up, &c.down}) {
     if (d->pipe_r >= 0) ::close(d->pipe_r), ::close(d->pipe_w);

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+// The proxy's in-kernel TCP path: once a connection's client and backend sockets are both in
+// `sockets` (a sockmap, the client at an even index, its backend at the next), this stream
+// verdict moves every byte that arrives on one socket to the other one's send queue, so the
+// forwarding threads are not woken per message.
+//
+// The kernel gives an egress redirect no backpressure: bytes that the far socket cannot send
+// yet wait in its queue without limit. So each direction carries a byte budget (`limit`, set
+// by user space from what the far socket has really taken); past it, bytes are passed to the
+// near socket's own receive queue instead (SK_PASS), where they count against its receive
+// buffer and TCP's window stops the sender, and the forwarding thread moves them itself. It
+// hands the direction back (RESUME) once it has written everything passed to it, so the
+// bytes keep their order.
+//
+// The verdict rings the owning thread (a record in its ring naming the direction) half way
+// through a budget, so that it sets a new one while bytes still flow, and when it passes
+// bytes to a thread that had caught up, which then listens for more on that socket. The
+// thread does not listen otherwise: the kernel wakes a socket's readers on every arrival,
+// redirected or not.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "forward_shared.h"
+
+struct {
+  __uint(type, BPF_MAP_TYPE_SOCKMAP);
+  __uint(max_entries, 2);  // set at load from the services' max-connections
+  __type(key, __u32);
+  __type(value, __u64);
+} sockets SEC(".maps");
+
+// Socket cookie to its index in `sockets` and `directions`.
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 2);
+  __type(key, __u64);
+  __type(value, __u32);
+} slots SEC(".maps");
+
+// Shared with user space through mmap: no system call to read counters or set budgets.
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __uint(max_entries, 2);
+  __type(key, __u32);
+  __type(value, struct forward_direction);
+} directions SEC(".maps");
+
+// One ring per forwarding thread; a record is the index of a direction.
+struct ring {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 256 * 1024);  // sockmap.cpp makes them, of this size
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __array(values, struct ring);
+} rings SEC(".maps");
+
+SEC("sk_skb/stream_verdict")
+int forward(struct __sk_buff* skb) {
+  // A bare FIN arrives as an empty skb. Redirected, the far socket's sender takes its zero
+  // bytes sent for a broken pipe and fails that socket with EPIPE; TCP has already recorded
+  // the FIN (user space sees it as EPOLLRDHUP), so the empty skb carries nothing to keep.
+  if (skb->len == 0) return SK_DROP;
+  __u64 cookie = bpf_get_socket_cookie(skb);
+  __u32* slot = bpf_map_lookup_elem(&slots, &cookie);
+  if (!slot) return SK_PASS;  // not ours yet: user space reads it
+  __u32 index = *slot;
+  struct forward_direction* d = bpf_map_lookup_elem(&directions, &index);
+  if (!d) return SK_PASS;
+  __u64 len = skb->len;
+  __u64 seen = __sync_fetch_and_add(&d->seen, len) + len;
+
+  __u32 mode = d->mode;
+  // Everything passed earlier has been written on by user space: redirecting now cannot
+  // overtake it.
+  if (mode == FORWARD_RESUME && d->written == d->passed &&
+      __sync_val_compare_and_swap(&d->mode, FORWARD_RESUME, FORWARD_REDIRECT) == FORWARD_RESUME)
+    mode = FORWARD_REDIRECT;
+  if (mode == FORWARD_REDIRECT && seen > d->limit) {
+    d->mode = FORWARD_PASS;
+    mode = FORWARD_PASS;
+  }
+  int ring = seen >= d->notify_at && seen - len < d->notify_at;
+  int verdict;
+  if (mode != FORWARD_REDIRECT) {
+    // The thread adds to `written` and then reads `passed`; this adds to `passed` and then
+    // reads `written`. So either the thread sees these bytes or this sees it caught up.
+    __u64 before = __sync_fetch_and_add(&d->passed, len);
+    if (before == __sync_fetch_and_add(&d->written, 0)) ring = 1;
+    verdict = SK_PASS;
+  } else {
+    __sync_fetch_and_add(&d->redirected, len);
+    verdict = bpf_sk_redirect_map(skb, &sockets, index ^ 1, 0);
+  }
+  if (ring) {
+    __u32 ring_index = d->ring;
+    void* r = bpf_map_lookup_elem(&rings, &ring_index);
+    if (r) bpf_ringbuf_output(r, &index, sizeof index, 0);
+  }
+  return verdict;
+}
+
+// No GPL-only helper is used, so the program carries the project's own licence.
+char LICENSE[] SEC("license") = "Apache-2.0";

@@ -127,8 +127,16 @@ void print(const std::string& what, const json& a) {
            {"Draining", "draining"},
            {"Conns", "connections"},
            {"Active", "active"},
-           {"Refused", "refused"}},
+           {"Refused", "refused"},
+           {"Forwarding", "forwarding"},
+           {"In kernel", "kernel_connections"}},
           a["services"]);
+    for (const auto& s : a["services"]) {
+      if (s.contains("forwarding_reason"))
+        std::cout << s["name"].get<std::string>()
+                  << ": forwarding in user space: " << s["forwarding_reason"].get<std::string>()
+                  << "\n";
+    }
     for (const auto& s : a["services"]) {
       std::cout << "\n" << s["name"].get<std::string>() << " backends:\n";
       table({{"Backend", "address"},

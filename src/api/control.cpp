@@ -152,7 +152,10 @@ json services(const Parts& d) {
                    {"active", st.active},
                    {"refused", st.refused},
                    {"dropped", st.dropped},
+                   {"forwarding", st.forwarding},
+                   {"kernel_connections", st.kernel_connections},
                    {"backends", backends}});
+    if (!st.forwarding_reason.empty()) out.back()["forwarding_reason"] = st.forwarding_reason;
   }
   return out;
 }

@@ -174,6 +174,19 @@ void proxy_metrics(Writer& w, const proxy::Forwarder& e) {
            "UDP answers dropped because the listener's send buffer was full");
   for (size_t i = 0; i < svcs.size(); ++i)
     w.sample("anycastd_proxy_dropped_total").label("service", svcs[i].name).value(stats[i].dropped);
+  w.family("anycastd_proxy_kernel_connections_total", "counter",
+           "TCP connections whose bytes the kernel forwarded (sockmap)");
+  for (size_t i = 0; i < svcs.size(); ++i)
+    w.sample("anycastd_proxy_kernel_connections_total")
+        .label("service", svcs[i].name)
+        .value(stats[i].kernel_connections);
+  w.family("anycastd_proxy_forwarding_info", "gauge",
+           "always 1; `path` says who forwards the service's established connections");
+  for (size_t i = 0; i < svcs.size(); ++i)
+    w.sample("anycastd_proxy_forwarding_info")
+        .label("service", svcs[i].name)
+        .label("path", stats[i].forwarding)
+        .value(1);
   auto each = [&](const char* name, const char* type, const char* help, auto get) {
     w.family(name, type, help);
     for (size_t i = 0; i < svcs.size(); ++i)

@@ -93,10 +93,17 @@ Status<> Daemon::start_forwarding() {
   });
   if (!f) return Err("proxy: " + f.error());
   forwarder_ = std::move(*f);
-  for (const auto& s : cfg_.proxy.services)
-    sub("proxy").info("proxy {}: {} {} to {} backends on {} threads", s.name,
+  for (size_t i = 0; i < cfg_.proxy.services.size(); ++i) {
+    const auto& s = cfg_.proxy.services[i];
+    auto st = forwarder_->stats(i);
+    // Which path carries established connections, and why when `auto` could not have the
+    // kernel's: said once, here.
+    std::string path = st.forwarding == "kernel" ? "in the kernel (sockmap)" : "in user space";
+    if (!st.forwarding_reason.empty()) path += " (" + st.forwarding_reason + ")";
+    sub("proxy").info("proxy {}: {} {} to {} backends on {} threads, forwarding {}", s.name,
                       s.protocol == proxy::Protocol::tcp ? "tcp" : "udp", s.listen.to_string(),
-                      s.backends.size(), forwarder_->threads());
+                      s.backends.size(), forwarder_->threads(), path);
+  }
   return Done{};
 }
 

@@ -149,6 +149,7 @@ ServiceStats Engine::stats(size_t i) const {
   out.draining = st->draining;
   out.forwarding = s.kernel ? "kernel" : "user";
   out.forwarding_reason = s.why_not;
+  out.kernel_connections = s.kernel_connections.load(std::memory_order_relaxed);
   for (size_t b = 0; b < s.cfg.backends.size(); ++b) {
     const auto& c = s.backends[b];
     BackendStats bs{c.connections.load(), c.active.load(),    c.failures.load(),

@@ -56,7 +56,7 @@ class Engine : public Forwarder {
     mutable std::mutex mu;
     std::shared_ptr<const ServiceState> state;  // under mu
     std::atomic<uint64_t> version{1};
-    std::atomic<uint64_t> active{0}, refused{0}, dropped{0};
+    std::atomic<uint64_t> active{0}, refused{0}, dropped{0}, kernel_connections{0};
     std::unique_ptr<Counters[]> backends;
     bool kernel = false;  // established connections are forwarded by the sockmap
     std::string why_not;  // for `auto` left in user space: the reason

@@ -21,6 +21,9 @@ struct ServiceStats {
   // "kernel" or "user", and why when that is not what the configuration asked for.
   std::string forwarding = "user";
   std::string forwarding_reason;
+  // Connections whose bytes the kernel forwarded (the others, such as those whose client had
+  // already half-closed when the backend answered, went through the forwarding threads).
+  uint64_t kernel_connections = 0;
   std::vector<BackendStats> backends;
 };
 

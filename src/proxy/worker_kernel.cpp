@@ -105,6 +105,7 @@ bool Worker::enter_kernel(Conn& c) {
     case Sockmap::Inserted::both:
       break;
   }
+  engine_.services()[c.service]->kernel_connections.fetch_add(1, std::memory_order_relaxed);
   watch(c.backend, kKernelEvents);
   watch(c.client, kKernelEvents);
   kernel_step(c);

@@ -1,0 +1,332 @@
+// How a connection ends, the same with either forwarding path: the forwarding threads
+// (`user`) or the sockmap (`kernel`). Each test opens the connection and lets the backend
+// accept it before any byte moves, so that on the kernel path the sockets are in the sockmap
+// (asserted) when the interesting part starts. Loopback, 127.0.16.0/24.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/ioctl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "loopback_servers.hpp"
+#include "proxy/engine.hpp"
+
+using namespace anycastd;
+using namespace anycastd::proxy;
+using namespace anycastd::proxy::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A listener whose connections the test accepts and drives itself.
+class RawBackend {
+ public:
+  explicit RawBackend(const std::string& address) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto sa = to_sockaddr(ep(address, 0));
+    ::bind(fd_, sa.get(), sa.length);
+    ::listen(fd_, 64);
+    SockAddr local;
+    local.length = sizeof local.storage;
+    ::getsockname(fd_, local.get(), &local.length);
+    endpoint_ = from_sockaddr(local.get());
+  }
+  ~RawBackend() { ::close(fd_); }
+  Endpoint endpoint() const { return endpoint_; }
+  int accept(int timeout_ms = 3000) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) return -1;
+    int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c >= 0) set_timeout(c, 5000);
+    return c;
+  }
+
+ private:
+  int fd_ = -1;
+  Endpoint endpoint_;
+};
+
+// Bytes whose position can be checked: a period that no buffer size divides.
+class Pattern {
+ public:
+  static constexpr size_t kPeriod = (1 << 20) + 7;
+  Pattern() : bytes_(2 * kPeriod) {
+    for (size_t i = 0; i < bytes_.size(); ++i)
+      bytes_[i] = static_cast<char>(((i % kPeriod) * 2654435761u) >> 13);
+  }
+  // `n` (at most kPeriod) bytes as they are at stream offset `at`.
+  const char* at(uint64_t at) const { return bytes_.data() + at % kPeriod; }
+
+ private:
+  std::vector<char> bytes_;
+};
+const Pattern& pattern() {
+  static const Pattern p;
+  return p;
+}
+
+// Sends `total` pattern bytes; false if the connection failed first.
+bool send_pattern(int fd, uint64_t total) {
+  constexpr size_t kChunk = 256 << 10;
+  for (uint64_t off = 0; off < total;) {
+    ssize_t n =
+        ::send(fd, pattern().at(off), std::min<uint64_t>(kChunk, total - off), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+// Reads to the end; the count of bytes that matched the pattern before the first that did
+// not (all of them, on a sound path), and the count read in all.
+struct Received {
+  uint64_t matching = 0, total = 0;
+};
+Received receive_pattern(int fd) {
+  Received r;
+  std::vector<char> buf(256 << 10);
+  bool intact = true;
+  for (;;) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) return r;
+    if (intact && std::memcmp(buf.data(), pattern().at(r.total), static_cast<size_t>(n)) != 0) {
+      for (ssize_t i = 0; i < n && buf[i] == pattern().at(r.total)[i]; ++i) ++r.matching;
+      intact = false;
+    } else if (intact) {
+      r.matching += static_cast<uint64_t>(n);
+    }
+    r.total += static_cast<uint64_t>(n);
+  }
+}
+
+void reset(int fd) {
+  linger l{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  ::close(fd);
+}
+
+// recv's result after waiting up to `limit` for the connection to end.
+ssize_t end_of(int fd, std::chrono::milliseconds limit) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(limit.count())) != 1) return 1;  // still open
+  char c;
+  return ::recv(fd, &c, 1, MSG_DONTWAIT);
+}
+
+template <typename F>
+bool eventually(F f, std::chrono::milliseconds limit = 3000ms) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return f();
+}
+
+class ForwardingModes : public ::testing::TestWithParam<Forwarding> {
+ protected:
+  void SetUp() override {
+    ServiceConfig s;
+    s.name = "modes";
+    s.listen = vip_;
+    s.backends.push_back({backend_.endpoint(), 1, {}});
+    s.forwarding = GetParam();
+    s.drain_time = 1s;
+    ProxyConfig cfg;
+    cfg.threads = 2;
+    cfg.services.push_back(s);
+    auto e = Engine::start(cfg);
+    ASSERT_TRUE(e) << e.error();
+    engine_ = std::move(*e);
+    if (GetParam() == Forwarding::kernel && engine_->stats(0).forwarding != "kernel")
+      GTEST_SKIP() << "no kernel path here: " << engine_->stats(0).forwarding_reason;
+  }
+  // A client connection that the backend has accepted, and on the kernel path is in the
+  // sockmap. {client, backend}.
+  std::pair<int, int> open() {
+    int c = tcp_connect(vip_);
+    int b = c >= 0 ? backend_.accept() : -1;
+    ++opened_;
+    if (GetParam() == Forwarding::kernel) {
+      EXPECT_TRUE(eventually([&] { return engine_->stats(0).kernel_connections == opened_; }));
+    }
+    return {c, b};
+  }
+  bool all_closed() {
+    return eventually([&] { return engine_->active_connections() == 0; });
+  }
+
+  Endpoint vip_ = ep("127.0.16.1", 18090);
+  RawBackend backend_{"127.0.16.10"};
+  std::unique_ptr<Engine> engine_;
+  uint64_t opened_ = 0;
+};
+
+TEST_P(ForwardingModes, ClientHalfCloseStillCarriesTheAnswer) {
+  auto [c, b] = open();
+  ASSERT_TRUE(write_all(c, "question"));
+  ::shutdown(c, SHUT_WR);
+  EXPECT_EQ(read_all(b), "question");  // the FIN came through, after the bytes
+  ASSERT_TRUE(write_all(b, "answer"));
+  ::close(b);
+  EXPECT_EQ(read_all(c), "answer");
+  ::close(c);
+  EXPECT_TRUE(all_closed());
+}
+
+TEST_P(ForwardingModes, BackendHalfCloseStillTakesTheClientsBytes) {
+  auto [c, b] = open();
+  ASSERT_TRUE(write_all(b, "banner"));
+  ::shutdown(b, SHUT_WR);
+  EXPECT_EQ(read_all(c), "banner");
+  std::thread up([c = c] {
+    send_pattern(c, 8 << 20);
+    ::shutdown(c, SHUT_WR);
+  });
+  auto got = receive_pattern(b);
+  up.join();
+  EXPECT_EQ(got.total, 8u << 20);
+  EXPECT_EQ(got.matching, got.total);
+  ::close(b);
+  EXPECT_EQ(end_of(c, 2000ms), 0);  // a FIN, not a reset or silence
+  ::close(c);
+  EXPECT_TRUE(all_closed());
+}
+
+TEST_P(ForwardingModes, ClientResetReachesTheBackend) {
+  auto [c, b] = open();
+  ASSERT_TRUE(write_all(c, "x"));
+  char x;
+  ASSERT_EQ(::recv(b, &x, 1, 0), 1);
+  reset(c);
+  EXPECT_LE(end_of(b, 2000ms), 0);
+  ::close(b);
+  EXPECT_TRUE(all_closed());
+}
+
+TEST_P(ForwardingModes, BackendResetReachesTheClient) {
+  auto [c, b] = open();
+  ASSERT_TRUE(write_all(b, "x"));
+  char x;
+  ASSERT_EQ(::recv(c, &x, 1, 0), 1);
+  reset(b);
+  EXPECT_LE(end_of(c, 2000ms), 0);
+  ::close(c);
+  EXPECT_TRUE(all_closed());
+}
+
+TEST_P(ForwardingModes, SlowReaderHoldsTheSenderBackAndLosesNothing) {
+  auto [c, b] = open();
+  constexpr uint64_t kOffered = 96 << 20;
+  std::atomic<uint64_t> sent{0};
+  std::thread up([&, c = c] {
+    ::fcntl(c, F_SETFL, O_NONBLOCK);
+    auto end = std::chrono::steady_clock::now() + 10s;
+    while (sent < kOffered && std::chrono::steady_clock::now() < end) {
+      ssize_t n = ::send(c, pattern().at(sent), std::min<uint64_t>(256 << 10, kOffered - sent),
+                         MSG_NOSIGNAL);
+      if (n > 0)
+        sent += static_cast<uint64_t>(n);
+      else
+        std::this_thread::sleep_for(1ms);
+    }
+    ::shutdown(c, SHUT_WR);
+  });
+  // The backend reads nothing for a second: what the client got rid of meanwhile is what the
+  // path holds for it. Socket buffers (a few MiB each way on loopback) and, on the kernel
+  // path, the 4 MiB budget; never the 96 MiB offered.
+  std::this_thread::sleep_for(1s);
+  uint64_t held = sent;
+  EXPECT_LT(held, 24u << 20);
+  auto got = receive_pattern(b);
+  up.join();
+  EXPECT_EQ(got.total, kOffered);
+  EXPECT_EQ(got.matching, got.total);
+  ::close(b);
+  ::close(c);
+  EXPECT_TRUE(all_closed());
+}
+
+TEST_P(ForwardingModes, DrainLetsOpenConnectionsFinishAndResetsTheLateOnes) {
+  auto [c, b] = open();
+  engine_->drain(0);
+  EXPECT_EQ(exchange(vip_, "new"), "");  // refused while draining
+  // The open one still carries bytes both ways and ends cleanly inside the drain time.
+  ASSERT_TRUE(write_all(c, "more"));
+  ::shutdown(c, SHUT_WR);
+  EXPECT_EQ(read_all(b), "more");
+  ASSERT_TRUE(write_all(b, "done"));
+  ::close(b);
+  EXPECT_EQ(read_all(c), "done");
+  ::close(c);
+  EXPECT_TRUE(all_closed());
+  // One still open at the deadline is reset.
+  engine_->undrain(0);
+  auto [c2, b2] = open();
+  engine_->drain(0);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_LT(end_of(c2, 3000ms), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);
+  EXPECT_LE(end_of(b2, 1000ms), 0);
+  ::close(c2);
+  ::close(b2);
+}
+
+TEST_P(ForwardingModes, BackendKilledMidStreamEndsTheClientWithWhatWasSent) {
+  auto [c, b] = open();
+  // The backend streams 8 MiB, then dies with the client's last request unread: its kernel
+  // resets the connection.
+  ASSERT_TRUE(send_pattern(b, 8 << 20) && write_all(c, "unread"));
+  ASSERT_TRUE(eventually([&] {
+    int n = 0;
+    return ::ioctl(b, FIONREAD, &n) == 0 && n == 6;
+  }));
+  reset(b);
+  auto got = receive_pattern(c);  // until the reset or the FIN
+  EXPECT_EQ(got.matching, got.total);
+  EXPECT_LE(got.total, 8u << 20);
+  ::close(c);
+  EXPECT_TRUE(all_closed());
+}
+
+TEST_P(ForwardingModes, GibibyteEachWayArrivesByteForByte) {
+  auto [c, b] = open();
+  constexpr uint64_t kTotal = uint64_t{1} << 30;
+  Received up, down;
+  std::thread backend([&, b = b] {
+    std::thread tx([b] {
+      send_pattern(b, kTotal);
+      ::shutdown(b, SHUT_WR);
+    });
+    up = receive_pattern(b);
+    tx.join();
+  });
+  std::thread tx([c = c] {
+    send_pattern(c, kTotal);
+    ::shutdown(c, SHUT_WR);
+  });
+  down = receive_pattern(c);
+  tx.join();
+  backend.join();
+  EXPECT_EQ(up.total, kTotal);
+  EXPECT_EQ(up.matching, kTotal);
+  EXPECT_EQ(down.total, kTotal);
+  EXPECT_EQ(down.matching, kTotal);
+  ::close(b);
+  ::close(c);
+  EXPECT_TRUE(all_closed());
+  // Counted on either path: what the verdict took, or what the threads wrote.
+  EXPECT_TRUE(eventually([&] { return engine_->stats(0).bytes_in == kTotal; }));
+  EXPECT_EQ(engine_->stats(0).bytes_out, kTotal);
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, ForwardingModes,
+                         ::testing::Values(Forwarding::user, Forwarding::kernel),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+}  // namespace

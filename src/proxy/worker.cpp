@@ -175,10 +175,13 @@ void Worker::run() {
           on_flow(*static_cast<Flow*>(h));
           break;
         case Kind::ring:
-          ring_buffer__consume(ring_);
+          drain_ring();
           break;
       }
     }
+    // Notices from the ring, now that it is drained (a step may drain it again).
+    for (size_t i = 0; i < notices_.size(); ++i) on_notice(notices_[i]);
+    notices_.clear();
     if (!rechecks_.empty()) recheck_due();
     flush_replies();  // the answers read in this round, in one sendmmsg per listener
     if (now_ - last_sweep_ >= kSweepEvery) sweep(now_);

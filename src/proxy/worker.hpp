@@ -19,6 +19,8 @@ namespace anycastd::proxy {
 
 // What epoll reports for each side of a connection forwarded in user space.
 constexpr uint32_t kUserEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+// A connection's buffer per direction: HAProxy's bufsize.
+constexpr uint32_t kBufferSize = 16384;
 
 class Worker {
  public:
@@ -88,7 +90,13 @@ class Worker {
     uint64_t base[2]{};     // bytes each direction's far socket had been sent before
     uint64_t counted[2]{};  // the verdict's `seen`, as far as added to the byte counters
     bool caught_up[2]{};    // the far socket holds every redirected byte: passed ones may follow
-    bool waiting = false;   // in rechecks_
+    SteadyTime quiet_since[2]{};  // in PASS with nothing passed since then (at `quiet_at`)
+    uint64_t quiet_at[2]{};
+    uint64_t read[2]{};     // passed bytes read so far
+    uint64_t dropped[2]{};  // of those, repeats left out (counted in `written`, not sent)
+    // Ranges of passed bytes, [at, at + count), that repeat forwarded ones: left out.
+    std::vector<std::pair<uint64_t, uint64_t>> repeats[2];
+    bool waiting = false;  // in rechecks_
     std::chrono::microseconds backoff{};
     SteadyTime recheck{};
   };
@@ -139,7 +147,9 @@ class Worker {
   bool move_passed(Conn& c, int k, bool& wait);
   void end_direction(Conn& c, int k, bool& wait);
   void set_budget(Conn& c, int k);
-  void on_ring(uint32_t index);
+  void drain_ring();               // takes every record waiting in this thread's ring
+  void on_notice(uint32_t index);  // a direction to look at
+  uint32_t leave_out_repeats(Conn& c, int k, uint32_t n);
   void schedule_recheck(Conn& c);
   void recheck_due();
   void leave_kernel(Conn& c);
@@ -187,8 +197,9 @@ class Worker {
   Sockmap* sockmap_ = nullptr;  // the engine's, when some service forwards in the kernel
   ring_buffer* ring_ = nullptr;
   Handle ring_handle_{Kind::ring};
-  std::vector<Conn*> by_pair_;   // this thread's connections on the kernel path
-  std::vector<Conn*> rechecks_;  // waiting for the kernel to finish moving redirected bytes
+  std::vector<Conn*> by_pair_;     // this thread's connections on the kernel path
+  std::vector<Conn*> rechecks_;    // waiting for the kernel to finish moving redirected bytes
+  std::vector<uint32_t> notices_;  // from the ring, looked at after it is drained
 };
 
 }  // namespace anycastd::proxy

@@ -30,7 +30,14 @@ namespace {
 // before the verdict stops redirecting: the most the kernel holds for a slow reader, besides
 // the sockets' own buffers.
 constexpr uint64_t kWindow = 4 << 20;
-constexpr uint32_t kReadSize = 16384;
+// A direction that ran over its budget stays with the thread until it has been quiet this
+// long (the end of a large response, say): a stream that keeps coming faster than the kernel
+// can send it on moves faster through the thread than back and forth between the two.
+constexpr auto kQuietBeforeResume = std::chrono::milliseconds(5);
+// Passed bytes come in bursts (a stream faster than the kernel's sending, or a reader that
+// was slow and caught up); large reads keep up with them. Not a pooled buffer, and freed when
+// the direction goes back to the kernel.
+constexpr uint32_t kPassBuffer = 64 << 10;
 constexpr auto kFirstRecheck = std::chrono::microseconds(50);
 constexpr auto kLastRecheck = std::chrono::microseconds(50'000);
 
@@ -142,6 +149,8 @@ bool Worker::move_passed(Conn& c, int k, bool& wait) {
   // The other direction's needs, so that changing this one's keeps them.
   const Direction& other = k ? c.up : c.down;
   const uint32_t from_out = other.tail > other.head ? uint32_t{EPOLLOUT} : 0;
+  // A repeat record that did not fit in the ring: which bytes to leave out is unknown.
+  if (load(st.flags) & FORWARD_LOST) return false;
   for (;;) {
     if (d.tail > d.head) {
       if (!to.writable) {
@@ -160,14 +169,31 @@ bool Worker::move_passed(Conn& c, int k, bool& wait) {
       continue;
     }
     if (to.events & EPOLLOUT) watch(to, to.events & ~uint32_t{EPOLLOUT});
-    if (__atomic_load_n(&st.passed, __ATOMIC_SEQ_CST) == st.written) {
-      // Caught up: the verdict rings if it passes more, so stop listening for it.
-      kc.caught_up[k] = false;
-      if (from.events & EPOLLIN) watch(from, kKernelEvents | from_out);
-      if (load(st.mode) == FORWARD_PASS) {
-        set_budget(c, k);
-        __atomic_store_n(&st.mode, uint32_t{FORWARD_RESUME}, __ATOMIC_RELEASE);
+    const uint64_t passed = __atomic_load_n(&st.passed, __ATOMIC_SEQ_CST);
+    if (passed == st.written) {
+      if (load(st.mode) != FORWARD_PASS) {
+        // Caught up: the verdict rings if it passes more, so stop listening for it.
+        kc.caught_up[k] = false;
+        if (from.events & EPOLLIN) watch(from, kKernelEvents | from_out);
+        return true;
       }
+      // In PASS every byte that comes is passed, so an unchanged count is quiet.
+      auto now = std::chrono::steady_clock::now();
+      if (kc.quiet_since[k] == SteadyTime{} || kc.quiet_at[k] != passed) {
+        kc.quiet_since[k] = now;
+        kc.quiet_at[k] = passed;
+      }
+      if (now - kc.quiet_since[k] < kQuietBeforeResume) {
+        wait = true;
+        return true;
+      }
+      kc.quiet_since[k] = {};
+      kc.caught_up[k] = false;
+      delete[] d.buf;  // the next burst may be a while off
+      d.buf = nullptr;
+      if (from.events & EPOLLIN) watch(from, kKernelEvents | from_out);
+      set_budget(c, k);
+      __atomic_store_n(&st.mode, uint32_t{FORWARD_RESUME}, __ATOMIC_RELEASE);
       return true;
     }
     if (!(from.events & EPOLLIN)) {
@@ -177,17 +203,19 @@ bool Worker::move_passed(Conn& c, int k, bool& wait) {
     // While passed bytes wait to be written the verdict redirects nothing, so `redirected`
     // holds still.
     if (!kc.caught_up[k]) {
-      if (queued(to.fd) < kc.base[k] + load(st.redirected) + st.written) {
+      if (queued(to.fd) < kc.base[k] + load(st.redirected) + st.written - kc.dropped[k]) {
         wait = true;
         return true;
       }
       kc.caught_up[k] = true;
     }
     if (!from.readable) return true;
-    if (!d.buf) d.buf = buffer();
-    ssize_t n = ::recv(from.fd, d.buf, kReadSize, 0);
+    if (!d.buf) d.buf = new char[kPassBuffer];
+    ssize_t n = ::recv(from.fd, d.buf, kPassBuffer, 0);
     if (n > 0) {
-      d.tail = static_cast<uint32_t>(n);
+      // The verdict rang before it queued these bytes: the records are in by now.
+      drain_ring();
+      d.tail = leave_out_repeats(c, k, static_cast<uint32_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -208,7 +236,7 @@ void Worker::end_direction(Conn& c, int k, bool& wait) {
   auto& st = sockmap_->direction(2 * kc.pair + static_cast<uint32_t>(k));
   if (d.tail > d.head || load(st.passed) != st.written) return;  // an event follows
   if (load(st.seen) < received_before_fin(from.fd) ||
-      queued(to.fd) < kc.base[k] + load(st.redirected) + st.written) {
+      queued(to.fd) < kc.base[k] + load(st.redirected) + st.written - kc.dropped[k]) {
     wait = true;
     return;
   }
@@ -229,18 +257,62 @@ void Worker::set_budget(Conn& c, int k) {
   __atomic_store_n(&st.notify_at, taken + kWindow / 2, __ATOMIC_RELAXED);
 }
 
-int Worker::on_ring_record(void* self, void* data, size_t size) {
-  uint32_t index = 0;
-  if (size >= sizeof index) {
-    std::memcpy(&index, data, sizeof index);
-    static_cast<Worker*>(self)->on_ring(index);
+// Passed bytes [read, read + n), just read into the direction's buffer: those a repeat record
+// names are left out (and count as dealt with, for the verdict). The bytes kept.
+uint32_t Worker::leave_out_repeats(Conn& c, int k, uint32_t n) {
+  auto& kc = *c.kernel;
+  Direction& d = k ? c.down : c.up;
+  auto& st = sockmap_->direction(2 * kc.pair + static_cast<uint32_t>(k));
+  const uint64_t from = kc.read[k], to = from + n;
+  kc.read[k] = to;
+  auto& rs = kc.repeats[k];
+  uint32_t kept = n, removed = 0;
+  while (!rs.empty() && rs.front().first < to) {
+    auto [at, count] = rs.front();
+    uint64_t lo = std::max(at, from), hi = std::min(at + count, to);
+    if (hi > lo) {
+      // Offsets in the buffer, shifted by what was already taken out of it.
+      uint32_t a = static_cast<uint32_t>(lo - from) - removed, b = static_cast<uint32_t>(hi - lo);
+      std::memmove(d.buf + a, d.buf + a + b, kept - a - b);
+      kept -= b;
+      removed += b;
+    }
+    if (at + count <= to) {
+      rs.erase(rs.begin());
+    } else {
+      rs.front() = {to, at + count - to};
+      break;
+    }
   }
+  if (removed) {
+    kc.dropped[k] += removed;
+    __atomic_fetch_add(&st.written, uint64_t{removed}, __ATOMIC_SEQ_CST);
+  }
+  return kept;
+}
+
+int Worker::on_ring_record(void* self, void* data, size_t size) {
+  auto& w = *static_cast<Worker*>(self);
+  forward_record r;
+  if (size < sizeof r) return 0;
+  std::memcpy(&r, data, sizeof r);
+  if (r.kind == FORWARD_NOTICE) {
+    w.notices_.push_back(r.index);
+    return 0;
+  }
+  uint32_t pair = r.index / 2;
+  // A stale record (the connection ended since) names a pair this thread no longer has.
+  if (pair < w.by_pair_.size() && w.by_pair_[pair] && !w.by_pair_[pair]->dead)
+    w.by_pair_[pair]->kernel->repeats[r.index & 1].emplace_back(r.at, r.count);
   return 0;
 }
 
-void Worker::on_ring(uint32_t index) {
+void Worker::drain_ring() {
+  if (ring_) ring_buffer__consume(ring_);
+}
+
+void Worker::on_notice(uint32_t index) {
   uint32_t pair = index / 2;
-  // A stale record (the connection ended since) names a pair this thread no longer has.
   if (pair >= by_pair_.size() || !by_pair_[pair] || by_pair_[pair]->dead) return;
   Conn& c = *by_pair_[pair];
   auto& st = sockmap_->direction(index);

@@ -15,7 +15,6 @@
 namespace anycastd::proxy {
 
 namespace {
-constexpr uint32_t kBufferSize = 16384;  // HAProxy's bufsize
 constexpr uint32_t kPipeChunk = 65536;
 constexpr size_t kPooledBuffers = 1024;
 constexpr int kAcceptBatch = 16;
@@ -279,6 +278,7 @@ void Worker::finish(Conn& c, bool reset, const char* backend_failure) {
   }
   reset ? close_reset(c.client.fd) : (void)::close(c.client.fd);
   c.client.fd = c.backend.fd = -1;
+  const bool pooled = !c.kernel;  // the kernel path's buffers are larger
   if (c.kernel) {
     report(c);  // the last bytes the verdict took before the sockets closed
     leave_kernel(c);
@@ -287,7 +287,7 @@ void Worker::finish(Conn& c, bool reset, const char* backend_failure) {
   for (auto* d : {&c.up, &c.down}) {
     if (d->pipe_r >= 0) ::close(d->pipe_r), ::close(d->pipe_w);
     if (d->buf) {
-      if (free_buffers_.size() < kPooledBuffers)
+      if (pooled && free_buffers_.size() < kPooledBuffers)
         free_buffers_.push_back(d->buf);
       else
         delete[] d->buf;

@@ -1,7 +1,8 @@
-// SPDX-License-Identifier: Apache-2.0
-// One direction of a connection on the in-kernel path, as the verdict program and the
-// forwarding threads share it (an mmap of the `directions` array). Index 2k is the client's
-// side (bytes toward the backend), 2k+1 the backend's (bytes toward the client).
+// SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
+// What the verdict program (forward.bpf.c) and the forwarding threads share: one direction
+// of a connection on the in-kernel path (an mmap of the `directions` array; index 2k is the
+// client's side, bytes toward the backend, 2k+1 the backend's, bytes toward the client), and
+// the records of a thread's ring.
 #pragma once
 #ifdef __cplusplus
 #include <cstdint>
@@ -19,13 +20,29 @@ enum forward_mode {
 };
 
 struct forward_direction {
-  FORWARD_U64 seen;        // bytes the verdict took from this socket (program)
+  FORWARD_U64 seen;        // new bytes the verdict took from this socket (program)
   FORWARD_U64 redirected;  // of those, sent on to the other socket (program)
-  FORWARD_U64 passed;      // of those, left for the forwarding thread (program)
-  FORWARD_U64 written;     // passed bytes the thread has written on (thread)
+  FORWARD_U64 passed;      // bytes left for the thread, repeats included (program)
+  FORWARD_U64 written;     // passed bytes the thread has written on, or dropped (thread)
   FORWARD_U64 limit;       // redirect only while `seen` stays within this (thread)
   FORWARD_U64 notify_at;   // ring the thread when `seen` reaches this (thread)
   FORWARD_U32 mode;        // enum forward_mode (both; see forward.bpf.c)
   FORWARD_U32 ring;        // the owning thread's ring (thread)
-  FORWARD_U64 spare;
+  FORWARD_U32 next_seq;    // TCP sequence of the next new byte (program)
+  FORWARD_U32 flags;       // FORWARD_SEQ_KNOWN, FORWARD_LOST (program)
+};
+
+#define FORWARD_SEQ_KNOWN 1u  // next_seq is set
+#define FORWARD_LOST 2u       // a repeat record did not fit in the ring: reset the connection
+
+enum forward_record_kind {
+  FORWARD_NOTICE = 0,  // look at the direction: budget half spent, or bytes passed
+  FORWARD_REPEAT = 1,  // passed bytes [at, at + count) repeat bytes already forwarded
+};
+
+struct forward_record {
+  FORWARD_U32 index;  // the direction
+  FORWARD_U32 kind;   // enum forward_record_kind
+  FORWARD_U64 at;     // REPEAT: position in the direction's passed bytes
+  FORWARD_U64 count;  // REPEAT: how many
 };

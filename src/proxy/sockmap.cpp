@@ -21,7 +21,7 @@ constexpr uint32_t kRingBytes = 256 << 10;  // 16,384 notifications of 16 bytes
 std::string why(const char* step, int err) {
   if (err < 0) err = -err;
   std::string s = std::string(step) + ": " + errno_text(err);
-  if (err == EPERM || err == EACCES) s += " (needs CAP_BPF and CAP_NET_ADMIN)";
+  if (err == EPERM || err == EACCES) s += " (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)";
   return s;
 }
 

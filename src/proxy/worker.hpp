@@ -81,6 +81,7 @@ class Worker {
     bool eof = false, shut = false;
     uint64_t unreported = 0;  // bytes not yet added to the shared counters
     uint64_t forwarded = 0;   // bytes this thread wrote to the far socket (PROXY header too)
+    uint64_t taken = 0;       // bytes this thread read from the near socket
     uint32_t pending() const { return pipe_r >= 0 ? in_pipe : tail - head; }
   };
   // A connection whose established bytes the sockmap forwards (worker_kernel.cpp). Direction
@@ -88,6 +89,7 @@ class Worker {
   struct InKernel {
     uint32_t pair = 0;
     uint64_t base[2]{};     // bytes each direction's far socket had been sent before
+    uint64_t taken[2]{};    // and bytes its near socket had given the thread before
     uint64_t counted[2]{};  // the verdict's `seen`, as far as added to the byte counters
     bool caught_up[2]{};    // the far socket holds every redirected byte: passed ones may follow
     SteadyTime quiet_since[2]{};  // in PASS with nothing passed since then (at `quiet_at`)
@@ -105,7 +107,9 @@ class Worker {
     Direction up, down;  // up: client to backend
     uint32_t service = 0, backend_index = 0, slot = 0, attempts = 0;
     bool connecting = false, dead = false;
-    SteadyTime deadline;  // connect timeout while connecting, then idle timeout
+    bool last_up = false;  // the last bytes read went toward the backend
+    uint8_t turns = 0;     // times the reading direction changed, first read included
+    SteadyTime deadline;   // connect timeout while connecting, then idle timeout
     Endpoint client_ep, local_ep;
     std::optional<InKernel> kernel;
   };

@@ -85,6 +85,7 @@ constexpr uint32_t kKernelEvents = EPOLLRDHUP | EPOLLET;
 bool Worker::enter_kernel(Conn& c) {
   auto back_to_user = [&] {
     watch(c.client, kUserEvents);
+    c.turns = 0;  // with `auto`, not again before another round trip
     return false;
   };
   if (!sockmap_ || !engine_.services()[c.service]->kernel) return false;
@@ -97,6 +98,8 @@ bool Worker::enter_kernel(Conn& c) {
   k.pair = *pair;
   k.base[0] = c.up.forwarded;
   k.base[1] = c.down.forwarded;
+  k.taken[0] = c.up.taken;
+  k.taken[1] = c.down.taken;
   if (by_pair_.size() <= *pair) by_pair_.resize(*pair + 1, nullptr);
   by_pair_[*pair] = &c;
   switch (sockmap_->insert(*pair, c.client.fd, c.backend.fd, index_, kWindow)) {
@@ -113,6 +116,12 @@ bool Worker::enter_kernel(Conn& c) {
       break;
   }
   engine_.services()[c.service]->kernel_connections.fetch_add(1, std::memory_order_relaxed);
+  // The user-space buffers are empty here; this path reads passed bytes into larger ones.
+  for (Direction* d : {&c.up, &c.down}) {
+    if (d->buf) free_buffers_.push_back(d->buf);
+    d->buf = nullptr;
+    d->head = d->tail = 0;
+  }
   watch(c.backend, kKernelEvents);
   watch(c.client, kKernelEvents);
   kernel_step(c);
@@ -235,7 +244,7 @@ void Worker::end_direction(Conn& c, int k, bool& wait) {
   if (!from.hup || d.shut) return;
   auto& st = sockmap_->direction(2 * kc.pair + static_cast<uint32_t>(k));
   if (d.tail > d.head || load(st.passed) != st.written) return;  // an event follows
-  if (load(st.seen) < received_before_fin(from.fd) ||
+  if (kc.taken[k] + load(st.seen) < received_before_fin(from.fd) ||
       queued(to.fd) < kc.base[k] + load(st.redirected) + st.written - kc.dropped[k]) {
     wait = true;
     return;

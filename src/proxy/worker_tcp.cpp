@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -61,7 +62,8 @@ void Worker::accept_all(Listener& l) {
     c->slot = static_cast<uint32_t>(conns_.size());
     conns_.push_back(c);
     // A connection the kernel will forward need not hear of the client's data meanwhile.
-    c->client.events = engine_.services()[l.service]->kernel ? EPOLLRDHUP | EPOLLET : kUserEvents;
+    c->client.events =
+        svc.kernel && svc.cfg.forwarding == Forwarding::kernel ? EPOLLRDHUP | EPOLLET : kUserEvents;
     add(fd, &c->client, c->client.events);
     if (!connect_backend(*c)) {
       svc.refused.fetch_add(1, std::memory_order_relaxed);
@@ -119,7 +121,7 @@ void Worker::connected(Conn& c) {
       return finish(c, true);
     c.up.forwarded += h.size();
   }
-  if (enter_kernel(c)) return;
+  if (svc.cfg.forwarding == Forwarding::kernel && enter_kernel(c)) return;
   c.backend.writable = true;
   c.client.readable = true;  // whatever the client sent meanwhile waits in its socket
   if (!pump(c, c.up, c.client, c.backend) || !pump(c, c.down, c.backend, c.client))
@@ -169,7 +171,12 @@ void Worker::on_side(Side& s, uint32_t events) {
   }
   if (!pump(c, c.up, c.client, c.backend) || !pump(c, c.down, c.backend, c.client))
     return finish(c, true);
-  if (c.up.shut && c.down.shut) finish(c, false);
+  if (c.up.shut && c.down.shut) return finish(c, false);
+  // `auto`: a connection that has gone back and forth (a request, its answer and a second
+  // request) is worth the kernel path's set-up; it takes over once nothing waits in ours.
+  if (c.turns >= 3 && !c.up.pending() && !c.down.pending() && !c.up.eof && !c.down.eof &&
+      engine_.services()[c.service]->cfg.forwarding == Forwarding::automatic)
+    enter_kernel(c);
 }
 
 bool Worker::pump(Conn& c, Direction& d, Side& from, Side& to) {
@@ -236,6 +243,12 @@ bool Worker::pump(Conn& c, Direction& d, Side& from, Side& to) {
       d.in_pipe = static_cast<uint32_t>(n);
     else
       d.tail = static_cast<uint32_t>(n);
+    d.taken += static_cast<uint64_t>(n);
+    const bool up = &d == &c.up;
+    if (c.turns == 0 || c.last_up != up) {
+      c.turns = static_cast<uint8_t>(std::min(c.turns + 1, 255));
+      c.last_up = up;
+    }
     // A short read drained the socket: the next arrival raises a new edge. Not after a
     // hang-up, whose edge may already be spent: read on until the end is seen.
     if (static_cast<uint32_t>(n) < room && !from.hup) from.readable = false;

@@ -360,6 +360,62 @@ TEST(KernelPath, RepeatedSegmentsAreNotForwardedTwice) {
   }
 }
 
+// `auto` leaves a one-request connection with the threads (the kernel path's set-up costs
+// more system calls than it saves there) and hands one that goes back and forth to the
+// kernel once a second request comes, without losing or reordering a byte.
+TEST(AutoForwarding, HandsConnectionsThatGoBackAndForthToTheKernel) {
+  RawBackend backend("127.0.16.30");
+  ServiceConfig s;
+  s.name = "auto";
+  s.listen = ep("127.0.16.3", 18093);
+  s.backends.push_back({backend.endpoint(), 1, {}});
+  s.forwarding = Forwarding::automatic;
+  ProxyConfig cfg;
+  cfg.threads = 1;
+  cfg.services.push_back(s);
+  auto started = Engine::start(cfg);
+  ASSERT_TRUE(started) << started.error();
+  auto& e = *started;
+  if (e->stats(0).forwarding != "kernel")
+    GTEST_SKIP() << "no kernel path here: " << e->stats(0).forwarding_reason;
+
+  int c = tcp_connect(s.listen);
+  int b = backend.accept();
+  ASSERT_TRUE(write_all(c, "GET /one"));
+  ASSERT_TRUE(write_all(b, "answer one"));
+  char buf[64];
+  ASSERT_EQ(::recv(b, buf, sizeof buf, 0), 8);
+  ASSERT_EQ(::recv(c, buf, sizeof buf, 0), 10);
+  EXPECT_EQ(e->stats(0).kernel_connections, 0u);  // one request and its answer so far
+  for (int i = 2; i <= 50; ++i) {
+    auto q = "GET /" + std::to_string(i), a = "answer " + std::to_string(i);
+    ASSERT_TRUE(write_all(c, q));
+    std::string got(q.size(), '\0');
+    ASSERT_EQ(::recv(b, got.data(), got.size(), MSG_WAITALL), static_cast<ssize_t>(q.size()));
+    EXPECT_EQ(got, q);
+    ASSERT_TRUE(write_all(b, a));
+    std::string back(a.size(), '\0');
+    ASSERT_EQ(::recv(c, back.data(), back.size(), MSG_WAITALL), static_cast<ssize_t>(a.size()));
+    EXPECT_EQ(back, a);
+  }
+  EXPECT_EQ(e->stats(0).kernel_connections, 1u);
+  ::close(b);
+  EXPECT_EQ(end_of(c, 2000ms), 0);
+  ::close(c);
+
+  // A connection with one request and one answer stays in user space.
+  std::thread answer([&] {
+    int b2 = backend.accept();
+    read_all(b2);
+    write_all(b2, "only");
+    ::close(b2);
+  });
+  EXPECT_EQ(exchange(s.listen, "once"), "only");
+  answer.join();
+  EXPECT_EQ(e->stats(0).kernel_connections, 1u);
+  EXPECT_TRUE(eventually([&] { return e->active_connections() == 0; }));
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, ForwardingModes,
                          ::testing::Values(Forwarding::user, Forwarding::kernel),
                          [](const auto& info) { return std::string(to_string(info.param)); });

@@ -40,16 +40,6 @@ TcpBackend::Answer named(const std::string& name) {
   return [name](const std::string&) { return name; };
 }
 
-template <typename F>
-bool eventually(F f, std::chrono::milliseconds limit = 3000ms) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return f();
-}
-
 }  // namespace
 
 TEST(ProxyEngine, SpreadsConnectionsByWeight) {

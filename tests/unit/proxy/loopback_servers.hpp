@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <thread>
@@ -17,6 +18,17 @@
 #include "proxy/socket_ops.hpp"
 
 namespace anycastd::proxy::testing {
+
+// Polls f until it holds or `limit` passes; its last answer.
+template <typename F>
+bool eventually(F f, std::chrono::milliseconds limit = std::chrono::milliseconds(3000)) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return f();
+}
 
 inline Endpoint ep(const std::string& a, uint16_t port) {
   return {*IpAddress::parse(a), port};

@@ -17,6 +17,25 @@ struct ring_buffer;
 
 namespace anycastd::proxy {
 
+// A connection whose established bytes the sockmap forwards (worker_kernel.cpp). Direction
+// 0 is the client's bytes toward the backend, 1 the backend's toward the client.
+struct InKernel {
+  uint32_t pair = 0;
+  uint64_t base[2]{};     // bytes each direction's far socket had been sent before
+  uint64_t taken[2]{};    // and bytes its near socket had given the thread before
+  uint64_t counted[2]{};  // the verdict's `seen`, as far as added to the byte counters
+  bool caught_up[2]{};    // the far socket holds every redirected byte: passed ones may follow
+  SteadyTime quiet_since[2]{};  // in PASS with nothing passed since then (at `quiet_at`)
+  uint64_t quiet_at[2]{};
+  uint64_t read[2]{};     // passed bytes read so far
+  uint64_t dropped[2]{};  // of those, repeats left out (counted in `written`, not sent)
+  // Ranges of passed bytes, [at, at + count), that repeat forwarded ones: left out.
+  std::vector<std::pair<uint64_t, uint64_t>> repeats[2];
+  bool waiting = false;  // in rechecks_
+  std::chrono::microseconds backoff{};
+  SteadyTime recheck{};
+};
+
 // What epoll reports for each side of a connection forwarded in user space.
 constexpr uint32_t kUserEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 // A connection's buffer per direction: HAProxy's bufsize.
@@ -83,24 +102,6 @@ class Worker {
     uint64_t forwarded = 0;   // bytes this thread wrote to the far socket (PROXY header too)
     uint64_t taken = 0;       // bytes this thread read from the near socket
     uint32_t pending() const { return pipe_r >= 0 ? in_pipe : tail - head; }
-  };
-  // A connection whose established bytes the sockmap forwards (worker_kernel.cpp). Direction
-  // 0 is the client's bytes toward the backend, 1 the backend's toward the client.
-  struct InKernel {
-    uint32_t pair = 0;
-    uint64_t base[2]{};     // bytes each direction's far socket had been sent before
-    uint64_t taken[2]{};    // and bytes its near socket had given the thread before
-    uint64_t counted[2]{};  // the verdict's `seen`, as far as added to the byte counters
-    bool caught_up[2]{};    // the far socket holds every redirected byte: passed ones may follow
-    SteadyTime quiet_since[2]{};  // in PASS with nothing passed since then (at `quiet_at`)
-    uint64_t quiet_at[2]{};
-    uint64_t read[2]{};     // passed bytes read so far
-    uint64_t dropped[2]{};  // of those, repeats left out (counted in `written`, not sent)
-    // Ranges of passed bytes, [at, at + count), that repeat forwarded ones: left out.
-    std::vector<std::pair<uint64_t, uint64_t>> repeats[2];
-    bool waiting = false;  // in rechecks_
-    std::chrono::microseconds backoff{};
-    SteadyTime recheck{};
   };
   struct Conn {
     Side client, backend;

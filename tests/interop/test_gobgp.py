@@ -11,7 +11,7 @@ from harness import PEER_AS, Proc, sh, wait_until
 class GoBgp:
     name, needs = "gobgp", ["gobgpd", "gobgp"]
     next_hop_v4 = "198.18.3.1"
-    api_port = 50313
+    api_port = 30313  # below the ephemeral range (32768-60999), so no connect can hold it
     password = None  # TCP-MD5, for test_md5.py
 
     def start(self, work, addr, port, nva, nva_port, peer_passive):

@@ -25,7 +25,7 @@ HINT = "no answer: check TCP-MD5 passwords on both sides"
 
 
 class GoBgpHere(GoBgp):
-    api_port = 50322  # not test_gobgp's, which may run at the same time
+    api_port = 30322  # not test_gobgp's, and below the ephemeral range (32768-60999)
 
 
 def reload_with(a, password):

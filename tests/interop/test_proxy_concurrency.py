@@ -17,8 +17,8 @@ import asyncio
 
 from harness import ANYCASTD, Proc, check, run_test, wait_until
 
-NET = 17
-VIP, BACKEND = f"127.0.{NET}.1", f"127.0.{NET}.10"
+NET = 31
+VIP, BACKEND, CLIENT = f"127.0.{NET}.1", f"127.0.{NET}.10", f"127.0.{NET}.20"
 PORT, BACKEND_PORT = 18092, 18717
 WANT = 10000
 CTL = os.environ.get("ANYCASTCTL", os.path.join(os.path.dirname(ANYCASTD), "anycastctl"))
@@ -72,7 +72,9 @@ async def hold_connections(n):
     open. Returns the open streams and the answers that were wrong."""
     conns = []
     for start in range(0, n, 500):  # in steps, so no accept queue overflows
-        batch = await asyncio.gather(*(asyncio.open_connection(VIP, PORT)
+        # From an address of our own: ten thousand ephemeral ports taken on 127.0.0.1 could
+        # hold a port that another test, running meanwhile, binds there.
+        batch = await asyncio.gather(*(asyncio.open_connection(VIP, PORT, local_addr=(CLIENT, 0))
                                        for _ in range(start, min(n, start + 500))))
         conns.extend(batch)
     return conns

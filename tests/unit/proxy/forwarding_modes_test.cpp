@@ -1,7 +1,8 @@
 // How a connection ends, the same with either forwarding path: the forwarding threads
 // (`user`) or the sockmap (`kernel`). Each test opens the connection and lets the backend
 // accept it before any byte moves, so that on the kernel path the sockets are in the sockmap
-// (asserted) when the interesting part starts. Loopback, 127.0.16.0/24.
+// (asserted) when the interesting part starts. Loopback, 127.0.30.0/24; ctest runs tests in
+// parallel processes, so each listens on an address and port of its own.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/ioctl.h>
@@ -151,8 +152,16 @@ class ForwardingModes : public ::testing::TestWithParam<Forwarding> {
     return eventually([&] { return engine_->active_connections() == 0; });
   }
 
-  Endpoint vip_ = ep("127.0.16.1", 18090);
-  RawBackend backend_{"127.0.16.10"};
+  // Per test (and path): two listeners on one address and port would share its connections.
+  static Endpoint own_vip() {
+    const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
+    uint32_t h = 2166136261u;
+    for (char ch : std::string(t->name()) + "/" + (t->value_param() ? t->value_param() : ""))
+      h = (h ^ static_cast<uint8_t>(ch)) * 16777619u;
+    return ep("127.0.30." + std::to_string(100 + h % 150), static_cast<uint16_t>(18100 + h % 800));
+  }
+  Endpoint vip_ = own_vip();
+  RawBackend backend_{"127.0.30.10"};
   std::unique_ptr<Engine> engine_;
   uint64_t opened_ = 0;
 };
@@ -339,10 +348,10 @@ TEST_P(ForwardingModes, GibibyteEachWayArrivesByteForByte) {
 // downloaded out of 20. Eight downloads fast enough to overrun the budget (so bytes also go
 // through the thread, where reordering is most common) must each arrive exactly.
 TEST(KernelPath, RepeatedSegmentsAreNotForwardedTwice) {
-  RawBackend backend("127.0.16.20");
+  RawBackend backend("127.0.30.20");
   ServiceConfig s;
   s.name = "repeats";
-  s.listen = ep("127.0.16.2", 18091);
+  s.listen = ep("127.0.30.2", 18091);
   s.backends.push_back({backend.endpoint(), 1, {}});
   s.forwarding = Forwarding::kernel;
   ProxyConfig cfg;
@@ -372,10 +381,10 @@ TEST(KernelPath, RepeatedSegmentsAreNotForwardedTwice) {
 // more system calls than it saves there) and hands one that goes back and forth to the
 // kernel once a second request comes, without losing or reordering a byte.
 TEST(AutoForwarding, HandsConnectionsThatGoBackAndForthToTheKernel) {
-  RawBackend backend("127.0.16.30");
+  RawBackend backend("127.0.30.30");
   ServiceConfig s;
   s.name = "auto";
-  s.listen = ep("127.0.16.3", 18093);
+  s.listen = ep("127.0.30.3", 18093);
   s.backends.push_back({backend.endpoint(), 1, {}});
   s.forwarding = Forwarding::automatic;
   ProxyConfig cfg;

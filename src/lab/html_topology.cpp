@@ -96,7 +96,8 @@ bool covers(const Prefix& p, const IpAddress& a) {
   return a.family() == p.family() && Prefix(a, p.length()) == p;
 }
 
-// The next hops each MSEE forwards a client's target to: the gateway instances preferred.
+// The gateway instances each MSEE forwards a client's target to, by device name (two hubs
+// may share an address plan).
 std::set<std::string> preferred_hops(const Topology& t, const StepRecord* step) {
   std::set<std::string> out;
   for (const auto& c : t.circuits) {
@@ -110,7 +111,7 @@ std::set<std::string> preferred_hops(const Topology& t, const StepRecord* step) 
       for (const auto& r : table->rows)
         if ((r.best || r.ecmp) && r.prefix.length() == longest &&
             covers(r.prefix, client.target.address))
-          out.insert(r.next_hop);
+          out.insert(r.source_name);
     }
   }
   return out;
@@ -120,8 +121,8 @@ struct Card {
   std::vector<std::pair<std::string, std::string>> lines;  // text, css class
 };
 
-Card card(const RegionSpec& g, const StepRecord* step, const std::set<std::string>& preferred,
-          const std::map<std::string, std::string>& state) {
+Card card(const Topology& t, const RegionSpec& g, const StepRecord* step,
+          const std::set<std::string>& preferred, const std::map<std::string, std::string>& state) {
   Card c;
   const auto& h = g.hub;
   std::string circuits;
@@ -133,8 +134,9 @@ Card card(const RegionSpec& g, const StepRecord* step, const std::set<std::strin
                      "sub"});
   if (step && !h.gateways.empty()) {
     std::string chosen;
-    for (const auto& gw : h.gateways)
-      if (preferred.count(gw.to_string())) chosen += (chosen.empty() ? "" : ", ") + gw.to_string();
+    for (size_t i = 0; i < h.gateways.size(); ++i)
+      if (preferred.count(h.name + "-gw" + std::to_string(i)))
+        chosen += (chosen.empty() ? "" : ", ") + t.show(h.gateways[i]).to_string();
     c.lines.push_back(
         chosen.empty() ? std::pair<std::string, std::string>{"MSEE: not chosen", "dim"}
                        : std::pair<std::string, std::string>{"MSEE prefers GW " + chosen, "pref"});
@@ -229,7 +231,7 @@ std::string topology_svg(const Topology& t, const Scenario* s, const StepRecord*
   const int cw = (kWidth - 10) / cols - 10;
   const size_t chars = static_cast<size_t>(cw / kChar);
   std::vector<Card> cards;
-  for (const auto& g : t.regions) cards.push_back(card(g, step, preferred, state));
+  for (const auto& g : t.regions) cards.push_back(card(t, g, step, preferred, state));
   const int mcols = std::max(1, std::min(kColumns, static_cast<int>(t.circuits.size())));
   const int mrows = (static_cast<int>(t.circuits.size()) + mcols - 1) / mcols;
   const int top = 80 + mrows * 50 + 20;  // the bus the regions hang from

@@ -197,9 +197,10 @@ Status<> LiveLab::start() {
         if (peer["state"] != "Established") {
           ++down;
           if (missing.empty())
-            missing = name + " with " +
-                      unmap(*IpAddress::parse(peer["address"].get<std::string>())).to_string() +
-                      ": " + peer["state"].get<std::string>();
+            missing =
+                name + " with " +
+                t_.show(unmap(*IpAddress::parse(peer["address"].get<std::string>()))).to_string() +
+                ": " + peer["state"].get<std::string>();
         }
     }
     if (down == 0) break;

@@ -80,7 +80,7 @@ std::optional<DeviceTable> LiveLab::table(const std::string& name) const {
 std::vector<std::string> LiveLab::msee_routes(const std::string& circuit, const Prefix& p) const {
   std::vector<std::string> out;
   for (const auto& r : routes("msee-" + circuit))
-    if (r.prefix == p) out.push_back(r.next_hop.to_string() + " " + r.path);
+    if (r.prefix == p) out.push_back(t_.show(r.next_hop).to_string() + " " + r.path);
   return out;
 }
 
@@ -88,7 +88,7 @@ std::string LiveLab::msee_chosen_region(const std::string& circuit, const Prefix
   for (const auto& r : routes("msee-" + circuit))
     if (r.prefix == p && r.best) {
       const auto* n = device(r.next_hop);
-      return n && !n->region.empty() ? n->region : r.next_hop.to_string();
+      return n && !n->region.empty() ? n->region : t_.show(r.next_hop).to_string();
     }
   return "none";
 }

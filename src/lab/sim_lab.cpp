@@ -271,7 +271,7 @@ void SimLab::watch_msee(Node& n) {
     std::string now = "none";
     if (best && best->attrs->next_hop) {
       const Node* via = by_address(*best->attrs->next_hop);
-      now = best->attrs->next_hop->to_string() + " (" + (via ? via->region : "?") + ")";
+      now = t_.show(*best->attrs->next_hop).to_string() + " (" + (via ? via->region : "?") + ")";
     }
     auto& last = n.last_best[p];
     if (last == now) return;

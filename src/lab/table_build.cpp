@@ -40,11 +40,12 @@ std::vector<const SimLab::Node*> of_hub(const TableSource& s, Kind k, const std:
   return out;
 }
 
-TableRow base_row(const RibRoute& r) {
+// `t`, when there is one, shows aliased next hops as the file's addresses.
+TableRow base_row(const Topology* t, const RibRoute& r) {
   TableRow x;
   x.prefix = r.prefix;
   // An originated route has no next hop worth showing (FRR prints 0.0.0.0, the CLI blank).
-  x.next_hop = r.from && r.next_hop ? r.next_hop->to_string() : "";
+  x.next_hop = r.from && r.next_hop ? (t ? t->show(*r.next_hop) : *r.next_hop).to_string() : "";
   x.path = r.path;
   x.local_pref = r.local_pref;
   x.med = r.med;
@@ -58,12 +59,12 @@ TableRow base_row(const RibRoute& r) {
 void source(const TableSource& s, const SimLab::Node& self, const RibRoute& r, TableRow& x) {
   if (!r.from) {
     x.origin = "Network";
-    x.source_peer = self.address.to_string();
+    x.source_peer = s.topology.show(self.address).to_string();
     x.source_name = self.name;
     return;
   }
   const auto* peer = s.at(*r.from);
-  x.source_peer = r.from->to_string();
+  x.source_peer = s.topology.show(*r.from).to_string();
   x.source_name = peer ? peer->name : x.source_peer;
   bool internal = peer && (peer->kind == Kind::route_server || peer->kind == Kind::gateway) &&
                   (self.kind == Kind::route_server || self.kind == Kind::gateway);
@@ -79,7 +80,9 @@ DeviceTable msee(const TableSource& s, const MseeSpec& c) {
     t.down = true;
     return t;
   }
-  t.rows = msee_rows(*routes);
+  t.rows = msee_rows(*routes, &s.topology);
+  // Which gateway instance each route came from (two hubs may share addresses).
+  for (size_t i = 0; i < t.rows.size(); ++i) source(s, *n, (*routes)[i], t.rows[i]);
   // The 2021 CLI listed a prefix's paths by next hop, the chosen one wherever it fell.
   if (t.format == "az-route-table-2021")
     std::stable_sort(t.rows.begin(), t.rows.end(), [](const TableRow& a, const TableRow& b) {
@@ -105,7 +108,7 @@ DeviceTable router(const TableSource& s, const RouterSpec& o) {
     return t;
   }
   for (const auto& r : *routes) {
-    auto x = base_row(r);
+    auto x = base_row(&s.topology, r);
     source(s, *n, r, x);
     if (!r.from) x.weight = kAzureWeight;  // FRR's weight for a locally originated route too
     t.rows.push_back(x);
@@ -126,10 +129,10 @@ DeviceTable per_instance(const TableSource& s, DeviceTable t, Kind k, const HubS
     ++up;
     for (const auto& r : *routes) {
       if (!keep(r)) continue;
-      auto x = base_row(r);
+      auto x = base_row(&s.topology, r);
       source(s, *instances[i], r, x);
       x.weight = kAzureWeight;
-      x.local_address = instances[i]->address.to_string();
+      x.local_address = s.topology.show(instances[i]->address).to_string();
       x.instance = role + std::to_string(i);
       t.rows.push_back(x);
     }
@@ -152,13 +155,13 @@ DeviceTable vhub(const TableSource& s, const HubSpec& h) {
   for (const auto& r : *routes) {
     if (!r.from && std::find(h.prefixes.begin(), h.prefixes.end(), r.prefix) != h.prefixes.end())
       continue;
-    auto x = base_row(r);
+    auto x = base_row(&s.topology, r);
     source(s, *instances.front(), r, x);
     if (!r.from)
       for (const auto& sp : h.spokes)
         if (sp.prefix == r.prefix) x.source_name = sp.name;
     x.weight = kAzureWeight;
-    x.local_address = instances.front()->address.to_string();
+    x.local_address = s.topology.show(instances.front()->address).to_string();
     x.instance = "Instance0";
     t.rows.push_back(x);
   }
@@ -215,10 +218,10 @@ std::vector<std::string> table_devices(const Topology& t) {
   return out;
 }
 
-std::vector<TableRow> msee_rows(const std::vector<RibRoute>& routes) {
+std::vector<TableRow> msee_rows(const std::vector<RibRoute>& routes, const Topology* t) {
   std::vector<TableRow> rows;
   for (const auto& r : routes) {
-    auto x = base_row(r);
+    auto x = base_row(t, r);
     if (!x.local_pref) x.local_pref = 100;
     rows.push_back(x);
   }

@@ -45,7 +45,8 @@ std::vector<std::string> table_devices(const Topology& t);
 
 // A Loc-RIB's paths as RibRoutes, for the simulator.
 std::vector<RibRoute> rib_routes(const rib::Rib& rib);
-// An MSEE's rows, in the order the modern CLI lists them (the chosen path first).
-std::vector<TableRow> msee_rows(const std::vector<RibRoute>& routes);
+// An MSEE's rows, in the order the modern CLI lists them (the chosen path first); with `t`,
+// next hops shown as its file has them.
+std::vector<TableRow> msee_rows(const std::vector<RibRoute>& routes, const Topology* t = nullptr);
 
 }  // namespace anycastd::lab

@@ -25,7 +25,7 @@ std::vector<std::string> SimLab::msee_routes(const std::string& circuit, const P
   if (!e) return out;
   for (const auto* path : ranked(n->bgp()->rib(), *e)) {
     const auto& a = *path->attrs;
-    out.push_back((a.next_hop ? a.next_hop->to_string() : "?") + " " +
+    out.push_back((a.next_hop ? t_.show(*a.next_hop).to_string() : "?") + " " +
                   (a.as_path ? a.as_path->to_string() : ""));
   }
   return out;
@@ -38,7 +38,7 @@ std::string SimLab::msee_chosen_region(const std::string& circuit, const Prefix&
   const rib::Path* best = e ? e->best() : nullptr;
   if (!best || !best->attrs->next_hop) return "none";
   const Node* via = by_address(*best->attrs->next_hop);
-  return via && !via->region.empty() ? via->region : best->attrs->next_hop->to_string();
+  return via && !via->region.empty() ? via->region : t_.show(*best->attrs->next_hop).to_string();
 }
 
 bool SimLab::route_server_has(const std::string& hub, const Prefix& p) const {

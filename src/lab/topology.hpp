@@ -164,8 +164,15 @@ struct Topology {
   std::vector<RouterSpec> routers;
   std::vector<ClientSpec> clients;
   std::vector<Scenario> scenarios;
+  // Devices that reuse another hub's address run on an alias; this maps it back to the
+  // file's address, which is what every table and report shows.
+  std::map<IpAddress, IpAddress> shown;
 
   const Scenario* scenario(const std::string& name) const;
+  IpAddress show(const IpAddress& a) const {
+    auto it = shown.find(a);
+    return it == shown.end() ? a : it->second;
+  }
 };
 
 // Reads and validates a topology; errors name file:line:column and the field, and the

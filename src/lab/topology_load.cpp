@@ -22,9 +22,11 @@ bool overlaps(const Prefix& a, const Prefix& b) {
   return Prefix(a.address(), len) == Prefix(b.address(), len);
 }
 
-// Addresses the file leaves out come from 198.19.0.0/16, outside every seed's plan.
+// Addresses the file leaves out come from 198.19.0.0/17, outside every seed's plan; a
+// device that reuses another hub's address runs on one from 198.19.128.0/17 (shown as the
+// file's address).
 struct AutoAddress {
-  uint32_t next = (198u << 24) | (19u << 16) | 1;
+  uint32_t next;
   IpAddress take() { return IpAddress::v4(next++); }
 };
 
@@ -59,7 +61,9 @@ class Loader {
     for_list(root, "clients", [&](const YAML::Node& n, const std::string& p) {
       t.clients.push_back(client(n, p, t));
     });
+    check_peering_overlaps(t);
     check_vwan_overlaps(root, t);
+    t.shown = shown_;
     for_list(root, "scenarios", [&](const YAML::Node& n, const std::string& p) {
       t.scenarios.push_back(scenario(n, p, t));
     });
@@ -84,18 +88,37 @@ class Loader {
     return s;
   }
 
-  // The lab has one address space: two devices on one address would share sessions and
-  // answers without a word (issue 18), so the second is refused, naming the first. Backends
-  // may share a host, on different ports.
+  // Addresses are per hub, as the cloud has them: a hub VNet is its own address space (two
+  // hubs on one circuit may share a plan), Virtual WAN hubs share one, and the MSEEs and
+  // on-prem routers are seen by every hub. Two devices on one address in one space would
+  // share sessions and answers without a word (issue 18), so the second is refused, naming
+  // the first; backends may share a host, on different ports. A device that reuses another
+  // hub's address runs on an alias, and the lab shows the file's address.
   IpAddress claim(const YAML::Node& n, const std::string& p, bool backend = false) {
     auto a = r_.address(n, p);
-    auto [it, fresh] = claimed_.try_emplace(a, Claim{p, n.Mark().line + 1, backend});
-    if (!fresh && !(backend && it->second.backend))
+    auto& claims = claimed_[a];
+    for (const auto& c : claims) {
+      bool apart = !scope_.empty() && !c.scope.empty() && c.scope != scope_;
+      if (apart || (backend && c.backend && c.scope == scope_)) continue;
+      std::string why = c.scope == scope_
+                            ? (scope_.empty() ? "on-prem routers and MSEEs need an address each"
+                                              : "two devices in one hub need an address each")
+                            : "on-prem routers and MSEEs share their address space with every "
+                              "hub";
       r_.fail(n, p,
-              a.to_string() + " is already the address of " + it->second.path + " (line " +
-                  std::to_string(it->second.line) +
-                  "): the lab models one address space, so every device needs its own address");
-    return a;
+              a.to_string() + " is already the address of " + c.path + " (line " +
+                  std::to_string(c.line) + "): " + why);
+    }
+    bool reused = false;
+    for (const auto& c : claims) reused |= c.scope != scope_;
+    claims.push_back({p, n.Mark().line + 1, backend, scope_});
+    if (!reused) return a;
+    auto& alias = aliases_[scope_][a];
+    if (alias.is_unspecified()) {
+      alias = aliased_.take();
+      shown_[alias] = a;
+    }
+    return alias;
   }
 
   IpAddress address_or_auto(const YAML::Node& n, const std::string& p) {
@@ -175,6 +198,10 @@ class Loader {
     g.name = name(n, p);
     g.latency = n["latency"] ? r_.seconds(n["latency"], p + ".latency", 0, 10) : t.latency;
     if (!n["hub"]) r_.fail(n, p, "missing required key 'hub'");
+    struct Scope {  // the hub's address space, for what the region's devices claim
+      std::string& s;
+      ~Scope() { s.clear(); }
+    } scope{scope_};
     g.hub = hub(n["hub"], p + ".hub", t, g.name);
     for_list(
         n, "nvas",
@@ -199,7 +226,40 @@ class Loader {
           g.backends.push_back(b);
         },
         p);
+    // The hub's own devices, as its NVAs and spokes name them.
+    if (auto it = aliases_.find(scope_); it != aliases_.end()) {
+      for (auto& v : g.nvas) rescope(v.config, it->second);
+      for (auto& sp : g.hub.spokes)
+        if (sp.via)
+          if (auto a = it->second.find(*sp.via); a != it->second.end()) sp.via = a->second;
+    }
     return g;
+  }
+
+  // An NVA's configuration names its hub's devices (route servers, backends) by the file's
+  // addresses; where those run on aliases, it gets the aliases.
+  static void rescope(config::Config& c, const std::map<IpAddress, IpAddress>& alias) {
+    auto map = [&](IpAddress& a) {
+      if (auto it = alias.find(a); it != alias.end()) a = it->second;
+    };
+    for (auto& peer : c.bgp.peers) {
+      map(peer.address);
+      if (peer.local_address) map(*peer.local_address);
+      if (peer.next_hop_v4) map(*peer.next_hop_v4);
+    }
+    for (auto& v : c.bgp.vips)
+      if (v.next_hop) map(*v.next_hop);
+    for (auto& [_, pol] : c.bgp.policies)
+      for (auto& term : pol.terms) {
+        for (auto& a : term.match.peers) map(a);
+        if (term.actions.next_hop) map(*term.actions.next_hop);
+      }
+    for (auto& ch : c.health.checks) {
+      map(ch.target.address);
+      if (ch.source) map(*ch.source);
+    }
+    for (auto& svc : c.proxy.services)
+      for (auto& b : svc.backends) map(b.endpoint.address);
   }
 
   HubSpec hub(const YAML::Node& n, const std::string& p, const Topology& t,
@@ -215,6 +275,8 @@ class Loader {
       if (s != "vnet" && s != "vwan") r_.fail(x, p + ".type", "expected vnet or vwan");
       h.vwan = s == "vwan";
     }
+    // A hub VNet is an address space of its own; Virtual WAN's hubs share one.
+    scope_ = h.vwan ? std::string("virtual WAN") : "hub " + h.name;
     if (auto x = n["prefixes"]) {
       if (!x.IsSequence()) r_.fail(x, p + ".prefixes", "expected a list of prefixes");
       for (size_t i = 0; i < x.size(); ++i)
@@ -276,6 +338,26 @@ class Loader {
         },
         p);
     return h;
+  }
+
+  // VNet peering refuses two VNets whose address spaces overlap: a hub VNet and a spoke
+  // peered with it directly. (Spokes of different hubs, or behind a forwarding device, may
+  // overlap: seed 001 builds on that.)
+  void check_peering_overlaps(const Topology& t) {
+    for (const auto& g : t.regions) {
+      if (g.hub.vwan) continue;
+      for (const auto& s : g.hub.spokes) {
+        if (s.indirect) continue;
+        for (const auto& hp : g.hub.prefixes)
+          if (overlaps(hp, s.prefix)) {
+            const auto& [node, path] = spoke_nodes_[g.hub.name + "/" + s.name];
+            r_.fail(node["prefix"] ? node["prefix"] : node, path + ".prefix",
+                    "virtual networks '" + g.hub.name + "' and '" + s.name +
+                        "' cannot be peered because their address spaces overlap: " +
+                        hp.to_string() + " and " + s.prefix.to_string());
+          }
+      }
+    }
   }
 
   // Virtual WAN refuses a directly connected spoke whose range overlaps another's anywhere
@@ -690,10 +772,15 @@ class Loader {
     std::string path;
     int line;
     bool backend;
+    std::string scope;  // "" for the MSEEs and on-prem routers, seen by every hub
   };
-  std::map<IpAddress, Claim> claimed_;
+  std::map<IpAddress, std::vector<Claim>> claimed_;
+  std::string scope_;  // the address space of the devices being read
+  std::map<std::string, std::map<IpAddress, IpAddress>> aliases_;  // scope: file -> alias
+  std::map<IpAddress, IpAddress> shown_;                           // alias -> file
   std::map<std::string, std::pair<YAML::Node, std::string>> spoke_nodes_;
-  AutoAddress auto_;
+  AutoAddress auto_{(198u << 24) | (19u << 16) | 1};
+  AutoAddress aliased_{(198u << 24) | (19u << 16) | (128u << 8) | 1};
 };
 
 }  // namespace

@@ -379,21 +379,88 @@ TEST(LabTopology, YamlSyntaxErrorsPointAtTheFault) {
   EXPECT_EQ(e.rfind("t.yaml:4:10: '{' is never closed: expected '}'", 0), 0u) << e;
 }
 
-// Issue 18: an NVA address reused in another hub loaded silently and gave wrong answers.
-TEST(LabTopology, AnAddressUsedByTwoDevicesIsRefusedNamingBoth) {
-  auto e = error_of(R"(
+// Issue 18: addresses are per hub VNet, as in Azure. Two devices on one address within one
+// address space are refused naming both (an NVA address reused there loaded silently and
+// gave wrong answers); two hub VNets may share a plan.
+TEST(LabTopology, AnAddressUsedTwiceInOneAddressSpaceIsRefusedNamingBoth) {
+  auto in_one_hub = error_of(R"(
+circuits: [{name: c}]
+regions:
+  - name: r1
+    hub: {name: h1, route-server: {instances: [10.1.1.4, 10.1.1.5]}, er-gateway: {instances: [10.1.1.12, 10.1.1.5]}}
+)");
+  EXPECT_EQ(in_one_hub.rfind("t.yaml:5:106: regions[0].hub.er-gateway.instances[1]: 10.1.1.5 is "
+                             "already the address of regions[0].hub.route-server.instances[1] "
+                             "(line 5): two devices in one hub need an address each",
+                             0),
+            0u)
+      << in_one_hub;
+  auto on_prem = error_of(R"(
+circuits: [{name: c}]
+regions:
+  - name: r1
+    hub: {name: h1, route-server: {instances: [10.1.1.4, 10.1.1.5]}}
+routers: [{name: onprem, asn: 65100, address: 10.1.1.4}]
+)");
+  EXPECT_NE(on_prem.find("routers[0].address: 10.1.1.4 is already the address of "
+                         "regions[0].hub.route-server.instances[0] (line 5): on-prem routers "
+                         "and MSEEs share their address space with every hub"),
+            std::string::npos)
+      << on_prem;
+  auto virtual_wan = error_of(R"(
+circuits: [{name: c}]
+regions:
+  - name: r1
+    hub: {name: h1, type: vwan, route-server: {instances: [10.1.1.4, 10.1.1.5]}}
+  - name: r2
+    hub: {name: h2, type: vwan, route-server: {instances: [10.2.1.4, 10.1.1.5]}}
+)");
+  EXPECT_NE(virtual_wan.find("regions[1].hub.route-server.instances[1]: 10.1.1.5 is already the "
+                             "address of regions[0].hub.route-server.instances[1] (line 5): two "
+                             "devices in one hub need an address each"),
+            std::string::npos)
+      << virtual_wan;
+  // Two hub VNets with one plan load, the second on aliases shown as the file's addresses.
+  auto t = load_topology_string(R"(
 circuits: [{name: c}]
 regions:
   - name: r1
     hub: {name: h1, route-server: {instances: [10.1.1.4, 10.1.1.5]}}
   - name: r2
-    hub: {name: h2, route-server: {instances: [10.2.1.4, 10.1.1.5]}}
+    hub: {name: h2, route-server: {instances: [10.1.1.4, 10.1.1.5]}}
+)",
+                                "t.yaml");
+  ASSERT_TRUE(t) << t.error().to_string();
+  const auto& a = t->regions[0].hub.route_servers;
+  const auto& b = t->regions[1].hub.route_servers;
+  EXPECT_EQ(a[0].to_string(), "10.1.1.4");
+  EXPECT_NE(b[0], a[0]);
+  EXPECT_EQ(t->show(b[0]).to_string(), "10.1.1.4");
+  EXPECT_EQ(t->show(b[1]).to_string(), "10.1.1.5");
+}
+
+// VNet peering refuses a hub and a spoke whose address spaces overlap.
+TEST(LabTopology, ASpokeOverlappingItsHubIsRefused) {
+  auto e = error_of(R"(
+circuits: [{name: c}]
+regions:
+  - name: r1
+    hub: {name: h1, prefixes: [10.1.0.0/16], spokes: [{name: app, prefix: 10.1.7.0/24}]}
 )");
-  EXPECT_EQ(e.rfind("t.yaml:7:58: regions[1].hub.route-server.instances[1]: 10.1.1.5 is already "
-                    "the address of regions[0].hub.route-server.instances[1] (line 5)",
-                    0),
-            0u)
+  EXPECT_NE(e.find("regions[0].hub.spokes[0].prefix: virtual networks 'h1' and 'app' cannot be "
+                   "peered because their address spaces overlap: 10.1.0.0/16 and 10.1.7.0/24"),
+            std::string::npos)
       << e;
+}
+
+// Two hubs with one address plan (examples/lab/same-address-plan.yaml): each NVA peers with
+// and checks the devices of its own hub, and every table shows the file's addresses.
+TEST(LabTopology, TwoHubsWithOneAddressPlanEachUseTheirOwnDevices) {
+  auto t = load("same-address-plan.yaml");
+  auto r = run(t, "application-failure");
+  EXPECT_TRUE(r.ok()) << text_report(r);
+  for (const auto& e : r.events) EXPECT_EQ(e.text.find("198.19.128."), std::string::npos) << e.text;
+  EXPECT_EQ(text_report(r).find("198.19.128."), std::string::npos);
 }
 
 TEST(LabTopology, UnknownNamesAreNamed) {

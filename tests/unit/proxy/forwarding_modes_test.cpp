@@ -111,6 +111,23 @@ void reset(int fd) {
   ::close(fd);
 }
 
+// An engine with one service at `listen` in front of `backend`.
+Result<std::unique_ptr<Engine>, std::string> one_service(const std::string& name,
+                                                         const Endpoint& listen,
+                                                         const Endpoint& backend, Forwarding f,
+                                                         uint32_t threads) {
+  ServiceConfig s;
+  s.name = name;
+  s.listen = listen;
+  s.backends.push_back({backend, 1, {}});
+  s.forwarding = f;
+  s.drain_time = 1s;
+  ProxyConfig cfg;
+  cfg.threads = threads;
+  cfg.services.push_back(s);
+  return Engine::start(cfg);
+}
+
 // recv's result after waiting up to `limit` for the connection to end.
 ssize_t end_of(int fd, std::chrono::milliseconds limit) {
   pollfd p{fd, POLLIN, 0};
@@ -122,16 +139,7 @@ ssize_t end_of(int fd, std::chrono::milliseconds limit) {
 class ForwardingModes : public ::testing::TestWithParam<Forwarding> {
  protected:
   void SetUp() override {
-    ServiceConfig s;
-    s.name = "modes";
-    s.listen = vip_;
-    s.backends.push_back({backend_.endpoint(), 1, {}});
-    s.forwarding = GetParam();
-    s.drain_time = 1s;
-    ProxyConfig cfg;
-    cfg.threads = 2;
-    cfg.services.push_back(s);
-    auto e = Engine::start(cfg);
+    auto e = one_service("modes", vip_, backend_.endpoint(), GetParam(), 2);
     ASSERT_TRUE(e) << e.error();
     engine_ = std::move(*e);
     if (GetParam() == Forwarding::kernel && engine_->stats(0).forwarding != "kernel")
@@ -349,19 +357,12 @@ TEST_P(ForwardingModes, GibibyteEachWayArrivesByteForByte) {
 // through the thread, where reordering is most common) must each arrive exactly.
 TEST(KernelPath, RepeatedSegmentsAreNotForwardedTwice) {
   RawBackend backend("127.0.30.20");
-  ServiceConfig s;
-  s.name = "repeats";
-  s.listen = ep("127.0.30.2", 18091);
-  s.backends.push_back({backend.endpoint(), 1, {}});
-  s.forwarding = Forwarding::kernel;
-  ProxyConfig cfg;
-  cfg.threads = 2;
-  cfg.services.push_back(s);
-  auto e = Engine::start(cfg);
+  const Endpoint listen = ep("127.0.30.2", 18091);
+  auto e = one_service("repeats", listen, backend.endpoint(), Forwarding::kernel, 2);
   if (!e) GTEST_SKIP() << "no kernel path here: " << e.error();
   constexpr uint64_t kTotal = uint64_t{1} << 30;
   for (uint64_t round = 1; round <= 8; ++round) {
-    int c = tcp_connect(s.listen);
+    int c = tcp_connect(listen);
     int b = backend.accept();
     ASSERT_TRUE(eventually([&] { return (*e)->stats(0).kernel_connections == round; }));
     std::thread tx([b] {
@@ -382,21 +383,14 @@ TEST(KernelPath, RepeatedSegmentsAreNotForwardedTwice) {
 // kernel once a second request comes, without losing or reordering a byte.
 TEST(AutoForwarding, HandsConnectionsThatGoBackAndForthToTheKernel) {
   RawBackend backend("127.0.30.30");
-  ServiceConfig s;
-  s.name = "auto";
-  s.listen = ep("127.0.30.3", 18093);
-  s.backends.push_back({backend.endpoint(), 1, {}});
-  s.forwarding = Forwarding::automatic;
-  ProxyConfig cfg;
-  cfg.threads = 1;
-  cfg.services.push_back(s);
-  auto started = Engine::start(cfg);
+  const Endpoint listen = ep("127.0.30.3", 18093);
+  auto started = one_service("auto", listen, backend.endpoint(), Forwarding::automatic, 1);
   ASSERT_TRUE(started) << started.error();
   auto& e = *started;
   if (e->stats(0).forwarding != "kernel")
     GTEST_SKIP() << "no kernel path here: " << e->stats(0).forwarding_reason;
 
-  int c = tcp_connect(s.listen);
+  int c = tcp_connect(listen);
   int b = backend.accept();
   ASSERT_TRUE(write_all(c, "GET /one"));
   ASSERT_TRUE(write_all(b, "answer one"));
@@ -427,7 +421,7 @@ TEST(AutoForwarding, HandsConnectionsThatGoBackAndForthToTheKernel) {
     write_all(b2, "only");
     ::close(b2);
   });
-  EXPECT_EQ(exchange(s.listen, "once"), "only");
+  EXPECT_EQ(exchange(listen, "once"), "only");
   answer.join();
   EXPECT_EQ(e->stats(0).kernel_connections, 1u);
   EXPECT_TRUE(eventually([&] { return e->active_connections() == 0; }));

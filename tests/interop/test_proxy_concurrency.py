@@ -132,8 +132,11 @@ services:
             opened = time.monotonic() - t0
             st = wait_until(lambda: (lambda s: s if s["active"] == n else None)(show_proxy(sock)),
                             30, f"{n} active connections")
-            check(backend_open() == n, f"{mode}: {n} connections open at once at the backend "
-                                       f"(opened in {opened:.1f} s)")
+            # The proxy counts a connection at accept; the backend, once it has accepted the
+            # proxy's connect and served it, which under load comes a little later.
+            wait_until(lambda: backend_open() == n, 30, f"{n} connections at the backend")
+            check(True, f"{mode}: {n} connections open at once at the backend "
+                        f"(opened in {opened:.1f} s)")
             if mode == "kernel":
                 check(st["kernel_connections"] == n, f"kernel: all {n} forwarded by the kernel")
             t0 = time.monotonic()

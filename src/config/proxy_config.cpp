@@ -102,10 +102,10 @@ proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, cons
     for (const char* k : {"proxy-protocol", "splice"})
       if (n[k] && r.boolean(n[k], path + "." + k))
         r.fail(n[k], path + "." + k, "only for protocol tcp");
-    if (s.forwarding == proxy::Forwarding::kernel && n["forwarding"])
-      r.fail(n["forwarding"], path + ".forwarding",
-             "only for protocol tcp (udp is forwarded in user space, in batches)");
-    s.forwarding = proxy::Forwarding::user;
+    // The kernel's UDP path hands the backends the clients' own addresses, so their answers
+    // must route back through this host: a service asks for it itself, `auto` never does.
+    if (!(n["forwarding"] && s.forwarding == proxy::Forwarding::kernel))
+      s.forwarding = proxy::Forwarding::user;
   }
   auto bs = n["backends"];
   if (!bs.IsSequence() || bs.size() == 0)
@@ -117,6 +117,18 @@ proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, cons
       if (o.endpoint == b.endpoint)
         r.fail(bs[i], bp, "duplicate backend " + b.endpoint.to_string());
     s.backends.push_back(std::move(b));
+  }
+  if (s.protocol == Protocol::udp && s.forwarding == proxy::Forwarding::kernel) {
+    if (!s.listen.address.is_v4())
+      r.fail(n["forwarding"], path + ".forwarding", "kernel: the kernel's UDP path is IPv4 only");
+    if (s.backends.size() > proxy::kUdpKernelBackends)
+      r.fail(n["forwarding"], path + ".forwarding",
+             "kernel: the kernel's UDP path takes at most " +
+                 std::to_string(proxy::kUdpKernelBackends) + " backends");
+    for (size_t i = 0; i < s.backends.size(); ++i)
+      if (!s.backends[i].endpoint.address.is_v4())
+        r.fail(bs[i], path + ".backends[" + std::to_string(i) + "]",
+               "the kernel's UDP path (forwarding: kernel) is IPv4 only");
   }
   if (s.listen.address.is_v4() != s.backends.front().endpoint.address.is_v4() && s.proxy_protocol)
     r.fail(n["proxy-protocol"], path + ".proxy-protocol",

@@ -98,11 +98,14 @@ Status<> Daemon::start_forwarding() {
     auto st = forwarder_->stats(i);
     // Which path carries established connections, and why when `auto` could not have the
     // kernel's: said once, here.
-    std::string path = st.forwarding == "kernel" ? "in the kernel (sockmap)" : "in user space";
+    const bool tcp = s.protocol == proxy::Protocol::tcp;
+    std::string path = st.forwarding != "kernel" ? "in user space"
+                       : tcp                     ? "in the kernel (sockmap)"
+                                                 : "in the kernel (tc address translation)";
     if (!st.forwarding_reason.empty()) path += " (" + st.forwarding_reason + ")";
     sub("proxy").info("proxy {}: {} {} to {} backends on {} threads, forwarding {}", s.name,
-                      s.protocol == proxy::Protocol::tcp ? "tcp" : "udp", s.listen.to_string(),
-                      s.backends.size(), forwarder_->threads(), path);
+                      tcp ? "tcp" : "udp", s.listen.to_string(), s.backends.size(),
+                      forwarder_->threads(), path);
   }
   return Done{};
 }

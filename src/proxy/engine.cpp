@@ -5,6 +5,7 @@
 #include "proxy/maglev.hpp"
 #include "proxy/socket_ops.hpp"
 #include "proxy/sockmap.hpp"
+#include "proxy/udp_nat.hpp"
 #include "proxy/worker.hpp"
 
 namespace anycastd::proxy {
@@ -59,6 +60,7 @@ Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
 // One sockmap serves every service that wants the kernel path; if it does not load, `kernel`
 // services fail to start and `auto` ones stay in user space with the reason.
 Status<> Engine::choose_forwarding(uint32_t threads) {
+  if (auto udp = start_udp_nat(); !udp) return udp;
   uint64_t pairs = 0;
   for (const auto& s : services_)
     if (s->cfg.protocol == Protocol::tcp && s->cfg.forwarding != Forwarding::user)
@@ -77,6 +79,42 @@ Status<> Engine::choose_forwarding(uint32_t threads) {
     }
   }
   if (m) sockmap_ = std::move(*m);
+  return Done{};
+}
+
+// UDP services that ask for the kernel path share one tc program, attached last, once every
+// service's table is in place; it cannot fall back, as `auto` never chooses it.
+Status<> Engine::start_udp_nat() {
+  std::vector<Service*> want;
+  uint64_t flows = 0;
+  for (auto& s : services_) {
+    if (s->cfg.protocol != Protocol::udp || s->cfg.forwarding != Forwarding::kernel) continue;
+    if (auto why = UdpNat::unsuited(s->cfg); !why.empty())
+      return Err("service " + s->cfg.name + ": forwarding: kernel: " + why);
+    want.push_back(s.get());
+    flows += s->cfg.max_connections;
+  }
+  if (want.empty()) return Done{};
+  auto fail = [&](const std::string& why) {
+    return Err("service " + want.front()->cfg.name + ": forwarding: kernel: " + why);
+  };
+  if (want.size() > UdpNat::kMaxServices)
+    return Err("service " + want[UdpNat::kMaxServices]->cfg.name +
+               ": forwarding: kernel: the kernel's UDP path takes at most " +
+               std::to_string(UdpNat::kMaxServices) + " services");
+  auto n = UdpNat::load(static_cast<uint32_t>(std::min<uint64_t>(flows, 1u << 22)));
+  if (!n) return fail(n.error());
+  for (size_t i = 0; i < want.size(); ++i) {
+    auto& s = *want[i];
+    s.nat = static_cast<int>(i);
+    auto st = s.load();
+    if (auto r = (*n)->add(static_cast<uint32_t>(i), s.cfg); !r) return fail(r.error());
+    if (auto r = (*n)->update(static_cast<uint32_t>(i), s.cfg, st->backends, st->draining); !r)
+      return fail(r.error());
+  }
+  if (auto r = (*n)->attach(); !r) return fail(r.error());
+  for (auto* s : want) s->kernel = true;
+  udp_nat_ = std::move(*n);
   return Done{};
 }
 
@@ -100,6 +138,8 @@ void Engine::publish(size_t i, const std::function<void(ServiceState&)>& change)
       health_changed |= before[b].healthy != next->backends[b].healthy;
     if (s.cfg.balance == Balance::maglev && health_changed)
       next->maglev = std::make_shared<MaglevTable>(next->backends);
+    if (s.nat >= 0)  // a table the program reads at once; it cannot fail once loaded
+      (void)udp_nat_->update(static_cast<uint32_t>(s.nat), s.cfg, next->backends, next->draining);
     s.state = std::move(next);
   }
   s.version.fetch_add(1, std::memory_order_release);
@@ -154,6 +194,13 @@ ServiceStats Engine::stats(size_t i) const {
     const auto& c = s.backends[b];
     BackendStats bs{c.connections.load(), c.active.load(),    c.failures.load(),
                     c.bytes_in.load(),    c.bytes_out.load(), st->backends[b].healthy};
+    if (s.nat >= 0) {  // what the program forwarded, besides what reached the threads
+      auto k = udp_nat_->count(static_cast<uint32_t>(s.nat), static_cast<uint32_t>(b));
+      bs.connections += k.flows;
+      bs.bytes_in += k.query_bytes;
+      bs.bytes_out += k.answer_bytes;
+      out.kernel_connections += k.flows;
+    }
     out.connections += bs.connections;
     out.bytes_in += bs.bytes_in;
     out.bytes_out += bs.bytes_out;

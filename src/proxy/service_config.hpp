@@ -11,12 +11,15 @@ namespace anycastd::proxy {
 
 enum class Protocol : uint8_t { tcp, udp };
 
-// Who moves the bytes of an established TCP connection: the forwarding threads (user), a
-// BPF sockmap in the kernel (kernel), or the kernel where it can be loaded (automatic).
+// Who moves the bytes: the forwarding threads (user), the kernel (kernel: a BPF sockmap for
+// an established TCP connection, a tc program translating addresses for UDP), or for TCP the
+// kernel where it can be loaded (automatic).
 enum class Forwarding : uint8_t { automatic, kernel, user };
 inline const char* to_string(Forwarding f) {
   return f == Forwarding::kernel ? "kernel" : f == Forwarding::user ? "user" : "auto";
 }
+
+inline constexpr size_t kUdpKernelBackends = 64;  // the kernel's UDP path's table size
 
 struct BackendConfig {
   Endpoint endpoint;
@@ -38,7 +41,9 @@ struct ServiceConfig {
   uint32_t max_connections = 4096;
   bool proxy_protocol = false;  // PROXY v2 header toward the backends (tcp)
   bool splice = false;          // zero-copy forwarding through a kernel pipe (tcp, user path)
-  Forwarding forwarding = Forwarding::automatic;   // tcp; udp is always forwarded in user space
+  // udp: user unless the service itself says kernel (the backends then see the clients'
+  // addresses and must answer through this host)
+  Forwarding forwarding = Forwarding::automatic;
   Duration drain_time = std::chrono::seconds(10);  // how long open connections may finish
   uint32_t retries = 1;      // another backend after a failed connect (not with maglev)
   bool add_address = false;  // put the listen address on `lo` at start, take it off at exit

@@ -1,0 +1,143 @@
+#include "proxy/udp_nat.hpp"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/errno_text.hpp"
+#include "proxy/balancer.hpp"
+#include "proxy/udp_nat.skel.h"
+
+namespace anycastd::proxy {
+
+namespace {
+
+// tcx (Linux 6.6): a link owned by its descriptor, so a program never outlives the process
+// that attached it, as a cls_bpf filter left on the interface would. Debian 12's libbpf and
+// headers predate the name.
+constexpr int kTcxIngress = 46;
+
+std::string why(const std::string& step, int err) {
+  if (err < 0) err = -err;
+  std::string s = step + ": " + errno_text(err);
+  if (err == EPERM || err == EACCES) s += " (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)";
+  return s;
+}
+
+nat_endpoint wire(const Endpoint& e) {
+  return {htonl(e.address.v4_value()), htons(e.port), 0};
+}
+
+int quiet(enum libbpf_print_level, const char*, va_list) {
+  return 0;
+}
+
+}  // namespace
+
+std::string UdpNat::unsuited(const ServiceConfig& cfg) {
+  if (!cfg.listen.address.is_v4()) return "the kernel's UDP path is IPv4 only";
+  static_assert(kUdpKernelBackends == NAT_BACKENDS);
+  if (cfg.backends.size() > NAT_BACKENDS)
+    return "the kernel's UDP path takes at most " + std::to_string(NAT_BACKENDS) + " backends";
+  for (const auto& b : cfg.backends)
+    if (!b.endpoint.address.is_v4())
+      return "backend " + b.name() + ": the kernel's UDP path is IPv4 only";
+  return {};
+}
+
+Result<std::unique_ptr<UdpNat>, std::string> UdpNat::load(uint32_t flows) {
+  libbpf_set_print(quiet);
+  std::unique_ptr<UdpNat> n(new UdpNat);
+  n->skel_ = udp_nat_bpf::open();
+  if (!n->skel_) return Err(why("opening the BPF object", errno));
+  for (auto* m : {n->skel_->maps.flows, n->skel_->maps.replies})
+    bpf_map__set_max_entries(m, std::max<uint32_t>(flows, 1024));
+  if (int e = udp_nat_bpf::load(n->skel_)) return Err(why("loading the BPF program", e));
+  int cpus = libbpf_num_possible_cpus();
+  n->cpus_ = cpus > 0 ? static_cast<uint32_t>(cpus) : 1;
+  return n;
+}
+
+UdpNat::~UdpNat() {
+  for (int fd : links_) ::close(fd);
+  if (skel_) udp_nat_bpf::destroy(skel_);
+}
+
+Status<> UdpNat::add(uint32_t service, const ServiceConfig& cfg) {
+  if (service >= kMaxServices)
+    return Err("the kernel's UDP path takes at most " + std::to_string(kMaxServices) + " services");
+  nat_endpoint vip = wire(cfg.listen);
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vips), &vip, &service, BPF_ANY) < 0)
+    return Err(why("adding the VIP", errno));
+  return Done{};
+}
+
+Status<> UdpNat::update(uint32_t service, const ServiceConfig& cfg,
+                        const std::vector<BackendView>& backends, bool draining) {
+  nat_service s{};
+  uint64_t total = 0;
+  for (size_t b = 0; b < backends.size(); ++b) {
+    s.backends[b] = wire(cfg.backends[b].endpoint);
+    if (backends[b].healthy) s.healthy |= uint64_t{1} << b;
+    if (backends[b].healthy && backends[b].weight > 0) total += backends[b].weight;
+  }
+  s.hash_port = cfg.hash == HashOn::five_tuple;
+  if (total > 0 && !draining) {
+    // Slot i goes to the backend whose stretch of the summed weights holds the point
+    // (i + 1/2) / 256 of it: each backend gets slots in proportion to its weight.
+    std::vector<std::pair<unsigned char, uint64_t>> ends;  // backend, where its stretch ends
+    uint64_t run = 0;
+    for (size_t b = 0; b < backends.size(); ++b)
+      if (backends[b].healthy && backends[b].weight > 0)
+        ends.emplace_back(static_cast<unsigned char>(b), run += backends[b].weight);
+    size_t j = 0;
+    for (uint32_t i = 0; i < NAT_SLOTS; ++i) {
+      while (2 * NAT_SLOTS * ends[j].second <= (2 * uint64_t{i} + 1) * total) ++j;
+      s.slots[i] = ends[j].first;
+    }
+    s.slots_used = NAT_SLOTS;
+  }
+  if (bpf_map_update_elem(bpf_map__fd(skel_->maps.services), &service, &s, BPF_ANY) < 0)
+    return Err(why("publishing the backends", errno));
+  return Done{};
+}
+
+Status<> UdpNat::attach() {
+  struct if_nameindex* all = if_nameindex();
+  if (!all) return Err(why("listing the interfaces", errno));
+  std::string failed;
+  for (auto* i = all; i->if_index != 0; ++i) {
+    int fd = bpf_link_create(bpf_program__fd(skel_->progs.udp_nat), static_cast<int>(i->if_index),
+                             static_cast<bpf_attach_type>(kTcxIngress), nullptr);
+    if (fd < 0) {
+      failed = why(std::string("attaching to ") + i->if_name + "'s ingress", errno);
+      break;
+    }
+    links_.push_back(fd);
+  }
+  if_freenameindex(all);
+  if (!failed.empty()) return Err(failed);
+  return Done{};
+}
+
+nat_counters UdpNat::count(uint32_t service, uint32_t backend) const {
+  std::vector<nat_counters> per_cpu(cpus_);
+  uint32_t k = service * NAT_BACKENDS + backend;
+  nat_counters sum{};
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &k, per_cpu.data()) < 0) return sum;
+  for (const auto& c : per_cpu) {
+    sum.queries += c.queries;
+    sum.query_bytes += c.query_bytes;
+    sum.answers += c.answers;
+    sum.answer_bytes += c.answer_bytes;
+    sum.flows += c.flows;
+  }
+  return sum;
+}
+
+}  // namespace anycastd::proxy

@@ -14,14 +14,15 @@
 // A query that would start a flow while the service has no healthy backend, or drains, is
 // left to the proxy's own socket, which handles it as the user-space path does. IPv6 and
 // IPv4 fragments are left alone too.
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
 #include <linux/udp.h>
+// libbpf's helpers use the kernel's types: after linux/bpf.h.
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
 
 #include "udp_nat_shared.h"
 

@@ -114,6 +114,8 @@ Status<> UdpNat::attach() {
   for (auto* i = all; i->if_index != 0; ++i) {
     int fd = bpf_link_create(bpf_program__fd(skel_->progs.udp_nat), static_cast<int>(i->if_index),
                              static_cast<bpf_attach_type>(kTcxIngress), nullptr);
+    // An interface deleted since the listing (a lab's veth, say) needs no program.
+    if (fd < 0 && errno == ENODEV) continue;
     if (fd < 0) {
       failed = why(std::string("attaching to ") + i->if_name + "'s ingress", errno);
       break;

@@ -18,6 +18,9 @@ VIP = f"127.0.{NET}.1"
 WEB_PORT, DNS_PORT, PP_PORT = 18080, 18053, 18081
 BACKENDS = {"weu-1": (f"127.0.{NET}.10", 18714, 3), "weu-2": (f"127.0.{NET}.11", 18714, 1)}
 DNSMASQ, DNSMASQ_PORT = f"127.0.{NET}.20", 18514
+KERNEL_DNS_PORT = 18054  # the same dnsmasq through the kernel's UDP path (root only)
+DNS_CLIENT = f"127.0.{NET}.50"
+ROOT = os.geteuid() == 0
 HAPROXY, HAPROXY_PORT = f"127.0.{NET}.30", 18730
 INTERVAL, FALL = 0.2, 2
 MAX_SECONDS = 20  # every client loop stops by itself after this
@@ -40,6 +43,14 @@ def config(work):
         f"interval: {INTERVAL}, rise: 1, fall: {FALL}}}\n" for n, (a, p, _) in BACKENDS.items())
     webs = "".join(f"      - {{address: {a}, port: {p}, weight: {w}, checks: [{n}]}}\n"
                    for n, (a, p, w) in BACKENDS.items())
+    kernel_dns = f"""  - name: dns-kernel
+    address: {VIP}
+    port: {KERNEL_DNS_PORT}
+    protocol: udp
+    forwarding: kernel
+    backends:
+      - {{address: {DNSMASQ}, port: {DNSMASQ_PORT}}}
+""" if ROOT else ""
     cfg = os.path.join(work, "anycastd.yaml")
     with open(cfg, "w") as f:
         f.write(f"""router-id: 198.18.{NET}.1
@@ -57,7 +68,7 @@ checks:
     protocol: udp
     backends:
       - {{address: {DNSMASQ}, port: {DNSMASQ_PORT}}}
-  - name: pp
+{kernel_dns}  - name: pp
     address: {VIP}
     port: {PP_PORT}
     proxy-protocol: true
@@ -103,17 +114,23 @@ def proxied_requests(work, name):
         return sum("GET /index.html" in line for line in f)
 
 
+def log_of(work, name):
+    with open(os.path.join(work, f"{name}.log"), errors="replace") as f:
+        return f.read()
+
+
 def log_has(work, text):
     with open(os.path.join(work, "anycastd.log"), errors="replace") as f:
         return text in f.read()
 
 
-def dns_query(txid):
+def dns_query(txid, port=DNS_PORT):
     q = txid.to_bytes(2, "big") + b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" \
         b"\x03app\x07example\x00\x00\x01\x00\x01"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(2)
-        s.sendto(q, (VIP, DNS_PORT))
+        s.bind((DNS_CLIENT, 0))
+        s.sendto(q, (VIP, port))
         answer, source = s.recvfrom(512)
     return answer, source
 
@@ -141,7 +158,7 @@ def scenario(work):
     dns = Proc("dnsmasq", ["dnsmasq", "-k", "--conf-file=/dev/null",
                            f"--listen-address={DNSMASQ}", "--bind-interfaces",
                            f"--port={DNSMASQ_PORT}", "--no-resolv", "--no-hosts",
-                           "--address=/app.example/1.1.1.1", "--user=root",
+                           "--address=/app.example/1.1.1.1", "--user=root", "--log-queries",
                            f"--pid-file={work}/dnsmasq.pid", "--log-facility=-"],
                os.path.join(work, "dnsmasq.log"))
     lb = haproxy(work)
@@ -159,6 +176,22 @@ def scenario(work):
     check(answer[:2] == b"\x42\x42" and socket.inet_aton("1.1.1.1") in answer,
           "a DNS query through the UDP service gets dnsmasq's answer (1.1.1.1)")
     check(source == (VIP, DNS_PORT), f"the answer comes from the VIP itself: {source}")
+    seen = wait_until(lambda: re.findall(r"query\[A\] app\.example from (\S+)",
+                                         log_of(work, "dnsmasq")), 5, "dnsmasq to log the query")
+    check(seen == [seen[0]] and seen[0] != DNS_CLIENT,
+          f"through the threads, dnsmasq sees the proxy's address ({seen[0]}), not the client's")
+
+    if ROOT:
+        check(log_has(work, f"udp {VIP}:{KERNEL_DNS_PORT} to 1 backends on")
+              and log_has(work, "forwarding in the kernel (tc address translation)"),
+              "the kernel-path service says at start that the kernel forwards it")
+        answer, source = dns_query(0x4343, KERNEL_DNS_PORT)
+        check(answer[:2] == b"\x43\x43" and socket.inet_aton("1.1.1.1") in answer,
+              "a DNS query through the kernel's UDP path gets dnsmasq's answer (1.1.1.1)")
+        check(source == (VIP, KERNEL_DNS_PORT), f"that answer comes from the VIP too: {source}")
+        wait_until(lambda: f"query[A] app.example from {DNS_CLIENT}" in log_of(work, "dnsmasq"),
+                   5, "dnsmasq to log the query")
+        check(True, f"and dnsmasq saw it come from the client itself ({DNS_CLIENT})")
 
     with socket.create_connection((VIP, PP_PORT), timeout=2) as s:
         me = s.getsockname()

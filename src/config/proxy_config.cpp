@@ -54,7 +54,8 @@ proxy::Forwarding forwarding(const YamlReader& r, const YAML::Node& n, const std
   return choice<proxy::Forwarding>(r, n, path,
                                    {{"auto", proxy::Forwarding::automatic},
                                     {"kernel", proxy::Forwarding::kernel},
-                                    {"user", proxy::Forwarding::user}});
+                                    {"user", proxy::Forwarding::user},
+                                    {"nat", proxy::Forwarding::nat}});
 }
 
 proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, const std::string& path,
@@ -102,11 +103,17 @@ proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, cons
     for (const char* k : {"proxy-protocol", "splice"})
       if (n[k] && r.boolean(n[k], path + "." + k))
         r.fail(n[k], path + "." + k, "only for protocol tcp");
-    // The kernel's UDP path hands the backends the clients' own addresses, so their answers
-    // must route back through this host: a service asks for it itself, `auto` never does.
-    if (!(n["forwarding"] && s.forwarding == proxy::Forwarding::kernel))
+    if (n["forwarding"] && s.forwarding == proxy::Forwarding::kernel)
+      r.fail(n["forwarding"], path + ".forwarding",
+             "kernel: udp has no sockmap path; 'nat' forwards it in the kernel");
+    if (!n["forwarding"] || s.forwarding == proxy::Forwarding::automatic)
       s.forwarding = proxy::Forwarding::user;
   }
+  // Address translation hands the backends the clients' own addresses, so their answers must
+  // route back through this host: only a service that says so itself gets it.
+  if (s.forwarding == proxy::Forwarding::nat && s.proxy_protocol)
+    r.fail(n["proxy-protocol"], path + ".proxy-protocol",
+           "forwarding: nat sends no PROXY header (the backends see the clients' addresses)");
   auto bs = n["backends"];
   if (!bs.IsSequence() || bs.size() == 0)
     r.fail(bs, path + ".backends", "expected a list of at least one backend");
@@ -118,17 +125,17 @@ proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, cons
         r.fail(bs[i], bp, "duplicate backend " + b.endpoint.to_string());
     s.backends.push_back(std::move(b));
   }
-  if (s.protocol == Protocol::udp && s.forwarding == proxy::Forwarding::kernel) {
+  if (s.forwarding == proxy::Forwarding::nat) {
     if (!s.listen.address.is_v4())
-      r.fail(n["forwarding"], path + ".forwarding", "kernel: the kernel's UDP path is IPv4 only");
-    if (s.backends.size() > proxy::kUdpKernelBackends)
+      r.fail(n["forwarding"], path + ".forwarding", "nat: address translation is IPv4 only");
+    if (s.backends.size() > proxy::kNatBackends)
       r.fail(n["forwarding"], path + ".forwarding",
-             "kernel: the kernel's UDP path takes at most " +
-                 std::to_string(proxy::kUdpKernelBackends) + " backends");
+             "nat: address translation takes at most " + std::to_string(proxy::kNatBackends) +
+                 " backends");
     for (size_t i = 0; i < s.backends.size(); ++i)
       if (!s.backends[i].endpoint.address.is_v4())
         r.fail(bs[i], path + ".backends[" + std::to_string(i) + "]",
-               "the kernel's UDP path (forwarding: kernel) is IPv4 only");
+               "address translation (forwarding: nat) is IPv4 only");
   }
   if (s.listen.address.is_v4() != s.backends.front().endpoint.address.is_v4() && s.proxy_protocol)
     r.fail(n["proxy-protocol"], path + ".proxy-protocol",
@@ -164,6 +171,9 @@ void read_proxy(const YamlReader& r, const YAML::Node& n, proxy::ProxyConfig& p)
   if (n["threads"])
     p.threads = static_cast<uint32_t>(r.integer(n["threads"], "proxy.threads", 0, 64));
   if (n["forwarding"]) p.forwarding = forwarding(r, n["forwarding"], "proxy.forwarding");
+  if (p.forwarding == proxy::Forwarding::nat)
+    r.fail(n["forwarding"], "proxy.forwarding",
+           "nat is chosen per service: its backends see the clients' addresses");
 }
 
 std::string print_proxy(const proxy::ProxyConfig& p) {

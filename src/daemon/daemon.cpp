@@ -99,9 +99,9 @@ Status<> Daemon::start_forwarding() {
     // Which path carries established connections, and why when `auto` could not have the
     // kernel's: said once, here.
     const bool tcp = s.protocol == proxy::Protocol::tcp;
-    std::string path = st.forwarding != "kernel" ? "in user space"
-                       : tcp                     ? "in the kernel (sockmap)"
-                                                 : "in the kernel (tc address translation)";
+    std::string path = st.forwarding == "nat"      ? "in the kernel (address translation)"
+                       : st.forwarding == "kernel" ? "in the kernel (sockmap)"
+                                                   : "in user space";
     if (!st.forwarding_reason.empty()) path += " (" + st.forwarding_reason + ")";
     sub("proxy").info("proxy {}: {} {} to {} backends on {} threads, forwarding {}", s.name,
                       tcp ? "tcp" : "udp", s.listen.to_string(), s.backends.size(),

@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include "proxy/kernel_nat.hpp"
 #include "proxy/maglev.hpp"
 #include "proxy/socket_ops.hpp"
 #include "proxy/sockmap.hpp"
-#include "proxy/udp_nat.hpp"
 #include "proxy/worker.hpp"
 
 namespace anycastd::proxy {
@@ -60,16 +60,19 @@ Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
 // One sockmap serves every service that wants the kernel path; if it does not load, `kernel`
 // services fail to start and `auto` ones stay in user space with the reason.
 Status<> Engine::choose_forwarding(uint32_t threads) {
-  if (auto udp = start_udp_nat(); !udp) return udp;
+  if (auto nat = start_nat(); !nat) return nat;
   uint64_t pairs = 0;
   for (const auto& s : services_)
-    if (s->cfg.protocol == Protocol::tcp && s->cfg.forwarding != Forwarding::user)
+    if (s->cfg.protocol == Protocol::tcp &&
+        (s->cfg.forwarding == Forwarding::kernel || s->cfg.forwarding == Forwarding::automatic))
       pairs += s->cfg.max_connections;
   if (pairs == 0) return Done{};
   // A sockmap index is a u32 and each connection takes two.
   auto m = Sockmap::load(static_cast<uint32_t>(std::min<uint64_t>(pairs, 1u << 24)), threads);
   for (auto& s : services_) {
-    if (s->cfg.protocol != Protocol::tcp || s->cfg.forwarding == Forwarding::user) continue;
+    if (s->cfg.protocol != Protocol::tcp || s->cfg.forwarding == Forwarding::user ||
+        s->cfg.forwarding == Forwarding::nat)
+      continue;
     if (m) {
       s->kernel = true;
     } else if (s->cfg.forwarding == Forwarding::kernel) {
@@ -82,27 +85,27 @@ Status<> Engine::choose_forwarding(uint32_t threads) {
   return Done{};
 }
 
-// UDP services that ask for the kernel path share one tc program, attached last, once every
-// service's table is in place; it cannot fall back, as `auto` never chooses it.
-Status<> Engine::start_udp_nat() {
+// Services with `forwarding: nat` share one tc program, attached last, once every service's
+// table is in place; it cannot fall back, as `auto` never chooses it.
+Status<> Engine::start_nat() {
   std::vector<Service*> want;
   uint64_t flows = 0;
   for (auto& s : services_) {
-    if (s->cfg.protocol != Protocol::udp || s->cfg.forwarding != Forwarding::kernel) continue;
-    if (auto why = UdpNat::unsuited(s->cfg); !why.empty())
-      return Err("service " + s->cfg.name + ": forwarding: kernel: " + why);
+    if (s->cfg.forwarding != Forwarding::nat) continue;
+    if (auto why = KernelNat::unsuited(s->cfg); !why.empty())
+      return Err("service " + s->cfg.name + ": forwarding: nat: " + why);
     want.push_back(s.get());
     flows += s->cfg.max_connections;
   }
   if (want.empty()) return Done{};
   auto fail = [&](const std::string& why) {
-    return Err("service " + want.front()->cfg.name + ": forwarding: kernel: " + why);
+    return Err("service " + want.front()->cfg.name + ": forwarding: nat: " + why);
   };
-  if (want.size() > UdpNat::kMaxServices)
-    return Err("service " + want[UdpNat::kMaxServices]->cfg.name +
-               ": forwarding: kernel: the kernel's UDP path takes at most " +
-               std::to_string(UdpNat::kMaxServices) + " services");
-  auto n = UdpNat::load(static_cast<uint32_t>(std::min<uint64_t>(flows, 1u << 22)));
+  if (want.size() > KernelNat::kMaxServices)
+    return Err("service " + want[KernelNat::kMaxServices]->cfg.name +
+               ": forwarding: nat: address translation takes at most " +
+               std::to_string(KernelNat::kMaxServices) + " services");
+  auto n = KernelNat::load(static_cast<uint32_t>(std::min<uint64_t>(flows, 1u << 22)));
   if (!n) return fail(n.error());
   for (size_t i = 0; i < want.size(); ++i) {
     auto& s = *want[i];
@@ -113,8 +116,7 @@ Status<> Engine::start_udp_nat() {
       return fail(r.error());
   }
   if (auto r = (*n)->attach(); !r) return fail(r.error());
-  for (auto* s : want) s->kernel = true;
-  udp_nat_ = std::move(*n);
+  nat_ = std::move(*n);
   return Done{};
 }
 
@@ -139,7 +141,7 @@ void Engine::publish(size_t i, const std::function<void(ServiceState&)>& change)
     if (s.cfg.balance == Balance::maglev && health_changed)
       next->maglev = std::make_shared<MaglevTable>(next->backends);
     if (s.nat >= 0)  // a table the program reads at once; it cannot fail once loaded
-      (void)udp_nat_->update(static_cast<uint32_t>(s.nat), s.cfg, next->backends, next->draining);
+      (void)nat_->update(static_cast<uint32_t>(s.nat), s.cfg, next->backends, next->draining);
     s.state = std::move(next);
   }
   s.version.fetch_add(1, std::memory_order_release);
@@ -187,7 +189,7 @@ ServiceStats Engine::stats(size_t i) const {
   out.refused = s.refused.load(std::memory_order_relaxed);
   out.dropped = s.dropped.load(std::memory_order_relaxed);
   out.draining = st->draining;
-  out.forwarding = s.kernel ? "kernel" : "user";
+  out.forwarding = s.nat >= 0 ? "nat" : s.kernel ? "kernel" : "user";
   out.forwarding_reason = s.why_not;
   out.kernel_connections = s.kernel_connections.load(std::memory_order_relaxed);
   for (size_t b = 0; b < s.cfg.backends.size(); ++b) {
@@ -195,10 +197,10 @@ ServiceStats Engine::stats(size_t i) const {
     BackendStats bs{c.connections.load(), c.active.load(),    c.failures.load(),
                     c.bytes_in.load(),    c.bytes_out.load(), st->backends[b].healthy};
     if (s.nat >= 0) {  // what the program forwarded, besides what reached the threads
-      auto k = udp_nat_->count(static_cast<uint32_t>(s.nat), static_cast<uint32_t>(b));
+      auto k = nat_->count(static_cast<uint32_t>(s.nat), static_cast<uint32_t>(b));
       bs.connections += k.flows;
-      bs.bytes_in += k.query_bytes;
-      bs.bytes_out += k.answer_bytes;
+      bs.bytes_in += k.to_backend_bytes;
+      bs.bytes_out += k.to_client_bytes;
       out.kernel_connections += k.flows;
     }
     out.connections += bs.connections;

@@ -19,7 +19,7 @@ namespace anycastd::proxy {
 
 class MaglevTable;
 class Sockmap;
-class UdpNat;
+class KernelNat;
 class Worker;
 
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -59,8 +59,8 @@ class Engine : public Forwarder {
     std::atomic<uint64_t> version{1};
     std::atomic<uint64_t> active{0}, refused{0}, dropped{0}, kernel_connections{0};
     std::unique_ptr<Counters[]> backends;
-    bool kernel = false;  // tcp: established connections go to the sockmap; udp: see nat
-    int nat = -1;         // udp on the kernel path: its number in the UDP program's maps
+    bool kernel = false;  // established connections go to the sockmap
+    int nat = -1;         // `forwarding: nat`: its number in the translation program's maps
     std::string why_not;  // for `auto` left in user space: the reason
     std::shared_ptr<const ServiceState> load() const {
       std::lock_guard l(mu);
@@ -74,14 +74,14 @@ class Engine : public Forwarder {
  private:
   Engine() = default;
   Status<> choose_forwarding(uint32_t threads);
-  Status<> start_udp_nat();
+  Status<> start_nat();
   void publish(size_t service, const std::function<void(ServiceState&)>& change);
 
   ProxyConfig cfg_;
   BackendFailure on_failure_;
   std::vector<std::unique_ptr<Service>> services_;
   std::unique_ptr<Sockmap> sockmap_;  // before workers_: they hold pairs of it
-  std::unique_ptr<UdpNat> udp_nat_;
+  std::unique_ptr<KernelNat> nat_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::vector<int> shared_listeners_;  // by service; -1 for UDP

@@ -11,15 +11,25 @@ namespace anycastd::proxy {
 
 enum class Protocol : uint8_t { tcp, udp };
 
-// Who moves the bytes: the forwarding threads (user), the kernel (kernel: a BPF sockmap for
-// an established TCP connection, a tc program translating addresses for UDP), or for TCP the
-// kernel where it can be loaded (automatic).
-enum class Forwarding : uint8_t { automatic, kernel, user };
+// Who moves the bytes: the forwarding threads (user); for TCP, a BPF sockmap once a
+// connection is established (kernel), or that where it can be loaded (automatic); or a tc
+// program translating addresses, as LVS-NAT does (nat: the backends see the clients).
+enum class Forwarding : uint8_t { automatic, kernel, user, nat };
 inline const char* to_string(Forwarding f) {
-  return f == Forwarding::kernel ? "kernel" : f == Forwarding::user ? "user" : "auto";
+  switch (f) {
+    case Forwarding::kernel:
+      return "kernel";
+    case Forwarding::user:
+      return "user";
+    case Forwarding::nat:
+      return "nat";
+    case Forwarding::automatic:
+      break;
+  }
+  return "auto";
 }
 
-inline constexpr size_t kUdpKernelBackends = 64;  // the kernel's UDP path's table size
+inline constexpr size_t kNatBackends = 64;  // `forwarding: nat`'s table size
 
 struct BackendConfig {
   Endpoint endpoint;
@@ -41,8 +51,8 @@ struct ServiceConfig {
   uint32_t max_connections = 4096;
   bool proxy_protocol = false;  // PROXY v2 header toward the backends (tcp)
   bool splice = false;          // zero-copy forwarding through a kernel pipe (tcp, user path)
-  // udp: user unless the service itself says kernel (the backends then see the clients'
-  // addresses and must answer through this host)
+  // udp: user or nat. nat is taken only where a service says so itself: its backends see the
+  // clients' addresses and must answer through this host.
   Forwarding forwarding = Forwarding::automatic;
   Duration drain_time = std::chrono::seconds(10);  // how long open connections may finish
   uint32_t retries = 1;      // another backend after a failed connect (not with maglev)

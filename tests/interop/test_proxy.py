@@ -2,6 +2,7 @@
 weight, a backend failing its check gets no new connection, one killed under load loses at
 most the request in flight, all down refuses at once), DNS over UDP through a real dnsmasq,
 and the PROXY v2 header read by a real HAProxy (`accept-proxy`)."""
+import http.client
 import os
 import re
 import signal
@@ -18,7 +19,8 @@ VIP = f"127.0.{NET}.1"
 WEB_PORT, DNS_PORT, PP_PORT = 18080, 18053, 18081
 BACKENDS = {"weu-1": (f"127.0.{NET}.10", 18714, 3), "weu-2": (f"127.0.{NET}.11", 18714, 1)}
 DNSMASQ, DNSMASQ_PORT = f"127.0.{NET}.20", 18514
-KERNEL_DNS_PORT = 18054  # the same dnsmasq through the kernel's UDP path (root only)
+KERNEL_DNS_PORT = 18054  # the same dnsmasq through `forwarding: nat` (root only)
+NAT_WEB_PORT = 18082  # weu-1 through `forwarding: nat` (root only)
 DNS_CLIENT = f"127.0.{NET}.50"
 ROOT = os.geteuid() == 0
 HAPROXY, HAPROXY_PORT = f"127.0.{NET}.30", 18730
@@ -43,11 +45,17 @@ def config(work):
         f"interval: {INTERVAL}, rise: 1, fall: {FALL}}}\n" for n, (a, p, _) in BACKENDS.items())
     webs = "".join(f"      - {{address: {a}, port: {p}, weight: {w}, checks: [{n}]}}\n"
                    for n, (a, p, w) in BACKENDS.items())
-    kernel_dns = f"""  - name: dns-kernel
+    nat = f"""  - name: web-nat
+    address: {VIP}
+    port: {NAT_WEB_PORT}
+    forwarding: nat
+    backends:
+      - {{address: {BACKENDS["weu-1"][0]}, port: {BACKENDS["weu-1"][1]}, checks: [weu-1]}}
+  - name: dns-nat
     address: {VIP}
     port: {KERNEL_DNS_PORT}
     protocol: udp
-    forwarding: kernel
+    forwarding: nat
     backends:
       - {{address: {DNSMASQ}, port: {DNSMASQ_PORT}}}
 """ if ROOT else ""
@@ -68,7 +76,7 @@ checks:
     protocol: udp
     backends:
       - {{address: {DNSMASQ}, port: {DNSMASQ_PORT}}}
-{kernel_dns}  - name: pp
+{nat}  - name: pp
     address: {VIP}
     port: {PP_PORT}
     proxy-protocol: true
@@ -183,15 +191,26 @@ def scenario(work):
 
     if ROOT:
         check(log_has(work, f"udp {VIP}:{KERNEL_DNS_PORT} to 1 backends on")
-              and log_has(work, "forwarding in the kernel (tc address translation)"),
-              "the kernel-path service says at start that the kernel forwards it")
+              and log_has(work, "forwarding in the kernel (address translation)"),
+              "the nat service says at start that the kernel forwards it")
         answer, source = dns_query(0x4343, KERNEL_DNS_PORT)
         check(answer[:2] == b"\x43\x43" and socket.inet_aton("1.1.1.1") in answer,
-              "a DNS query through the kernel's UDP path gets dnsmasq's answer (1.1.1.1)")
+              "a DNS query through address translation gets dnsmasq's answer (1.1.1.1)")
         check(source == (VIP, KERNEL_DNS_PORT), f"that answer comes from the VIP too: {source}")
         wait_until(lambda: f"query[A] app.example from {DNS_CLIENT}" in log_of(work, "dnsmasq"),
                    5, "dnsmasq to log the query")
         check(True, f"and dnsmasq saw it come from the client itself ({DNS_CLIENT})")
+
+        web = http.client.HTTPConnection(VIP, NAT_WEB_PORT, timeout=2,
+                                         source_address=(DNS_CLIENT, 0))
+        web.request("GET", "/index.html")
+        me = web.sock.getsockname()
+        page = web.getresponse().read().decode().strip()
+        web.close()
+        check(page == "weu-1", f"an HTTP request through TCP address translation is served: {page!r}")
+        wait_until(lambda: f"{me[0]} - - " in log_of(work, "weu-1"), 5,
+                   "weu-1 to log the request")
+        check(True, f"and the web server logged the client's own address ({me[0]})")
 
     with socket.create_connection((VIP, PP_PORT), timeout=2) as s:
         me = s.getsockname()

@@ -485,16 +485,29 @@ INSTANTIATE_TEST_SUITE_P(
                 "    backends: [{address: 10.0.0.1, port: 53}]\n",
                 8, 21, "services[0].proxy-protocol", "only for protocol tcp"},
         BadCase{
-            "udp_kernel_v6",
+            "nat_v6",
             "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - name: dns\n    address: 2001:db8::1\n"
-            "    port: 53\n    protocol: udp\n    forwarding: kernel\n"
+            "    port: 53\n    protocol: udp\n    forwarding: nat\n"
             "    backends: [{address: 2001:db8::2, port: 53}]\n",
             8, 17, "services[0].forwarding", "IPv4 only"},
-        BadCase{"udp_kernel_v6_backend",
+        BadCase{"nat_v6_backend",
                 "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - name: dns\n    address: 9.9.9.9\n"
-                "    port: 53\n    protocol: udp\n    forwarding: kernel\n"
+                "    port: 53\n    protocol: udp\n    forwarding: nat\n"
                 "    backends: [{address: 10.0.0.1, port: 53}, {address: 2001:db8::2, port: 53}]\n",
                 9, 47, "services[0].backends[1]", "IPv4 only"},
+        BadCase{"udp_kernel",
+                "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - name: dns\n    address: 9.9.9.9\n"
+                "    port: 53\n    protocol: udp\n    forwarding: kernel\n"
+                "    backends: [{address: 10.0.0.1, port: 53}]\n",
+                8, 17, "services[0].forwarding", "'nat' forwards it in the kernel"},
+        BadCase{"nat_for_every_service",
+                "router-id: 1.2.3.4\nlocal-as: 1\nproxy: {forwarding: nat}\n", 3, 21,
+                "proxy.forwarding", "nat is chosen per service"},
+        BadCase{"nat_proxy_protocol",
+                "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - name: web\n    address: 9.9.9.9\n"
+                "    port: 80\n    forwarding: nat\n    proxy-protocol: true\n"
+                "    backends: [{address: 10.0.0.1, port: 80}]\n",
+                8, 21, "services[0].proxy-protocol", "sends no PROXY header"},
         BadCase{"control_mode_for_others",
                 "router-id: 1.2.3.4\nlocal-as: 1\ncontrol: {socket: /run/a.sock, mode: \"0666\"}\n",
                 3, 38, "control.mode", "no access for others"},
@@ -515,25 +528,29 @@ INSTANTIATE_TEST_SUITE_P(
                 6, 4, "", "indentation matches neither the keys nor the list above it"}),
     [](const auto& info) { return std::string(info.param.name); });
 
-// The kernel's UDP path changes what the backends see (the clients' own addresses), so only
-// a service that says `forwarding: kernel` itself gets it: not `auto`, not the proxy default.
-TEST(Config, UdpTakesTheKernelPathOnlyWhenItsServiceAsks) {
+// Address translation changes what the backends see (the clients' own addresses), so only a
+// service that says `forwarding: nat` itself gets it, never the proxy-wide default; a udp
+// service takes `kernel` or `auto` from there as the threads' path.
+TEST(Config, AddressTranslationOnlyWhereTheServiceAsks) {
   auto c = load_string(
       "router-id: 1.2.3.4\nlocal-as: 1\nproxy: {forwarding: kernel}\nservices:\n"
       "  - {name: a, address: 9.9.9.9, port: 53, protocol: udp, backends: [{address: 10.0.0.1, "
       "port: 53}]}\n"
       "  - {name: b, address: 9.9.9.9, port: 54, protocol: udp, forwarding: auto, backends: "
       "[{address: 10.0.0.1, port: 53}]}\n"
-      "  - {name: c, address: 9.9.9.9, port: 55, protocol: udp, forwarding: kernel, backends: "
+      "  - {name: c, address: 9.9.9.9, port: 55, protocol: udp, forwarding: nat, backends: "
       "[{address: 10.0.0.1, port: 53}]}\n"
-      "  - {name: d, address: 9.9.9.9, port: 80, backends: [{address: 10.0.0.1, port: 80}]}\n",
+      "  - {name: d, address: 9.9.9.9, port: 80, backends: [{address: 10.0.0.1, port: 80}]}\n"
+      "  - {name: e, address: 9.9.9.9, port: 81, forwarding: nat, backends: [{address: "
+      "10.0.0.1, port: 80}]}\n",
       "x");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   const auto& s = c->proxy.services;
   EXPECT_EQ(s[0].forwarding, proxy::Forwarding::user);
   EXPECT_EQ(s[1].forwarding, proxy::Forwarding::user);
-  EXPECT_EQ(s[2].forwarding, proxy::Forwarding::kernel);
+  EXPECT_EQ(s[2].forwarding, proxy::Forwarding::nat);
   EXPECT_EQ(s[3].forwarding, proxy::Forwarding::kernel);  // tcp takes the default
+  EXPECT_EQ(s[4].forwarding, proxy::Forwarding::nat);
 }
 
 TEST(Config, MissingFileNamesTheFile) {

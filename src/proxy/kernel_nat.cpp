@@ -1,4 +1,4 @@
-#include "proxy/udp_nat.hpp"
+#include "proxy/kernel_nat.hpp"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -11,7 +11,7 @@
 
 #include "core/errno_text.hpp"
 #include "proxy/balancer.hpp"
-#include "proxy/udp_nat.skel.h"
+#include "proxy/nat.skel.h"
 
 namespace anycastd::proxy {
 
@@ -30,7 +30,7 @@ std::string why(const std::string& step, int err) {
 }
 
 nat_endpoint wire(const Endpoint& e) {
-  return {htonl(e.address.v4_value()), htons(e.port), 0};
+  return {htonl(e.address.v4_value()), htons(e.port), 0, 0};
 }
 
 int quiet(enum libbpf_print_level, const char*, va_list) {
@@ -39,46 +39,48 @@ int quiet(enum libbpf_print_level, const char*, va_list) {
 
 }  // namespace
 
-std::string UdpNat::unsuited(const ServiceConfig& cfg) {
-  if (!cfg.listen.address.is_v4()) return "the kernel's UDP path is IPv4 only";
-  static_assert(kUdpKernelBackends == NAT_BACKENDS);
+std::string KernelNat::unsuited(const ServiceConfig& cfg) {
+  if (!cfg.listen.address.is_v4()) return "address translation is IPv4 only";
+  if (cfg.proxy_protocol) return "address translation sends no PROXY header";
+  static_assert(kNatBackends == NAT_BACKENDS);
   if (cfg.backends.size() > NAT_BACKENDS)
-    return "the kernel's UDP path takes at most " + std::to_string(NAT_BACKENDS) + " backends";
+    return "address translation takes at most " + std::to_string(NAT_BACKENDS) + " backends";
   for (const auto& b : cfg.backends)
     if (!b.endpoint.address.is_v4())
-      return "backend " + b.name() + ": the kernel's UDP path is IPv4 only";
+      return "backend " + b.name() + ": address translation is IPv4 only";
   return {};
 }
 
-Result<std::unique_ptr<UdpNat>, std::string> UdpNat::load(uint32_t flows) {
+Result<std::unique_ptr<KernelNat>, std::string> KernelNat::load(uint32_t flows) {
   libbpf_set_print(quiet);
-  std::unique_ptr<UdpNat> n(new UdpNat);
-  n->skel_ = udp_nat_bpf::open();
+  std::unique_ptr<KernelNat> n(new KernelNat);
+  n->skel_ = nat_bpf::open();
   if (!n->skel_) return Err(why("opening the BPF object", errno));
   for (auto* m : {n->skel_->maps.flows, n->skel_->maps.replies})
     bpf_map__set_max_entries(m, std::max<uint32_t>(flows, 1024));
-  if (int e = udp_nat_bpf::load(n->skel_)) return Err(why("loading the BPF program", e));
+  if (int e = nat_bpf::load(n->skel_)) return Err(why("loading the BPF program", e));
   int cpus = libbpf_num_possible_cpus();
   n->cpus_ = cpus > 0 ? static_cast<uint32_t>(cpus) : 1;
   return n;
 }
 
-UdpNat::~UdpNat() {
+KernelNat::~KernelNat() {
   for (int fd : links_) ::close(fd);
-  if (skel_) udp_nat_bpf::destroy(skel_);
+  if (skel_) nat_bpf::destroy(skel_);
 }
 
-Status<> UdpNat::add(uint32_t service, const ServiceConfig& cfg) {
+Status<> KernelNat::add(uint32_t service, const ServiceConfig& cfg) {
   if (service >= kMaxServices)
-    return Err("the kernel's UDP path takes at most " + std::to_string(kMaxServices) + " services");
+    return Err("address translation takes at most " + std::to_string(kMaxServices) + " services");
   nat_endpoint vip = wire(cfg.listen);
+  vip.proto = cfg.protocol == Protocol::tcp ? IPPROTO_TCP : IPPROTO_UDP;
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vips), &vip, &service, BPF_ANY) < 0)
     return Err(why("adding the VIP", errno));
   return Done{};
 }
 
-Status<> UdpNat::update(uint32_t service, const ServiceConfig& cfg,
-                        const std::vector<BackendView>& backends, bool draining) {
+Status<> KernelNat::update(uint32_t service, const ServiceConfig& cfg,
+                           const std::vector<BackendView>& backends, bool draining) {
   nat_service s{};
   uint64_t total = 0;
   for (size_t b = 0; b < backends.size(); ++b) {
@@ -107,12 +109,12 @@ Status<> UdpNat::update(uint32_t service, const ServiceConfig& cfg,
   return Done{};
 }
 
-Status<> UdpNat::attach() {
+Status<> KernelNat::attach() {
   struct if_nameindex* all = if_nameindex();
   if (!all) return Err(why("listing the interfaces", errno));
   std::string failed;
   for (auto* i = all; i->if_index != 0; ++i) {
-    int fd = bpf_link_create(bpf_program__fd(skel_->progs.udp_nat), static_cast<int>(i->if_index),
+    int fd = bpf_link_create(bpf_program__fd(skel_->progs.nat), static_cast<int>(i->if_index),
                              static_cast<bpf_attach_type>(kTcxIngress), nullptr);
     // An interface deleted since the listing (a lab's veth, say) needs no program.
     if (fd < 0 && errno == ENODEV) continue;
@@ -127,16 +129,16 @@ Status<> UdpNat::attach() {
   return Done{};
 }
 
-nat_counters UdpNat::count(uint32_t service, uint32_t backend) const {
+nat_counters KernelNat::count(uint32_t service, uint32_t backend) const {
   std::vector<nat_counters> per_cpu(cpus_);
   uint32_t k = service * NAT_BACKENDS + backend;
   nat_counters sum{};
   if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.counters), &k, per_cpu.data()) < 0) return sum;
   for (const auto& c : per_cpu) {
-    sum.queries += c.queries;
-    sum.query_bytes += c.query_bytes;
-    sum.answers += c.answers;
-    sum.answer_bytes += c.answer_bytes;
+    sum.to_backend += c.to_backend;
+    sum.to_backend_bytes += c.to_backend_bytes;
+    sum.to_client += c.to_client;
+    sum.to_client_bytes += c.to_client_bytes;
     sum.flows += c.flows;
   }
   return sum;

@@ -1,0 +1,403 @@
+// `forwarding: nat`: a tc program translates addresses, so the backend sees the client itself
+// and the client sees the VIP answer, for UDP datagrams and TCP connections alike. These
+// tests need CAP_BPF and CAP_NET_ADMIN (root in CI) and skip without them.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "loopback_servers.hpp"
+#include "proxy/engine.hpp"
+
+using namespace anycastd;
+using namespace anycastd::proxy;
+using namespace anycastd::proxy::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr uint16_t kPort = 18320;
+
+// A UDP backend that answers "<name> <query> <the address it came from>".
+class UdpEcho {
+ public:
+  UdpEcho(const std::string& address, std::string name) : name_(std::move(name)) {
+    auto b = bound_udp(ep(address, 0));
+    fd_ = b.fd;
+    endpoint_ = b.endpoint;
+    set_timeout(fd_, 50);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~UdpEcho() {
+    done_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  const Endpoint& endpoint() const { return endpoint_; }
+  int received() const { return received_; }
+
+ private:
+  void serve() {
+    char buf[512];
+    while (!done_) {
+      SockAddr from;
+      from.length = sizeof from.storage;
+      ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, from.get(), &from.length);
+      if (n <= 0) continue;
+      ++received_;
+      std::string answer = name_ + " " + std::string(buf, static_cast<size_t>(n)) + " " +
+                           from_sockaddr(from.get()).to_string();
+      ::sendto(fd_, answer.data(), answer.size(), 0, from.get(), from.length);
+    }
+  }
+  std::string name_;
+  int fd_ = -1;
+  Endpoint endpoint_;
+  std::atomic<bool> done_{false};
+  std::atomic<int> received_{0};
+  std::thread thread_;
+};
+
+// A client socket at `address`, port chosen by the kernel.
+class Client {
+ public:
+  explicit Client(const std::string& address) {
+    auto b = bound_udp(ep(address, 0));
+    fd_ = b.fd;
+    self_ = b.endpoint;
+    set_timeout(fd_, 1000);
+  }
+  ~Client() { ::close(fd_); }
+  const Endpoint& self() const { return self_; }
+  // The answer and where it came from; empty when none came within the timeout.
+  std::pair<std::string, std::string> ask(const Endpoint& vip, const std::string& q) {
+    auto to = to_sockaddr(vip);
+    ::sendto(fd_, q.data(), q.size(), 0, to.get(), to.length);
+    char buf[512];
+    SockAddr from;
+    from.length = sizeof from.storage;
+    ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, from.get(), &from.length);
+    if (n <= 0) return {};
+    return {std::string(buf, static_cast<size_t>(n)), from_sockaddr(from.get()).to_string()};
+  }
+
+ private:
+  int fd_ = -1;
+  Endpoint self_;
+};
+
+ServiceConfig udp_service(const std::string& vip, std::vector<std::pair<Endpoint, uint32_t>> bs) {
+  ServiceConfig s;
+  s.name = "dns";
+  s.listen = ep(vip, kPort);
+  s.protocol = Protocol::udp;
+  s.forwarding = Forwarding::nat;
+  s.hash = HashOn::five_tuple;
+  for (auto& [e, w] : bs) s.backends.push_back({e, w, {}});
+  return s;
+}
+
+Result<std::unique_ptr<Engine>, std::string> start(const ServiceConfig& s) {
+  ProxyConfig cfg;
+  cfg.threads = 1;
+  cfg.services.push_back(s);
+  return Engine::start(cfg);
+}
+
+#define SKIP_WITHOUT_ROOT() \
+  if (::geteuid() != 0) GTEST_SKIP() << "address translation needs CAP_BPF and CAP_NET_ADMIN"
+
+TEST(NatUdp, AnswersComeFromTheVipAndTheBackendSeesTheClient) {
+  SKIP_WITHOUT_ROOT();
+  UdpEcho b("127.0.32.11", "b1");
+  auto e = start(udp_service("127.0.32.1", {{b.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  EXPECT_EQ((*e)->stats(0).forwarding, "nat");
+  Client c("127.0.32.100");
+  const Endpoint vip = ep("127.0.32.1", kPort);
+  size_t asked = 0, answered = 0;
+  for (int i = 0; i < 3; ++i) {
+    std::string q = "q" + std::to_string(i);
+    auto [answer, from] = c.ask(vip, q);
+    std::string want = "b1 " + q + " " + c.self().to_string();
+    EXPECT_EQ(answer, want);
+    EXPECT_EQ(from, vip.to_string());
+    asked += q.size();
+    answered += want.size();
+  }
+  EXPECT_EQ(b.received(), 3);
+  auto st = (*e)->stats(0);
+  EXPECT_EQ(st.backends[0].connections, 1u);  // one flow for one client
+  EXPECT_EQ(st.kernel_connections, 1u);
+  EXPECT_EQ(st.bytes_in, asked);
+  EXPECT_EQ(st.bytes_out, answered);
+}
+
+TEST(NatUdp, WeightsSpreadClientsAndAnUnhealthyBackendsFlowsMove) {
+  SKIP_WITHOUT_ROOT();
+  UdpEcho b1("127.0.32.21", "b1"), b2("127.0.32.22", "b2");
+  auto e = start(udp_service("127.0.32.2", {{b1.endpoint(), 1}, {b2.endpoint(), 3}}));
+  ASSERT_TRUE(e) << e.error();
+  const Endpoint vip = ep("127.0.32.2", kPort);
+  std::vector<std::unique_ptr<Client>> clients;
+  std::map<std::string, int> by;
+  for (int i = 0; i < 200; ++i) {
+    clients.push_back(std::make_unique<Client>("127.0.32.100"));
+    auto [answer, from] = clients.back()->ask(vip, "q");
+    ASSERT_EQ(from, vip.to_string()) << answer;
+    ++by[answer.substr(0, 2)];
+  }
+  // 1:3 by weight; a hash of 200 ports lands within a wide margin of 50:150.
+  EXPECT_GT(by["b1"], 20);
+  EXPECT_GT(by["b2"], 110);
+  EXPECT_EQ(by["b1"] + by["b2"], 200);
+
+  (*e)->set_backend_health(0, 1, false);
+  for (auto& c : clients) EXPECT_EQ(c->ask(vip, "r").first.substr(0, 2), "b1");
+  EXPECT_EQ((*e)->stats(0).backends[0].connections, 200u);  // b2's flows started anew on b1
+
+  // None healthy: a query is the threads' to refuse, as on the user-space path.
+  (*e)->set_backend_health(0, 0, false);
+  EXPECT_EQ(clients.front()->ask(vip, "s").first, "");
+  EXPECT_EQ((*e)->stats(0).refused, 1u);
+}
+
+TEST(NatUdp, DrainKeepsOpenFlowsAndRefusesNewOnes) {
+  SKIP_WITHOUT_ROOT();
+  UdpEcho b("127.0.32.31", "b1");
+  auto e = start(udp_service("127.0.32.3", {{b.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  const Endpoint vip = ep("127.0.32.3", kPort);
+  Client old("127.0.32.100");
+  EXPECT_EQ(old.ask(vip, "a").second, vip.to_string());
+  (*e)->drain(0);
+  EXPECT_EQ(old.ask(vip, "b").first, "b1 b " + old.self().to_string());
+  Client fresh("127.0.32.101");
+  EXPECT_EQ(fresh.ask(vip, "c").first, "");
+  EXPECT_EQ(b.received(), 2);
+  EXPECT_EQ((*e)->stats(0).refused, 1u);
+}
+
+// The program is attached by a link that lives as long as the engine: once it is gone,
+// nothing translates the VIP's datagrams any more.
+TEST(NatUdp, StopsWithTheEngine) {
+  SKIP_WITHOUT_ROOT();
+  UdpEcho b("127.0.32.41", "b1");
+  const Endpoint vip = ep("127.0.32.4", kPort);
+  Client c("127.0.32.100");
+  {
+    auto e = start(udp_service("127.0.32.4", {{b.endpoint(), 1}}));
+    ASSERT_TRUE(e) << e.error();
+    EXPECT_EQ(c.ask(vip, "a").second, vip.to_string());
+  }
+  EXPECT_EQ(c.ask(vip, "b").first, "");
+  EXPECT_EQ(b.received(), 1);
+}
+
+// Each engine attaches its own program to every interface; each must let the other's
+// datagrams on to it.
+TEST(NatUdp, TwoEnginesShareTheInterfaces) {
+  SKIP_WITHOUT_ROOT();
+  UdpEcho b1("127.0.32.51", "b1"), b2("127.0.32.52", "b2");
+  auto e1 = start(udp_service("127.0.32.5", {{b1.endpoint(), 1}}));
+  auto e2 = start(udp_service("127.0.32.6", {{b2.endpoint(), 1}}));
+  ASSERT_TRUE(e1) << e1.error();
+  ASSERT_TRUE(e2) << e2.error();
+  Client c("127.0.32.100");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(c.ask(ep("127.0.32.5", kPort), "a"),
+              std::make_pair("b1 a " + c.self().to_string(), std::string("127.0.32.5:18320")));
+    EXPECT_EQ(c.ask(ep("127.0.32.6", kPort), "b"),
+              std::make_pair("b2 b " + c.self().to_string(), std::string("127.0.32.6:18320")));
+  }
+}
+
+// A TCP backend, a thread per connection, that answers every read with "<name> <what it
+// read> <the client's address>" (unless `each` is false) and the end of the stream with
+// "<name> read <bytes>".
+class TcpEcho {
+ public:
+  TcpEcho(const std::string& address, std::string name, bool each = true)
+      : name_(std::move(name)), each_(each) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    auto at = to_sockaddr(ep(address, 0));
+    ::bind(fd_, at.get(), at.length);
+    ::listen(fd_, 64);
+    SockAddr local;
+    local.length = sizeof local.storage;
+    ::getsockname(fd_, local.get(), &local.length);
+    endpoint_ = from_sockaddr(local.get());
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~TcpEcho() {
+    done_ = true;
+    thread_.join();
+    for (auto& t : conns_) t.join();
+    ::close(fd_);
+  }
+  const Endpoint& endpoint() const { return endpoint_; }
+
+ private:
+  void serve() {
+    while (!done_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) != 1) continue;
+      SockAddr from;
+      from.length = sizeof from.storage;
+      int c = ::accept4(fd_, from.get(), &from.length, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string peer = from_sockaddr(from.get()).to_string();
+      conns_.emplace_back([this, c, peer] { talk(c, peer); });
+    }
+  }
+  void talk(int c, const std::string& peer) {
+    set_timeout(c, 100);
+    std::vector<char> buf(1 << 16);
+    uint64_t total = 0;
+    while (!done_) {
+      ssize_t n = ::recv(c, buf.data(), buf.size(), 0);
+      if (n == 0) break;
+      if (n < 0) continue;  // the timeout: look at done_ again
+      total += static_cast<uint64_t>(n);
+      if (each_)
+        write_all(c, name_ + " " + std::string(buf.data(), static_cast<size_t>(n)) + " " + peer);
+    }
+    write_all(c, name_ + " read " + std::to_string(total));
+    ::close(c);
+  }
+  std::string name_;
+  bool each_;
+  int fd_ = -1;
+  Endpoint endpoint_;
+  std::atomic<bool> done_{false};
+  std::vector<std::thread> conns_;  // touched by serve() only, joined after it
+  std::thread thread_;
+};
+
+// A TCP client at `address`; ask() sends and returns what one read brings.
+class TcpClient {
+ public:
+  TcpClient(const std::string& address, const Endpoint& vip) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    auto me = to_sockaddr(ep(address, 0));
+    ::bind(fd_, me.get(), me.length);
+    set_timeout(fd_, 2000);
+    auto to = to_sockaddr(vip);
+    connected_ = ::connect(fd_, to.get(), to.length) == 0;
+    SockAddr local;
+    local.length = sizeof local.storage;
+    ::getsockname(fd_, local.get(), &local.length);
+    self_ = from_sockaddr(local.get());
+    SockAddr peer;
+    peer.length = sizeof peer.storage;
+    if (::getpeername(fd_, peer.get(), &peer.length) == 0)
+      peer_ = from_sockaddr(peer.get()).to_string();
+  }
+  ~TcpClient() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  const Endpoint& self() const { return self_; }
+  const std::string& peer() const { return peer_; }
+  int fd() const { return fd_; }
+  std::string ask(const std::string& q) {
+    if (!write_all(fd_, q)) return {};
+    char buf[256];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  Endpoint self_;
+  std::string peer_;
+};
+
+ServiceConfig tcp_service(const std::string& vip, std::vector<std::pair<Endpoint, uint32_t>> bs) {
+  auto s = udp_service(vip, std::move(bs));
+  s.name = "web";
+  s.protocol = Protocol::tcp;
+  return s;
+}
+
+TEST(NatTcp, ConnectionsReachTheBackendWhichSeesTheClient) {
+  SKIP_WITHOUT_ROOT();
+  TcpEcho b("127.0.32.71", "b1");
+  auto e = start(tcp_service("127.0.32.7", {{b.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  EXPECT_EQ((*e)->stats(0).forwarding, "nat");
+  const Endpoint vip = ep("127.0.32.7", kPort);
+  TcpClient c("127.0.32.100", vip);
+  ASSERT_TRUE(c.connected());
+  EXPECT_EQ(c.peer(), vip.to_string());
+  EXPECT_EQ(c.ask("hello"), "b1 hello " + c.self().to_string());
+  EXPECT_EQ(c.ask("again"), "b1 again " + c.self().to_string());
+  auto st = (*e)->stats(0);
+  EXPECT_EQ(st.backends[0].connections, 1u);
+  EXPECT_EQ(st.kernel_connections, 1u);
+  EXPECT_GE(st.bytes_in, 10u);  // TCP may send a segment again; each passing counts
+  EXPECT_EQ(st.active, 0u);     // the threads never saw it
+}
+
+// 64 MiB up through the translation (large segments on loopback, their checksums rewritten),
+// counted by the backend to the byte.
+TEST(NatTcp, ABulkUploadArrivesWhole) {
+  SKIP_WITHOUT_ROOT();
+  TcpEcho b("127.0.32.81", "b1", false);
+  auto e = start(tcp_service("127.0.32.8", {{b.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  TcpClient c("127.0.32.100", ep("127.0.32.8", kPort));
+  ASSERT_TRUE(c.connected());
+  std::string chunk(1 << 20, 'x');
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(write_all(c.fd(), chunk));
+  ::shutdown(c.fd(), SHUT_WR);
+  EXPECT_EQ(read_all(c.fd()), "b1 read " + std::to_string(64u << 20));
+  // The program counts what passes it, so a retransmitted segment counts twice.
+  EXPECT_GE((*e)->stats(0).bytes_in, 64u << 20);
+}
+
+TEST(NatTcp, AConnectionKeepsItsBackendAndNewOnesAvoidAnUnhealthyOne) {
+  SKIP_WITHOUT_ROOT();
+  TcpEcho b1("127.0.32.91", "b1"), b2("127.0.32.92", "b2");
+  auto e = start(tcp_service("127.0.32.9", {{b1.endpoint(), 1}, {b2.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  const Endpoint vip = ep("127.0.32.9", kPort);
+  std::vector<std::unique_ptr<TcpClient>> open;
+  std::map<std::string, int> by;
+  for (int i = 0; i < 24; ++i) {
+    open.push_back(std::make_unique<TcpClient>("127.0.32.100", vip));
+    ASSERT_TRUE(open.back()->connected());
+    ++by[open.back()->ask("a").substr(0, 2)];
+  }
+  ASSERT_GT(by["b1"], 0);
+  ASSERT_GT(by["b2"], 0);
+  (*e)->set_backend_health(0, 1, false);
+  int kept = 0;
+  for (auto& c : open) kept += c->ask("b").substr(0, 2) == "b2";
+  EXPECT_EQ(kept, by["b2"]) << "open connections stay with the backend they started on";
+  for (int i = 0; i < 8; ++i) {
+    TcpClient c("127.0.32.100", vip);
+    EXPECT_EQ(c.ask("c").substr(0, 2), "b1");
+  }
+}
+
+// With none healthy the SYN reaches the service's own socket, and the threads refuse the
+// connection at once, as on the user-space path.
+TEST(NatTcp, NoHealthyBackendIsRefusedByTheThreads) {
+  SKIP_WITHOUT_ROOT();
+  TcpEcho b("127.0.32.101", "b1");
+  auto e = start(tcp_service("127.0.32.10", {{b.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  (*e)->set_backend_health(0, 0, false);
+  TcpClient c("127.0.32.100", ep("127.0.32.10", kPort));
+  EXPECT_EQ(c.ask("a"), "");
+  EXPECT_EQ((*e)->stats(0).refused, 1u);
+}
+
+}  // namespace

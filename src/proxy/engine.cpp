@@ -95,7 +95,7 @@ Status<> Engine::start_nat() {
     if (auto why = KernelNat::unsuited(s->cfg); !why.empty())
       return Err("service " + s->cfg.name + ": forwarding: nat: " + why);
     want.push_back(s.get());
-    flows += s->cfg.max_connections;
+    flows += 4 * uint64_t{s->cfg.max_connections};
   }
   if (want.empty()) return Done{};
   auto fail = [&](const std::string& why) {

@@ -57,7 +57,7 @@ Result<std::unique_ptr<KernelNat>, std::string> KernelNat::load(uint32_t flows) 
   n->skel_ = nat_bpf::open();
   if (!n->skel_) return Err(why("opening the BPF object", errno));
   for (auto* m : {n->skel_->maps.flows, n->skel_->maps.replies})
-    bpf_map__set_max_entries(m, std::max<uint32_t>(flows, 1024));
+    bpf_map__set_max_entries(m, std::max<uint32_t>(flows, kMinFlows));
   if (int e = nat_bpf::load(n->skel_)) return Err(why("loading the BPF program", e));
   int cpus = libbpf_num_possible_cpus();
   n->cpus_ = cpus > 0 ? static_cast<uint32_t>(cpus) : 1;

@@ -22,6 +22,9 @@ struct BackendView;
 class KernelNat {
  public:
   static constexpr uint32_t kMaxServices = 64;
+  // A flow outlives its connection (a closed one's port comes back), so the tables hold more
+  // than the connections open at once.
+  static constexpr uint32_t kMinFlows = 65536;
 
   // Loads the program with room for `flows` client flows; attaches nothing yet.
   static Result<std::unique_ptr<KernelNat>, std::string> load(uint32_t flows);

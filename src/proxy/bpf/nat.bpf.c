@@ -188,12 +188,14 @@ int nat(struct __sk_buff* skb) {
       fresh = 1;
     }
     struct nat_endpoint be = s->backends[b];
-    if (fresh) {
-      struct nat_reply_key rk = {.backend_addr = be.addr,
-                                 .client_addr = saddr,
-                                 .backend_port = be.port,
-                                 .client_port = sport,
-                                 .proto = proto};
+    // The two tables forget their oldest entries each on its own, so a flow kept may have
+    // lost its way back: put it in again, or the backend's answers would go out untranslated.
+    struct nat_reply_key rk = {.backend_addr = be.addr,
+                               .client_addr = saddr,
+                               .backend_port = be.port,
+                               .client_port = sport,
+                               .proto = proto};
+    if (fresh || !bpf_map_lookup_elem(&replies, &rk)) {
       struct reply r = {.vip = to, .service = si, .backend = b};
       bpf_map_update_elem(&replies, &rk, &r, BPF_ANY);
     }

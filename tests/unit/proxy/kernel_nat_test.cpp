@@ -1,7 +1,10 @@
 // `forwarding: nat`: a tc program translates addresses, so the backend sees the client itself
 // and the client sees the VIP answer, for UDP datagrams and TCP connections alike. These
 // tests need CAP_BPF and CAP_NET_ADMIN (root in CI) and skip without them.
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +15,7 @@
 #include <thread>
 
 #include "loopback_servers.hpp"
+#include "proxy/bpf/nat_shared.h"
 #include "proxy/engine.hpp"
 
 using namespace anycastd;
@@ -197,6 +201,40 @@ TEST(NatUdp, StopsWithTheEngine) {
   }
   EXPECT_EQ(c.ask(vip, "b").first, "");
   EXPECT_EQ(b.received(), 1);
+}
+
+// What the program's two tables do when they are full: each forgets its oldest entries on
+// its own. Here the way back of one flow (a `replies` entry, found in every program loaded
+// on the machine by name and key, which only this test uses) is forgotten while the flow
+// stays: the next query must put it back, or its answer would reach the client from the
+// backend's address, which the client does not know.
+TEST(NatUdp, AFlowWhoseWayBackWasForgottenStillAnswersFromTheVip) {
+  SKIP_WITHOUT_ROOT();
+  UdpEcho b("127.0.32.61", "b1");
+  auto e = start(udp_service("127.0.32.60", {{b.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  const Endpoint vip = ep("127.0.32.60", kPort);
+  Client c("127.0.32.100");
+  EXPECT_EQ(c.ask(vip, "a").second, vip.to_string());
+  nat_reply_key k{};
+  k.backend_addr = htonl(b.endpoint().address.v4_value());
+  k.backend_port = htons(b.endpoint().port);
+  k.client_addr = htonl(c.self().address.v4_value());
+  k.client_port = htons(c.self().port);
+  k.proto = IPPROTO_UDP;
+  int forgotten = 0;
+  for (uint32_t id = 0; bpf_map_get_next_id(id, &id) == 0;) {
+    int fd = bpf_map_get_fd_by_id(id);
+    if (fd < 0) continue;
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "replies" &&
+        info.key_size == sizeof k)
+      forgotten += bpf_map_delete_elem(fd, &k) == 0;
+    ::close(fd);
+  }
+  ASSERT_EQ(forgotten, 1);
+  EXPECT_EQ(c.ask(vip, "b"), std::make_pair("b1 b " + c.self().to_string(), vip.to_string()));
 }
 
 // Each engine attaches its own program to every interface; each must let the other's

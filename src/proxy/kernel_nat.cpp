@@ -89,18 +89,20 @@ Status<> KernelNat::update(uint32_t service, const ServiceConfig& cfg,
     if (backends[b].healthy && backends[b].weight > 0) total += backends[b].weight;
   }
   s.hash_port = cfg.hash == HashOn::five_tuple;
+  s.round_robin = cfg.balance != Balance::maglev;  // leastconn has no counts here
   if (total > 0 && !draining) {
-    // Slot i goes to the backend whose stretch of the summed weights holds the point
-    // (i + 1/2) / 256 of it: each backend gets slots in proportion to its weight.
-    std::vector<std::pair<unsigned char, uint64_t>> ends;  // backend, where its stretch ends
-    uint64_t run = 0;
-    for (size_t b = 0; b < backends.size(); ++b)
-      if (backends[b].healthy && backends[b].weight > 0)
-        ends.emplace_back(static_cast<unsigned char>(b), run += backends[b].weight);
-    size_t j = 0;
+    // Smooth weighted round robin over the slots: each backend gets slots in proportion to
+    // its weight, interleaved, so that taking them in turn alternates as the threads do.
+    std::vector<int64_t> current(backends.size(), 0);
     for (uint32_t i = 0; i < NAT_SLOTS; ++i) {
-      while (2 * NAT_SLOTS * ends[j].second <= (2 * uint64_t{i} + 1) * total) ++j;
-      s.slots[i] = ends[j].first;
+      size_t best = backends.size();
+      for (size_t b = 0; b < backends.size(); ++b) {
+        if (!backends[b].healthy || backends[b].weight == 0) continue;
+        current[b] += backends[b].weight;
+        if (best == backends.size() || current[b] > current[best]) best = b;
+      }
+      current[best] -= static_cast<int64_t>(total);
+      s.slots[i] = static_cast<unsigned char>(best);
     }
     s.slots_used = NAT_SLOTS;
   }

@@ -7,7 +7,8 @@
 // stack: to the backend's socket if it is local, or forwarded by the kernel's routing if it is
 // not. The backend is chosen by the service's slot table, by a hash of the client's address
 // (and port, with `hash: 5-tuple`), when a flow starts (a UDP datagram from a new client
-// socket, a TCP SYN) and is kept for the flow in `flows`. The backend's packets to the client,
+// socket, a TCP SYN) and is kept for the flow in `flows`; with round robin the slots are taken
+// in turn instead. The backend's packets to the client,
 // seen on their way back by the same program (a `replies` key), are given the VIP's address
 // and port as their source, so the client sees the VIP answer, as on the user-space path. The
 // backend sees the client's own address; its packets must come back through this host (a
@@ -113,7 +114,21 @@ static __always_inline int rewrite(struct __sk_buff* skb, __u32 csum_off, __u32 
   return 0;
 }
 
-static __always_inline __u32 pick(const struct nat_service* s, __u32 addr, __u16 port) {
+// Each CPU's place in each service's slots, for round robin: per CPU, so that no two CPUs
+// contend for one counter; each CPU's flows alternate, so the whole stays within a flow per
+// CPU of the weights.
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 64);
+  __type(key, __u32);
+  __type(value, __u32);
+} turns SEC(".maps");
+
+static __always_inline __u32 pick(const struct nat_service* s, __u32 si, __u32 addr, __u16 port) {
+  if (s->round_robin) {
+    __u32* t = bpf_map_lookup_elem(&turns, &si);
+    if (t) return s->slots[(*t)++ % NAT_SLOTS];
+  }
   __u32 h = addr * 0x9e3779b1u ^ ((__u32)port * 0x85ebca6bu);
   h ^= h >> 16;
   h *= 0x7feb352du;
@@ -181,7 +196,7 @@ int nat(struct __sk_buff* skb) {
       // A TCP segment of a connection this program did not start is the socket's to reset.
       if (proto == IPPROTO_TCP && !syn) return NEXT;
       if (!s->slots_used) return NEXT;
-      b = pick(s, saddr, s->hash_port ? sport : 0);
+      b = pick(s, si, saddr, s->hash_port ? sport : 0);
       if (b >= NAT_BACKENDS) return NEXT;
       struct flow nf = {.service = si, .backend = b};
       bpf_map_update_elem(&flows, &fk, &nf, BPF_ANY);

@@ -15,7 +15,7 @@
 #define NAT_U8 __u8
 #endif
 
-#define NAT_SLOTS 256    // a service's balancing table: slot -> backend, by weight
+#define NAT_SLOTS 256    // a service's balancing table: slot -> backend, by weight, interleaved
 #define NAT_BACKENDS 64  // backends per service on this path (kNatBackends)
 
 struct nat_endpoint {
@@ -40,9 +40,11 @@ struct nat_reply_key {
 };
 
 struct nat_service {
-  NAT_U32 slots_used;  // 0: no new flows (none healthy, or draining); the socket gets them
-  NAT_U32 hash_port;   // balance by the client's address and port, not its address alone
-  NAT_U64 healthy;     // bit b: backend b takes new flows (and, for udp, keeps its old ones)
+  NAT_U32 slots_used;   // 0: no new flows (none healthy, or draining); the socket gets them
+  NAT_U32 hash_port;    // hash the client's address and port, not its address alone
+  NAT_U64 healthy;      // bit b: backend b takes new flows (and, for udp, keeps its old ones)
+  NAT_U32 round_robin;  // new flows take the slots in turn (per CPU) instead of by hash
+  NAT_U32 pad;
   struct nat_endpoint backends[NAT_BACKENDS];
   unsigned char slots[NAT_SLOTS];
 };

@@ -156,9 +156,10 @@ TEST(NatUdp, WeightsSpreadClientsAndAnUnhealthyBackendsFlowsMove) {
     ASSERT_EQ(from, vip.to_string()) << answer;
     ++by[answer.substr(0, 2)];
   }
-  // 1:3 by weight; a hash of 200 ports lands within a wide margin of 50:150.
-  EXPECT_GT(by["b1"], 20);
-  EXPECT_GT(by["b2"], 110);
+  // 1:3 by weight, taken in turn on each CPU (round robin, the default).
+  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  EXPECT_NEAR(by["b1"], 50, 2 * cpus);
+  EXPECT_NEAR(by["b2"], 150, 2 * cpus);
   EXPECT_EQ(by["b1"] + by["b2"], 200);
 
   (*e)->set_backend_health(0, 1, false);
@@ -169,6 +170,25 @@ TEST(NatUdp, WeightsSpreadClientsAndAnUnhealthyBackendsFlowsMove) {
   (*e)->set_backend_health(0, 0, false);
   EXPECT_EQ(clients.front()->ask(vip, "s").first, "");
   EXPECT_EQ((*e)->stats(0).refused, 1u);
+}
+
+// `balance: maglev` hashes instead: every socket of one client address (`hash: client`)
+// meets the same backend, whichever CPU sends.
+TEST(NatUdp, MaglevKeepsAClientAddressOnOneBackend) {
+  SKIP_WITHOUT_ROOT();
+  UdpEcho b1("127.0.32.111", "b1"), b2("127.0.32.112", "b2");
+  auto svc = udp_service("127.0.32.110", {{b1.endpoint(), 1}, {b2.endpoint(), 1}});
+  svc.balance = Balance::maglev;
+  svc.hash = HashOn::client;
+  auto e = start(svc);
+  ASSERT_TRUE(e) << e.error();
+  const Endpoint vip = ep("127.0.32.110", kPort);
+  std::map<std::string, int> by;
+  for (int i = 0; i < 20; ++i) {
+    Client c("127.0.32.100");
+    ++by[c.ask(vip, "q").first.substr(0, 2)];
+  }
+  EXPECT_EQ(by.size(), 1u) << "b1 " << by["b1"] << ", b2 " << by["b2"];
 }
 
 TEST(NatUdp, DrainKeepsOpenFlowsAndRefusesNewOnes) {
@@ -413,8 +433,10 @@ TEST(NatTcp, AConnectionKeepsItsBackendAndNewOnesAvoidAnUnhealthyOne) {
     ASSERT_TRUE(open.back()->connected());
     ++by[open.back()->ask("a").substr(0, 2)];
   }
-  ASSERT_GT(by["b1"], 0);
-  ASSERT_GT(by["b2"], 0);
+  // Round robin on each CPU: an even split, within a connection per CPU.
+  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  EXPECT_NEAR(by["b1"], 12, cpus);
+  EXPECT_NEAR(by["b2"], 12, cpus);
   (*e)->set_backend_health(0, 1, false);
   int kept = 0;
   for (auto& c : open) kept += c->ask("b").substr(0, 2) == "b2";

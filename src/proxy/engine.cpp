@@ -98,24 +98,20 @@ Status<> Engine::start_nat() {
     flows += 4 * uint64_t{s->cfg.max_connections};
   }
   if (want.empty()) return Done{};
-  auto fail = [&](const std::string& why) {
-    return Err("service " + want.front()->cfg.name + ": forwarding: nat: " + why);
+  auto fail = [](const Service& s, const std::string& why) {
+    return Err("service " + s.cfg.name + ": forwarding: nat: " + why);
   };
-  if (want.size() > KernelNat::kMaxServices)
-    return Err("service " + want[KernelNat::kMaxServices]->cfg.name +
-               ": forwarding: nat: address translation takes at most " +
-               std::to_string(KernelNat::kMaxServices) + " services");
   auto n = KernelNat::load(static_cast<uint32_t>(std::min<uint64_t>(flows, 1u << 22)));
-  if (!n) return fail(n.error());
+  if (!n) return fail(*want.front(), n.error());
   for (size_t i = 0; i < want.size(); ++i) {
     auto& s = *want[i];
     s.nat = static_cast<int>(i);
     auto st = s.load();
-    if (auto r = (*n)->add(static_cast<uint32_t>(i), s.cfg); !r) return fail(r.error());
+    if (auto r = (*n)->add(static_cast<uint32_t>(i), s.cfg); !r) return fail(s, r.error());
     if (auto r = (*n)->update(static_cast<uint32_t>(i), s.cfg, st->backends, st->draining); !r)
-      return fail(r.error());
+      return fail(s, r.error());
   }
-  if (auto r = (*n)->attach(); !r) return fail(r.error());
+  if (auto r = (*n)->attach(); !r) return fail(*want.front(), r.error());
   nat_ = std::move(*n);
   return Done{};
 }

@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/errno_text.hpp"
 #include "proxy/balancer.hpp"
+#include "proxy/bpf_errors.hpp"
 #include "proxy/nat.skel.h"
 
 namespace anycastd::proxy {
@@ -22,19 +22,8 @@ namespace {
 // headers predate the name.
 constexpr int kTcxIngress = 46;
 
-std::string why(const std::string& step, int err) {
-  if (err < 0) err = -err;
-  std::string s = step + ": " + errno_text(err);
-  if (err == EPERM || err == EACCES) s += " (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)";
-  return s;
-}
-
 nat_endpoint wire(const Endpoint& e) {
   return {htonl(e.address.v4_value()), htons(e.port), 0, 0};
-}
-
-int quiet(enum libbpf_print_level, const char*, va_list) {
-  return 0;
 }
 
 }  // namespace
@@ -52,13 +41,13 @@ std::string KernelNat::unsuited(const ServiceConfig& cfg) {
 }
 
 Result<std::unique_ptr<KernelNat>, std::string> KernelNat::load(uint32_t flows) {
-  libbpf_set_print(quiet);
+  silence_libbpf();
   std::unique_ptr<KernelNat> n(new KernelNat);
   n->skel_ = nat_bpf::open();
-  if (!n->skel_) return Err(why("opening the BPF object", errno));
+  if (!n->skel_) return Err(bpf_failure("opening the BPF object", errno));
   for (auto* m : {n->skel_->maps.flows, n->skel_->maps.replies})
     bpf_map__set_max_entries(m, std::max<uint32_t>(flows, kMinFlows));
-  if (int e = nat_bpf::load(n->skel_)) return Err(why("loading the BPF program", e));
+  if (int e = nat_bpf::load(n->skel_)) return Err(bpf_failure("loading the BPF program", e));
   int cpus = libbpf_num_possible_cpus();
   n->cpus_ = cpus > 0 ? static_cast<uint32_t>(cpus) : 1;
   return n;
@@ -75,45 +64,37 @@ Status<> KernelNat::add(uint32_t service, const ServiceConfig& cfg) {
   nat_endpoint vip = wire(cfg.listen);
   vip.proto = cfg.protocol == Protocol::tcp ? IPPROTO_TCP : IPPROTO_UDP;
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.vips), &vip, &service, BPF_ANY) < 0)
-    return Err(why("adding the VIP", errno));
+    return Err(bpf_failure("adding the VIP", errno));
   return Done{};
 }
 
 Status<> KernelNat::update(uint32_t service, const ServiceConfig& cfg,
                            const std::vector<BackendView>& backends, bool draining) {
   nat_service s{};
-  uint64_t total = 0;
   for (size_t b = 0; b < backends.size(); ++b) {
     s.backends[b] = wire(cfg.backends[b].endpoint);
     if (backends[b].healthy) s.healthy |= uint64_t{1} << b;
-    if (backends[b].healthy && backends[b].weight > 0) total += backends[b].weight;
   }
   s.hash_port = cfg.hash == HashOn::five_tuple;
   s.round_robin = cfg.balance != Balance::maglev;  // leastconn has no counts here
-  if (total > 0 && !draining) {
-    // Smooth weighted round robin over the slots: each backend gets slots in proportion to
-    // its weight, interleaved, so that taking them in turn alternates as the threads do.
-    std::vector<int64_t> current(backends.size(), 0);
-    for (uint32_t i = 0; i < NAT_SLOTS; ++i) {
-      size_t best = backends.size();
-      for (size_t b = 0; b < backends.size(); ++b) {
-        if (!backends[b].healthy || backends[b].weight == 0) continue;
-        current[b] += backends[b].weight;
-        if (best == backends.size() || current[b] > current[best]) best = b;
-      }
-      current[best] -= static_cast<int64_t>(total);
-      s.slots[i] = static_cast<unsigned char>(best);
-    }
-    s.slots_used = NAT_SLOTS;
+  if (!draining) {
+    // The threads' smooth weighted round robin lays out the slots: each backend gets slots
+    // in proportion to its weight, interleaved, so that taking them in turn alternates as
+    // the threads do. It has none to give when no backend is healthy.
+    auto turns = make_balancer(Balance::round_robin, cfg.hash, backends);
+    uint32_t i = 0;
+    for (auto b = turns->pick({}); b && i < NAT_SLOTS; b = turns->pick({}))
+      s.slots[i++] = static_cast<unsigned char>(*b);
+    s.slots_used = i == NAT_SLOTS ? NAT_SLOTS : 0;
   }
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.services), &service, &s, BPF_ANY) < 0)
-    return Err(why("publishing the backends", errno));
+    return Err(bpf_failure("publishing the backends", errno));
   return Done{};
 }
 
 Status<> KernelNat::attach() {
   struct if_nameindex* all = if_nameindex();
-  if (!all) return Err(why("listing the interfaces", errno));
+  if (!all) return Err(bpf_failure("listing the interfaces", errno));
   std::string failed;
   for (auto* i = all; i->if_index != 0; ++i) {
     int fd = bpf_link_create(bpf_program__fd(skel_->progs.nat), static_cast<int>(i->if_index),
@@ -121,7 +102,7 @@ Status<> KernelNat::attach() {
     // An interface deleted since the listing (a lab's veth, say) needs no program.
     if (fd < 0 && errno == ENODEV) continue;
     if (fd < 0) {
-      failed = why(std::string("attaching to ") + i->if_name + "'s ingress", errno);
+      failed = bpf_failure(std::string("attaching to ") + i->if_name + "'s ingress", errno);
       break;
     }
     links_.push_back(fd);

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/errno_text.hpp"
+#include "proxy/bpf_errors.hpp"
 #include "proxy/forward.skel.h"
 
 namespace anycastd::proxy {
@@ -18,33 +18,20 @@ namespace {
 
 constexpr uint32_t kRingBytes = 256 << 10;  // 16,384 notifications of 16 bytes
 
-std::string why(const char* step, int err) {
-  if (err < 0) err = -err;
-  std::string s = std::string(step) + ": " + errno_text(err);
-  if (err == EPERM || err == EACCES) s += " (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)";
-  return s;
-}
-
 uint64_t cookie(int fd) {
   uint64_t c = 0;
   socklen_t len = sizeof c;
   return ::getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len) == 0 ? c : 0;
 }
 
-// libbpf prints its own diagnostics to stderr by default; the reason a load failed is
-// returned to the caller instead, which logs it once.
-int quiet(enum libbpf_print_level, const char*, va_list) {
-  return 0;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Sockmap>, std::string> Sockmap::load(uint32_t pairs, uint32_t rings) {
-  libbpf_set_print(quiet);
+  silence_libbpf();
   std::unique_ptr<Sockmap> m(new Sockmap);
   m->pairs_ = pairs;
   m->skel_ = forward_bpf::open();
-  if (!m->skel_) return Err(why("opening the BPF object", errno));
+  if (!m->skel_) return Err(bpf_failure("opening the BPF object", errno));
   const uint32_t entries = 2 * pairs;
   for (auto* map : {m->skel_->maps.sockets, m->skel_->maps.slots, m->skel_->maps.directions})
     bpf_map__set_max_entries(map, entries);
@@ -52,25 +39,25 @@ Result<std::unique_ptr<Sockmap>, std::string> Sockmap::load(uint32_t pairs, uint
   // whose template is the first one.
   for (uint32_t i = 0; i < rings; ++i) {
     int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "forward_ring", 0, 0, kRingBytes, nullptr);
-    if (fd < 0) return Err(why("creating a notification ring", errno));
+    if (fd < 0) return Err(bpf_failure("creating a notification ring", errno));
     m->rings_.push_back(fd);
   }
   bpf_map__set_max_entries(m->skel_->maps.rings, rings);
   if (int e = bpf_map__set_inner_map_fd(m->skel_->maps.rings, m->rings_.front()))
-    return Err(why("preparing the rings", e));
-  if (int e = forward_bpf::load(m->skel_)) return Err(why("loading the BPF program", e));
+    return Err(bpf_failure("preparing the rings", e));
+  if (int e = forward_bpf::load(m->skel_)) return Err(bpf_failure("loading the BPF program", e));
   for (uint32_t i = 0; i < rings; ++i)
     if (bpf_map_update_elem(bpf_map__fd(m->skel_->maps.rings), &i, &m->rings_[i], BPF_ANY) < 0)
-      return Err(why("installing a ring", errno));
+      return Err(bpf_failure("installing a ring", errno));
   m->sockets_fd_ = bpf_map__fd(m->skel_->maps.sockets);
   m->slots_fd_ = bpf_map__fd(m->skel_->maps.slots);
   if (bpf_prog_attach(bpf_program__fd(m->skel_->progs.forward), m->sockets_fd_,
                       BPF_SK_SKB_STREAM_VERDICT, 0) < 0)
-    return Err(why("attaching the stream verdict", errno));
+    return Err(bpf_failure("attaching the stream verdict", errno));
   m->mapped_ = size_t{entries} * sizeof(forward_direction);
   void* p = ::mmap(nullptr, m->mapped_, PROT_READ | PROT_WRITE, MAP_SHARED,
                    bpf_map__fd(m->skel_->maps.directions), 0);
-  if (p == MAP_FAILED) return Err(why("mapping the counters", errno));
+  if (p == MAP_FAILED) return Err(bpf_failure("mapping the counters", errno));
   m->directions_ = static_cast<forward_direction*>(p);
   m->cookies_.assign(entries, 0);
   for (uint32_t i = pairs; i-- > 0;) m->free_.push_back(i);

@@ -26,16 +26,9 @@ namespace {
 class RawBackend {
  public:
   explicit RawBackend(const std::string& address) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    auto sa = to_sockaddr(ep(address, 0));
-    ::bind(fd_, sa.get(), sa.length);
-    ::listen(fd_, 64);
-    SockAddr local;
-    local.length = sizeof local.storage;
-    ::getsockname(fd_, local.get(), &local.length);
-    endpoint_ = from_sockaddr(local.get());
+    auto l = tcp_listener(ep(address, 0), 64);
+    fd_ = l.fd;
+    endpoint_ = l.endpoint;
   }
   ~RawBackend() { ::close(fd_); }
   Endpoint endpoint() const { return endpoint_; }

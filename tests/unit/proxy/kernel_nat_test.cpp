@@ -282,16 +282,9 @@ class TcpEcho {
  public:
   TcpEcho(const std::string& address, std::string name, bool each = true)
       : name_(std::move(name)), each_(each) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    auto at = to_sockaddr(ep(address, 0));
-    ::bind(fd_, at.get(), at.length);
-    ::listen(fd_, 64);
-    SockAddr local;
-    local.length = sizeof local.storage;
-    ::getsockname(fd_, local.get(), &local.length);
-    endpoint_ = from_sockaddr(local.get());
+    auto l = tcp_listener(ep(address, 0), 64);
+    fd_ = l.fd;
+    endpoint_ = l.endpoint;
     thread_ = std::thread([this] { serve(); });
   }
   ~TcpEcho() {

@@ -61,14 +61,16 @@ inline bool write_all(int fd, const std::string& s) {
   return true;
 }
 
-// A UDP socket bound at `at` (port 0: any); fd -1 when the bind fails.
-struct BoundUdp {
+// A socket bound at `at` (port 0: any) and the address it got; fd -1 when the bind fails.
+struct BoundSocket {
   int fd = -1;
   Endpoint endpoint;
 };
-inline BoundUdp bound_udp(const Endpoint& at) {
-  BoundUdp b;
-  b.fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+inline BoundSocket bound_socket(const Endpoint& at, int type) {
+  BoundSocket b;
+  b.fd = ::socket(at.address.is_v4() ? AF_INET : AF_INET6, type | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (type == SOCK_STREAM) ::setsockopt(b.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   auto sa = to_sockaddr(at);
   if (::bind(b.fd, sa.get(), sa.length) != 0) {
     ::close(b.fd);
@@ -81,6 +83,18 @@ inline BoundUdp bound_udp(const Endpoint& at) {
   b.endpoint = from_sockaddr(local.get());
   return b;
 }
+inline BoundSocket bound_udp(const Endpoint& at) {
+  return bound_socket(at, SOCK_DGRAM);
+}
+// A TCP listener at `at`; fd -1 when the bind or the listen fails.
+inline BoundSocket tcp_listener(const Endpoint& at, int backlog = 128) {
+  auto b = bound_socket(at, SOCK_STREAM);
+  if (b.fd >= 0 && ::listen(b.fd, backlog) != 0) {
+    ::close(b.fd);
+    b.fd = -1;
+  }
+  return b;
+}
 
 // A TCP backend: each connection gets `answer(received)` after the client half-closes,
 // then a close. A thread per connection keeps it simple.
@@ -88,15 +102,10 @@ class TcpBackend {
  public:
   using Answer = std::function<std::string(const std::string& received)>;
   TcpBackend(Endpoint at, Answer answer) : answer_(std::move(answer)) {
-    fd_ = ::socket(at.address.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    auto sa = to_sockaddr(at);
-    ok_ = ::bind(fd_, sa.get(), sa.length) == 0 && ::listen(fd_, 128) == 0;
-    SockAddr local;
-    local.length = sizeof local.storage;
-    ::getsockname(fd_, local.get(), &local.length);
-    endpoint_ = from_sockaddr(local.get());
+    auto l = tcp_listener(at);
+    fd_ = l.fd;
+    ok_ = fd_ >= 0;
+    endpoint_ = l.endpoint;
     thread_ = std::thread([this] { serve(); });
   }
   ~TcpBackend() { stop(); }

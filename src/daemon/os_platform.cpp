@@ -43,11 +43,20 @@ Result<std::unique_ptr<fib::FibWriter>, std::string> OsPlatform::kernel_routes(
 
 Result<std::unique_ptr<proxy::Forwarder>, std::string> OsPlatform::forwarding(
     const proxy::ProxyConfig& c, proxy::BackendFailure failed) {
-  // The forwarding threads report failed connects from their own threads; the control
-  // loop acts on them.
+  // The forwarding threads report failed connects, and the data plane new interfaces, from
+  // their own threads; the control loop acts on them.
   auto e = proxy::Engine::start(
-      c, [this, failed = std::move(failed)](size_t s, size_t b, const std::string& why) {
+      c,
+      [this, failed = std::move(failed)](size_t s, size_t b, const std::string& why) {
         asio::post(loop_.context(), [failed, s, b, why] { failed(s, b, why); });
+      },
+      [this](bool trouble, const std::string& what) {
+        asio::post(loop_.context(), [trouble, what] {
+          if (trouble)
+            sub("proxy").warn("proxy: {}", what);
+          else
+            sub("proxy").info("proxy: {}", what);
+        });
       });
   if (!e) return Err(e.error());
   if (auto r = add_addresses(c); !r) return Err(r.error());

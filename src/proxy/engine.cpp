@@ -11,10 +11,12 @@
 namespace anycastd::proxy {
 
 Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
-                                                           BackendFailure on_failure) {
+                                                           BackendFailure on_failure,
+                                                           Notice on_notice) {
   std::unique_ptr<Engine> e(new Engine);
   e->cfg_ = std::move(cfg);
   e->on_failure_ = std::move(on_failure);
+  e->on_notice_ = std::move(on_notice);
   for (size_t i = 0; i < e->cfg_.services.size(); ++i)
     for (size_t j = 0; j < i; ++j) {
       const auto &a = e->cfg_.services[i], &b = e->cfg_.services[j];
@@ -111,7 +113,7 @@ Status<> Engine::start_nat() {
     if (auto r = (*n)->update(static_cast<uint32_t>(i), s.cfg, st->backends, st->draining); !r)
       return fail(s, r.error());
   }
-  if (auto r = (*n)->attach(); !r) return fail(*want.front(), r.error());
+  if (auto r = (*n)->attach(on_notice_); !r) return fail(*want.front(), r.error());
   nat_ = std::move(*n);
   return Done{};
 }

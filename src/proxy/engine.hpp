@@ -34,9 +34,13 @@ struct ServiceState {
 
 class Engine : public Forwarder {
  public:
+  // What the data plane has to say after start (an interface that appeared, and whether
+  // address translation covers it), from a thread of its own.
+  using Notice = std::function<void(bool trouble, const std::string& what)>;
   // Binds every listener first, so a bad address fails here and no thread starts.
   static Result<std::unique_ptr<Engine>, std::string> start(ProxyConfig cfg,
-                                                            BackendFailure on_failure = nullptr);
+                                                            BackendFailure on_failure = nullptr,
+                                                            Notice on_notice = nullptr);
   ~Engine() override;  // stops the threads and closes every connection
 
   const ProxyConfig& config() const override { return cfg_; }
@@ -79,6 +83,7 @@ class Engine : public Forwarder {
 
   ProxyConfig cfg_;
   BackendFailure on_failure_;
+  Notice on_notice_;
   std::vector<std::unique_ptr<Service>> services_;
   std::unique_ptr<Sockmap> sockmap_;  // before workers_: they hold pairs of it
   std::unique_ptr<KernelNat> nat_;

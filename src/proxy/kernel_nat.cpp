@@ -3,7 +3,12 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -54,7 +59,14 @@ Result<std::unique_ptr<KernelNat>, std::string> KernelNat::load(uint32_t flows) 
 }
 
 KernelNat::~KernelNat() {
-  for (int fd : links_) ::close(fd);
+  if (watcher_.joinable()) {
+    uint64_t one = 1;
+    (void)!::write(stop_, &one, sizeof one);
+    watcher_.join();
+  }
+  for (int fd : {netlink_, stop_})
+    if (fd >= 0) ::close(fd);
+  for (auto [index, fd] : links_) ::close(fd);
   if (skel_) nat_bpf::destroy(skel_);
 }
 
@@ -92,24 +104,102 @@ Status<> KernelNat::update(uint32_t service, const ServiceConfig& cfg,
   return Done{};
 }
 
-Status<> KernelNat::attach() {
+Status<> KernelNat::attach(Notice notice) {
+  notice_ = std::move(notice);
+  // Subscribed before the listing, so that no interface falls between the two.
+  netlink_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  sockaddr_nl groups{};
+  groups.nl_family = AF_NETLINK;
+  groups.nl_groups = RTMGRP_LINK;
+  if (netlink_ < 0 || ::bind(netlink_, reinterpret_cast<sockaddr*>(&groups), sizeof groups) < 0)
+    return Err(bpf_failure("watching for new interfaces (netlink)", errno));
+  if (auto r = attach_all(); !r) return r;
+  stop_ = ::eventfd(0, EFD_CLOEXEC);
+  if (stop_ < 0) return Err(bpf_failure("watching for new interfaces (eventfd)", errno));
+  // Threads start in their creator's network namespace, which is the one listed above.
+  watcher_ = std::thread([this] { watch(); });
+  return Done{};
+}
+
+Status<> KernelNat::attach_all() {
   struct if_nameindex* all = if_nameindex();
   if (!all) return Err(bpf_failure("listing the interfaces", errno));
-  std::string failed;
-  for (auto* i = all; i->if_index != 0; ++i) {
-    int fd = bpf_link_create(bpf_program__fd(skel_->progs.nat), static_cast<int>(i->if_index),
-                             static_cast<bpf_attach_type>(kTcxIngress), nullptr);
-    // An interface deleted since the listing (a lab's veth, say) needs no program.
-    if (fd < 0 && errno == ENODEV) continue;
-    if (fd < 0) {
-      failed = bpf_failure(std::string("attaching to ") + i->if_name + "'s ingress", errno);
-      break;
-    }
-    links_.push_back(fd);
-  }
+  Status<> r = Done{};
+  for (auto* i = all; i->if_index != 0 && r; ++i)
+    r = attach_to(static_cast<int>(i->if_index), i->if_name);
   if_freenameindex(all);
-  if (!failed.empty()) return Err(failed);
+  return r;
+}
+
+Status<> KernelNat::attach_to(int ifindex, const std::string& name) {
+  std::lock_guard l(mu_);
+  if (links_.count(ifindex)) return Done{};
+  int fd = bpf_link_create(bpf_program__fd(skel_->progs.nat), ifindex,
+                           static_cast<bpf_attach_type>(kTcxIngress), nullptr);
+  // An interface deleted since it was announced (a lab's veth, say) needs no program.
+  if (fd < 0 && errno == ENODEV) return Done{};
+  if (fd < 0) return Err(bpf_failure("attaching to " + name + "'s ingress", errno));
+  links_[ifindex] = fd;
   return Done{};
+}
+
+void KernelNat::watch() {
+  std::vector<char> buf(64 * 1024);
+  for (;;) {
+    pollfd fds[2] = {{netlink_, POLLIN, 0}, {stop_, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    if (fds[1].revents) return;
+    if (!fds[0].revents) continue;
+    ssize_t n = ::recv(netlink_, buf.data(), buf.size(), 0);
+    if (n < 0 && errno == ENOBUFS) {
+      // Announcements were lost while the queue was full: whatever exists now gets the
+      // program.
+      if (auto r = attach_all(); !r && notice_) notice_(true, r.error());
+      continue;
+    }
+    if (n <= 0) continue;
+    auto left = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left);
+         h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) continue;
+      auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
+      if (h->nlmsg_len < NLMSG_LENGTH(sizeof *ifi)) continue;
+      std::string name = "interface " + std::to_string(ifi->ifi_index);
+      int len = static_cast<int>(IFLA_PAYLOAD(h));
+      for (auto* a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+        if (a->rta_type == IFLA_IFNAME)
+          name.assign(static_cast<const char*>(RTA_DATA(a)),
+                      strnlen(static_cast<const char*>(RTA_DATA(a)), RTA_PAYLOAD(a)));
+      if (h->nlmsg_type == RTM_DELLINK) {
+        // The kernel detached the program with the interface; the link is an empty shell.
+        std::lock_guard l(mu_);
+        if (auto i = links_.find(ifi->ifi_index); i != links_.end()) {
+          ::close(i->second);
+          links_.erase(i);
+        }
+        continue;
+      }
+      bool known;
+      {
+        std::lock_guard l(mu_);
+        known = links_.count(ifi->ifi_index) > 0;
+      }
+      if (known) continue;  // a change of state of an interface that has the program
+      auto r = attach_to(ifi->ifi_index, name);
+      if (!notice_) continue;
+      if (!r) {
+        notice_(true, r.error() + ": its packets to the VIPs are not translated");
+        continue;
+      }
+      bool attached;  // not if it went as it came
+      {
+        std::lock_guard l(mu_);
+        attached = links_.count(ifi->ifi_index) > 0;
+      }
+      if (attached)
+        notice_(false, "address translation now on " + name + ", which appeared after start");
+    }
+  }
 }
 
 nat_counters KernelNat::count(uint32_t service, uint32_t backend) const {

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
-#include <vector>
+#include <thread>
 
 #include "core/result.hpp"
 #include "proxy/bpf/nat_shared.h"
@@ -38,15 +41,27 @@ class KernelNat {
   // The backends that take new flows (healthy, weight above 0; none while draining).
   Status<> update(uint32_t service, const ServiceConfig& cfg,
                   const std::vector<BackendView>& backends, bool draining);
-  // tc ingress on every interface there is now; the error names the one that refused.
-  Status<> attach();
+  using Notice = std::function<void(bool trouble, const std::string& what)>;
+  // tc ingress on every interface there is now, and on each one that appears while this object
+  // lives (a tunnel or a NIC that comes up after start), told to `notice` from a thread of this
+  // object's. The error names the interface that refused.
+  Status<> attach(Notice notice = nullptr);
 
   nat_counters count(uint32_t service, uint32_t backend) const;
 
  private:
   KernelNat() = default;
+  // Attaches to one interface unless it has the program already; an error names it.
+  Status<> attach_to(int ifindex, const std::string& name);
+  Status<> attach_all();  // to every interface listed now
+  void watch();           // the thread: interfaces that come and go
+
   nat_bpf* skel_ = nullptr;
-  std::vector<int> links_;
+  std::mutex mu_;
+  std::map<int, int> links_;  // interface index to link descriptor; under mu_
+  int netlink_ = -1, stop_ = -1;
+  Notice notice_;
+  std::thread watcher_;
   uint32_t cpus_ = 1;
 };
 

@@ -10,9 +10,10 @@
 // socket, a TCP SYN) and is kept for the flow in `flows`; with round robin the slots are taken
 // in turn instead. The backend's packets to the client,
 // seen on their way back by the same program (a `replies` key), are given the VIP's address
-// and port as their source, so the client sees the VIP answer, as on the user-space path. The
-// backend sees the client's own address; its packets must come back through this host (a
-// local backend, or a route through the NVA).
+// and port as their source, so the client sees the VIP answer, as on the user-space path, and
+// are sent on towards the client from here (see send_on). The backend sees the client's own
+// address; its packets must come back through this host (a local backend, or a route through
+// the NVA).
 //
 // A UDP flow moves to another backend when its own is no longer healthy; a TCP connection
 // keeps its backend to the end (elsewhere it would only meet a reset). A flow that would start
@@ -124,6 +125,37 @@ struct {
   __type(value, __u32);
 } turns SEC(".maps");
 
+#define AF_INET 2
+#define TTL_PROTO (IP_OFF + __builtin_offsetof(struct iphdr, ttl))  // ttl, then protocol
+
+// An answer now has the VIP, an address of this host's own, as its source. The stack would
+// take it for a spoofed packet on any interface but loopback (a martian source) and drop it,
+// so an answer to a client elsewhere is routed here and sent out, its TTL one less, as the
+// stack forwards. An answer to a local client, or one the FIB cannot route (forwarding off on
+// the interface it came in on, a packet too big), goes on up the stack.
+static __always_inline int send_on(struct __sk_buff* skb, __u8 tos, __u16 tot_len, __u8 proto,
+                                   __u32 saddr, __u32 daddr) {
+  struct bpf_fib_lookup fib = {.family = AF_INET,
+                               .tos = tos,
+                               .l4_protocol = proto,
+                               .tot_len = tot_len,
+                               .ifindex = skb->ingress_ifindex,
+                               .ipv4_src = saddr,
+                               .ipv4_dst = daddr};
+  long found = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+  if (found != BPF_FIB_LKUP_RET_SUCCESS && found != BPF_FIB_LKUP_RET_NO_NEIGH) return NEXT;
+  __u16 old_word, new_word;
+  if (bpf_skb_load_bytes(skb, TTL_PROTO, &old_word, sizeof(old_word))) return NEXT;
+  __u8* ttl = (__u8*)&old_word;
+  if (*ttl <= 1) return NEXT;  // the stack answers with ICMP time exceeded
+  new_word = old_word;
+  ((__u8*)&new_word)[0] = *ttl - 1;
+  if (bpf_l3_csum_replace(skb, IP_CSUM, old_word, new_word, sizeof(new_word))) return TC_ACT_SHOT;
+  if (bpf_skb_store_bytes(skb, TTL_PROTO, &new_word, sizeof(new_word), 0)) return TC_ACT_SHOT;
+  // The kernel finds the next hop and its link-layer address itself, as for a routed packet.
+  return bpf_redirect_neigh(fib.ifindex, 0, 0, 0);
+}
+
 static __always_inline __u32 pick(const struct nat_service* s, __u32 si, __u32 addr, __u16 port) {
   if (s->round_robin) {
     __u32* t = bpf_map_lookup_elem(&turns, &si);
@@ -233,6 +265,8 @@ int nat(struct __sk_buff* skb) {
   struct reply* r = bpf_map_lookup_elem(&replies, &rk);
   if (!r) return NEXT;
   struct reply rv = *r;
+  const __u8 tos = ip->tos;
+  const __u16 tot_len = bpf_ntohs(ip->tot_len);
   if (rewrite(skb, csum_off, SRC_ADDR, saddr, rv.vip.addr, SRC_PORT, sport, rv.vip.port))
     return TC_ACT_SHOT;
   struct nat_counters* c = counter(rv.service, rv.backend);
@@ -240,7 +274,7 @@ int nat(struct __sk_buff* skb) {
     c->to_client++;
     c->to_client_bytes += bytes;
   }
-  return NEXT;
+  return send_on(skb, tos, tot_len, proto, rv.vip.addr, daddr);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

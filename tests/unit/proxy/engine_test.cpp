@@ -343,8 +343,8 @@ TEST(ProxyEngine, BackendThatNeverAcceptsTimesOutAndIsReported) {
 namespace {
 
 // A UDP backend that answers each datagram with "echo:" and the datagram, until destroyed.
-struct UdpEcho {
-  UdpEcho(const Endpoint& at) {
+struct UdpBurstEcho {
+  UdpBurstEcho(const Endpoint& at) {
     auto [bound_fd, bound] = bound_udp(at);
     fd = bound_fd;
     endpoint = bound;
@@ -363,7 +363,7 @@ struct UdpEcho {
       }
     });
   }
-  ~UdpEcho() {
+  ~UdpBurstEcho() {
     done = true;
     thread.join();
     ::close(fd);
@@ -379,7 +379,7 @@ struct UdpEcho {
 // Bursts larger than one recvmmsg batch from many clients at once: every query answered,
 // to the client that asked, nothing lost or crossed between the batched replies.
 TEST(ProxyEngine, UdpBurstsFromManyClientsAreAnsweredEachToItsClient) {
-  UdpEcho echo(ep("127.0.13.151", 0));
+  UdpBurstEcho echo(ep("127.0.13.151", 0));
   auto s = service("127.0.13.15", {{echo.endpoint, 1}});
   s.protocol = Protocol::udp;
   auto e = start(s, 2);
@@ -435,7 +435,7 @@ TEST(ProxyEngine, UdpBurstsFromManyClientsAreAnsweredEachToItsClient) {
 // On a wildcard listener each answer leaves from the address its query came to: a
 // connected client socket accepts nothing from any other.
 TEST(ProxyEngine, UdpOnAWildcardAddressAnswersFromTheAddressQueried) {
-  UdpEcho echo(ep("127.0.13.161", 0));
+  UdpBurstEcho echo(ep("127.0.13.161", 0));
   auto s = service("0.0.0.0", {{echo.endpoint, 1}});
   s.listen.port = 18161;
   s.protocol = Protocol::udp;

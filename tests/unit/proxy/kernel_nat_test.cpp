@@ -27,74 +27,6 @@ namespace {
 
 constexpr uint16_t kPort = 18320;
 
-// A UDP backend that answers "<name> <query> <the address it came from>".
-class UdpEcho {
- public:
-  UdpEcho(const std::string& address, std::string name) : name_(std::move(name)) {
-    auto b = bound_udp(ep(address, 0));
-    fd_ = b.fd;
-    endpoint_ = b.endpoint;
-    set_timeout(fd_, 50);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~UdpEcho() {
-    done_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  const Endpoint& endpoint() const { return endpoint_; }
-  int received() const { return received_; }
-
- private:
-  void serve() {
-    char buf[512];
-    while (!done_) {
-      SockAddr from;
-      from.length = sizeof from.storage;
-      ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, from.get(), &from.length);
-      if (n <= 0) continue;
-      ++received_;
-      std::string answer = name_ + " " + std::string(buf, static_cast<size_t>(n)) + " " +
-                           from_sockaddr(from.get()).to_string();
-      ::sendto(fd_, answer.data(), answer.size(), 0, from.get(), from.length);
-    }
-  }
-  std::string name_;
-  int fd_ = -1;
-  Endpoint endpoint_;
-  std::atomic<bool> done_{false};
-  std::atomic<int> received_{0};
-  std::thread thread_;
-};
-
-// A client socket at `address`, port chosen by the kernel.
-class Client {
- public:
-  explicit Client(const std::string& address) {
-    auto b = bound_udp(ep(address, 0));
-    fd_ = b.fd;
-    self_ = b.endpoint;
-    set_timeout(fd_, 1000);
-  }
-  ~Client() { ::close(fd_); }
-  const Endpoint& self() const { return self_; }
-  // The answer and where it came from; empty when none came within the timeout.
-  std::pair<std::string, std::string> ask(const Endpoint& vip, const std::string& q) {
-    auto to = to_sockaddr(vip);
-    ::sendto(fd_, q.data(), q.size(), 0, to.get(), to.length);
-    char buf[512];
-    SockAddr from;
-    from.length = sizeof from.storage;
-    ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, from.get(), &from.length);
-    if (n <= 0) return {};
-    return {std::string(buf, static_cast<size_t>(n)), from_sockaddr(from.get()).to_string()};
-  }
-
- private:
-  int fd_ = -1;
-  Endpoint self_;
-};
-
 ServiceConfig udp_service(const std::string& vip, std::vector<std::pair<Endpoint, uint32_t>> bs) {
   ServiceConfig s;
   s.name = "dns";
@@ -122,7 +54,7 @@ TEST(NatUdp, AnswersComeFromTheVipAndTheBackendSeesTheClient) {
   auto e = start(udp_service("127.0.32.1", {{b.endpoint(), 1}}));
   ASSERT_TRUE(e) << e.error();
   EXPECT_EQ((*e)->stats(0).forwarding, "nat");
-  Client c("127.0.32.100");
+  UdpClient c("127.0.32.100");
   const Endpoint vip = ep("127.0.32.1", kPort);
   size_t asked = 0, answered = 0;
   for (int i = 0; i < 3; ++i) {
@@ -148,10 +80,10 @@ TEST(NatUdp, WeightsSpreadClientsAndAnUnhealthyBackendsFlowsMove) {
   auto e = start(udp_service("127.0.32.2", {{b1.endpoint(), 1}, {b2.endpoint(), 3}}));
   ASSERT_TRUE(e) << e.error();
   const Endpoint vip = ep("127.0.32.2", kPort);
-  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::unique_ptr<UdpClient>> clients;
   std::map<std::string, int> by;
   for (int i = 0; i < 200; ++i) {
-    clients.push_back(std::make_unique<Client>("127.0.32.100"));
+    clients.push_back(std::make_unique<UdpClient>("127.0.32.100"));
     auto [answer, from] = clients.back()->ask(vip, "q");
     ASSERT_EQ(from, vip.to_string()) << answer;
     ++by[answer.substr(0, 2)];
@@ -185,7 +117,7 @@ TEST(NatUdp, MaglevKeepsAClientAddressOnOneBackend) {
   const Endpoint vip = ep("127.0.32.110", kPort);
   std::map<std::string, int> by;
   for (int i = 0; i < 20; ++i) {
-    Client c("127.0.32.100");
+    UdpClient c("127.0.32.100");
     ++by[c.ask(vip, "q").first.substr(0, 2)];
   }
   EXPECT_EQ(by.size(), 1u) << "b1 " << by["b1"] << ", b2 " << by["b2"];
@@ -197,11 +129,11 @@ TEST(NatUdp, DrainKeepsOpenFlowsAndRefusesNewOnes) {
   auto e = start(udp_service("127.0.32.3", {{b.endpoint(), 1}}));
   ASSERT_TRUE(e) << e.error();
   const Endpoint vip = ep("127.0.32.3", kPort);
-  Client old("127.0.32.100");
+  UdpClient old("127.0.32.100");
   EXPECT_EQ(old.ask(vip, "a").second, vip.to_string());
   (*e)->drain(0);
   EXPECT_EQ(old.ask(vip, "b").first, "b1 b " + old.self().to_string());
-  Client fresh("127.0.32.101");
+  UdpClient fresh("127.0.32.101");
   EXPECT_EQ(fresh.ask(vip, "c").first, "");
   EXPECT_EQ(b.received(), 2);
   EXPECT_EQ((*e)->stats(0).refused, 1u);
@@ -213,7 +145,7 @@ TEST(NatUdp, StopsWithTheEngine) {
   SKIP_WITHOUT_ROOT();
   UdpEcho b("127.0.32.41", "b1");
   const Endpoint vip = ep("127.0.32.4", kPort);
-  Client c("127.0.32.100");
+  UdpClient c("127.0.32.100");
   {
     auto e = start(udp_service("127.0.32.4", {{b.endpoint(), 1}}));
     ASSERT_TRUE(e) << e.error();
@@ -234,7 +166,7 @@ TEST(NatUdp, AFlowWhoseWayBackWasForgottenStillAnswersFromTheVip) {
   auto e = start(udp_service("127.0.32.60", {{b.endpoint(), 1}}));
   ASSERT_TRUE(e) << e.error();
   const Endpoint vip = ep("127.0.32.60", kPort);
-  Client c("127.0.32.100");
+  UdpClient c("127.0.32.100");
   EXPECT_EQ(c.ask(vip, "a").second, vip.to_string());
   nat_reply_key k{};
   k.backend_addr = htonl(b.endpoint().address.v4_value());
@@ -266,7 +198,7 @@ TEST(NatUdp, TwoEnginesShareTheInterfaces) {
   auto e2 = start(udp_service("127.0.32.6", {{b2.endpoint(), 1}}));
   ASSERT_TRUE(e1) << e1.error();
   ASSERT_TRUE(e2) << e2.error();
-  Client c("127.0.32.100");
+  UdpClient c("127.0.32.100");
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(c.ask(ep("127.0.32.5", kPort), "a"),
               std::make_pair("b1 a " + c.self().to_string(), std::string("127.0.32.5:18320")));

@@ -1,6 +1,7 @@
 #pragma once
-// Small blocking servers and clients on loopback for the proxy's tests: each backend
-// answers with its own name, so a test sees where the proxy sent it.
+// Small blocking servers and clients for the proxy's tests, on loopback or in a test's own
+// network namespace: each backend answers with its own name, so a test sees where the proxy
+// sent it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -165,5 +166,74 @@ inline std::string exchange(const Endpoint& to, const std::string& request) {
   ::close(fd);
   return out;
 }
+
+// A UDP backend that answers "<name> <query> <the address it came from>".
+class UdpEcho {
+ public:
+  UdpEcho(const std::string& address, std::string name, uint16_t port = 0)
+      : name_(std::move(name)) {
+    auto b = bound_udp(ep(address, port));
+    fd_ = b.fd;
+    endpoint_ = b.endpoint;
+    set_timeout(fd_, 50);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~UdpEcho() {
+    done_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  const Endpoint& endpoint() const { return endpoint_; }
+  int received() const { return received_; }
+
+ private:
+  void serve() {
+    char buf[512];
+    while (!done_) {
+      SockAddr from;
+      from.length = sizeof from.storage;
+      ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, from.get(), &from.length);
+      if (n <= 0) continue;
+      ++received_;
+      std::string answer = name_ + " " + std::string(buf, static_cast<size_t>(n)) + " " +
+                           from_sockaddr(from.get()).to_string();
+      ::sendto(fd_, answer.data(), answer.size(), 0, from.get(), from.length);
+    }
+  }
+  std::string name_;
+  int fd_ = -1;
+  Endpoint endpoint_;
+  std::atomic<bool> done_{false};
+  std::atomic<int> received_{0};
+  std::thread thread_;
+};
+
+// A client socket at `address`, port chosen by the kernel.
+class UdpClient {
+ public:
+  explicit UdpClient(const std::string& address) {
+    auto b = bound_udp(ep(address, 0));
+    fd_ = b.fd;
+    self_ = b.endpoint;
+    set_timeout(fd_, 1000);
+  }
+  ~UdpClient() { ::close(fd_); }
+  const Endpoint& self() const { return self_; }
+  // The answer and where it came from; empty when none came within the timeout.
+  std::pair<std::string, std::string> ask(const Endpoint& vip, const std::string& q) {
+    auto to = to_sockaddr(vip);
+    ::sendto(fd_, q.data(), q.size(), 0, to.get(), to.length);
+    char buf[512];
+    SockAddr from;
+    from.length = sizeof from.storage;
+    ssize_t n = ::recvfrom(fd_, buf, sizeof buf, 0, from.get(), &from.length);
+    if (n <= 0) return {};
+    return {std::string(buf, static_cast<size_t>(n)), from_sockaddr(from.get()).to_string()};
+  }
+
+ private:
+  int fd_ = -1;
+  Endpoint self_;
+};
 
 }  // namespace anycastd::proxy::testing

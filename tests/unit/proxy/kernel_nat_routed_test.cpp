@@ -1,0 +1,155 @@
+// `forwarding: nat` as deployed: the client, the NVA and the backend are three hosts (network
+// namespaces of this test's own, addressed from 198.18.0.0/15, removed with it), the VIP is a
+// local address of the NVA, and the NVA routes between two links. Those links appear only
+// after the engine started, as a tunnel or a NIC brought up later would. Needs root (network
+// namespaces, CAP_BPF, CAP_NET_ADMIN); skipped otherwise.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "loopback_servers.hpp"
+#include "proxy/engine.hpp"
+
+using namespace anycastd;
+using namespace anycastd::proxy;
+using namespace anycastd::proxy::testing;
+
+namespace {
+
+constexpr uint16_t kPort = 18330;
+const char* const kVip = "198.18.202.1";
+const char* const kClient = "198.18.200.2";
+const char* const kBackend = "198.18.201.2";
+
+// Client, NVA and server namespaces, named after this process so that parallel runs never
+// meet; deleted by the destructor, with every interface in them.
+class Hosts {
+ public:
+  Hosts() : tag_(std::to_string(::getpid())) {
+    for (const char* role : {"client", "nva", "server"}) {
+      made_ = sh("ip netns add " + name(role)) && sh("ip -n " + name(role) + " link set lo up");
+      if (!made_) return;
+    }
+    made_ = sh("ip -n " + name("nva") + " addr add " + kVip + "/32 dev lo") &&
+            sh("ip netns exec " + name("nva") + " sysctl -qw net.ipv4.ip_forward=1");
+  }
+  ~Hosts() {
+    for (const char* role : {"client", "nva", "server"}) sh("ip netns del " + name(role));
+  }
+  bool made() const { return made_; }
+  std::string name(const char* role) const { return "acd-nat-" + std::string(role) + "-" + tag_; }
+
+  // The links, client-NVA on 198.18.200.0/24 and NVA-server on 198.18.201.0/24, each end up.
+  bool link() {
+    const std::string c = name("client"), n = name("nva"), s = name("server");
+    return sh("ip -n " + n + " link add nva0 type veth peer name client0 netns " + c) &&
+           sh("ip -n " + n + " link add nva1 type veth peer name server0 netns " + s) &&
+           sh("ip -n " + n + " addr add 198.18.200.1/24 dev nva0") &&
+           sh("ip -n " + n + " addr add 198.18.201.1/24 dev nva1") &&
+           sh("ip -n " + c + " addr add " + kClient + "/24 dev client0") &&
+           sh("ip -n " + s + " addr add " + kBackend + "/24 dev server0") &&
+           sh("ip -n " + n + " link set nva0 up") && sh("ip -n " + n + " link set nva1 up") &&
+           sh("ip -n " + c + " link set client0 up") && sh("ip -n " + s + " link set server0 up") &&
+           sh("ip -n " + c + " route add default via 198.18.200.1") &&
+           sh("ip -n " + s + " route add default via 198.18.201.1");
+  }
+
+  // Runs `fn` on a thread of its own inside host `role`: the sockets and threads it makes
+  // stay in that namespace.
+  template <typename F>
+  auto in(const char* role, F fn) {
+    std::optional<decltype(fn())> out;
+    std::thread t([&] {
+      int fd = ::open(("/run/netns/" + name(role)).c_str(), O_RDONLY | O_CLOEXEC);
+      bool entered = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
+      if (fd >= 0) ::close(fd);
+      if (entered) out.emplace(fn());
+    });
+    t.join();
+    return out;
+  }
+
+ private:
+  static bool sh(const std::string& cmd) {
+    return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0;
+  }
+  std::string tag_;
+  bool made_ = false;
+};
+
+struct Notices {
+  std::mutex mu;
+  std::vector<std::string> said;
+  bool heard(const std::string& what) {
+    std::lock_guard l(mu);
+    for (const auto& s : said)
+      if (s.find(what) != std::string::npos) return true;
+    return false;
+  }
+};
+
+ServiceConfig service(Protocol p, const Endpoint& backend) {
+  ServiceConfig s;
+  s.name = p == Protocol::udp ? "dns" : "web";
+  s.listen = ep(kVip, kPort);
+  s.protocol = p;
+  s.forwarding = Forwarding::nat;
+  s.backends.push_back({backend, 1, {}});
+  return s;
+}
+
+}  // namespace
+
+TEST(NatRouted, InterfacesThatAppearAfterStartTranslateBetweenHosts) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces and BPF";
+  Hosts hosts;
+  ASSERT_TRUE(hosts.made());
+  const Endpoint backend = ep(kBackend, kPort);
+  Notices notices;
+  auto engine = hosts.in("nva", [&] {
+    ProxyConfig cfg;
+    cfg.threads = 1;
+    cfg.services.push_back(service(Protocol::udp, backend));
+    cfg.services.push_back(service(Protocol::tcp, backend));
+    return Engine::start(cfg, nullptr, [&](bool trouble, const std::string& what) {
+      std::lock_guard l(notices.mu);
+      notices.said.push_back((trouble ? "trouble: " : "") + what);
+    });
+  });
+  ASSERT_TRUE(engine && *engine) << (engine ? engine->error() : "no namespace");
+
+  ASSERT_TRUE(hosts.link());
+  EXPECT_TRUE(eventually([&] {
+    return notices.heard("now on nva0") && notices.heard("now on nva1");
+  })) << "the engine was not told of the new links";
+  EXPECT_FALSE(notices.heard("trouble"));
+  auto udp = hosts.in("server", [&] { return std::make_unique<UdpEcho>(kBackend, "b1", kPort); });
+  auto tcp = hosts.in("server", [&] {
+    return std::make_unique<TcpBackend>(backend,
+                                        [](const std::string& got) { return "b1 " + got; });
+  });
+  ASSERT_TRUE(udp && tcp && (*tcp)->ok());
+
+  // The backend sees the client itself; the client sees the VIP answer. The answer leaves the
+  // backend's link with the VIP, an address of the NVA's own, as its source: the NVA must send
+  // it on rather than take it for a spoofed packet.
+  auto client = hosts.in("client", [] { return std::make_unique<UdpClient>(kClient); });
+  ASSERT_TRUE(client);
+  const Endpoint vip = ep(kVip, kPort);
+  auto self = (*client)->self().to_string();
+  EXPECT_EQ((*client)->ask(vip, "q1"), std::make_pair("b1 q1 " + self, vip.to_string()));
+  EXPECT_EQ((*client)->ask(vip, "q2"), std::make_pair("b1 q2 " + self, vip.to_string()));
+
+  EXPECT_EQ((*udp)->received(), 2);
+
+  // A TCP connection is only made if the SYN-ACK comes back from the VIP.
+  auto answer = hosts.in("client", [&] { return exchange(vip, "hello"); });
+  EXPECT_EQ(answer, std::optional<std::string>("b1 hello"));
+  EXPECT_EQ((*tcp)->accepted(), 1);
+}

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "proxy/balancer.hpp"
 #include "proxy/bpf_errors.hpp"
@@ -25,7 +26,7 @@ namespace {
 // tcx (Linux 6.6): a link owned by its descriptor, so a program never outlives the process
 // that attached it, as a cls_bpf filter left on the interface would. Debian 12's libbpf and
 // headers predate the name.
-constexpr int kTcxIngress = 46;
+constexpr int kTcxIngress = 46, kTcxEgress = 47;
 
 nat_endpoint wire(const Endpoint& e) {
   return {htonl(e.address.v4_value()), htons(e.port), 0, 0};
@@ -66,7 +67,8 @@ KernelNat::~KernelNat() {
   }
   for (int fd : {netlink_, stop_})
     if (fd >= 0) ::close(fd);
-  for (auto [index, fd] : links_) ::close(fd);
+  for (auto& [index, fds] : links_)
+    for (int fd : fds) ::close(fd);
   if (skel_) nat_bpf::destroy(skel_);
 }
 
@@ -134,12 +136,27 @@ Status<> KernelNat::attach_all() {
 Status<> KernelNat::attach_to(int ifindex, const std::string& name) {
   std::lock_guard l(mu_);
   if (links_.count(ifindex)) return Done{};
-  int fd = bpf_link_create(bpf_program__fd(skel_->progs.nat), ifindex,
-                           static_cast<bpf_attach_type>(kTcxIngress), nullptr);
-  // An interface deleted since it was announced (a lab's veth, say) needs no program.
-  if (fd < 0 && errno == ENODEV) return Done{};
-  if (fd < 0) return Err(bpf_failure("attaching to " + name + "'s ingress", errno));
-  links_[ifindex] = fd;
+  std::vector<int> fds;
+  auto undo = [&] {
+    for (int fd : fds) ::close(fd);
+  };
+  for (auto [prog, where, what] : {std::tuple{skel_->progs.nat, kTcxIngress, "ingress"},
+                                   std::tuple{skel_->progs.nat_out, kTcxEgress, "egress"}}) {
+    int fd = bpf_link_create(bpf_program__fd(prog), ifindex, static_cast<bpf_attach_type>(where),
+                             nullptr);
+    // An interface deleted since it was announced (a lab's veth, say) needs no program.
+    if (fd < 0 && errno == ENODEV) {
+      undo();
+      return Done{};
+    }
+    if (fd < 0) {
+      int e = errno;
+      undo();
+      return Err(bpf_failure("attaching to " + name + "'s " + what, e));
+    }
+    fds.push_back(fd);
+  }
+  links_[ifindex] = std::move(fds);
   return Done{};
 }
 
@@ -174,7 +191,7 @@ void KernelNat::watch() {
         // The kernel detached the program with the interface; the link is an empty shell.
         std::lock_guard l(mu_);
         if (auto i = links_.find(ifi->ifi_index); i != links_.end()) {
-          ::close(i->second);
+          for (int fd : i->second) ::close(fd);
           links_.erase(i);
         }
         continue;

@@ -1,6 +1,6 @@
-// `forwarding: nat`: a tc ingress program (bpf/nat.bpf.c) that forwards a service's TCP
-// segments or UDP datagrams by rewriting their addresses, attached to every interface while
-// this object lives. The proxy keeps each service's backends, health and drain state in the
+// `forwarding: nat`: tc programs (bpf/nat.bpf.c) that forward a service's TCP segments or UDP
+// datagrams by rewriting their addresses, attached to every interface's ingress and egress
+// while this object lives. The proxy keeps each service's backends, health and drain state in the
 // program's maps and reads its counters back.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/result.hpp"
 #include "proxy/bpf/nat_shared.h"
@@ -58,7 +59,7 @@ class KernelNat {
 
   nat_bpf* skel_ = nullptr;
   std::mutex mu_;
-  std::map<int, int> links_;  // interface index to link descriptor; under mu_
+  std::map<int, std::vector<int>> links_;  // interface index to its links; under mu_
   int netlink_ = -1, stop_ = -1;
   Notice notice_;
   std::thread watcher_;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause OR GPL-2.0-only
-// The proxy's address-translation path (`forwarding: nat`): a tc ingress program that
+// The proxy's address-translation path (`forwarding: nat`): tc programs (ingress, egress) that
 // forwards a service's TCP segments or UDP datagrams by rewriting their addresses, as LVS-NAT
 // does, so that none crosses into user space.
 //
@@ -11,9 +11,10 @@
 // in turn instead. The backend's packets to the client,
 // seen on their way back by the same program (a `replies` key), are given the VIP's address
 // and port as their source, so the client sees the VIP answer, as on the user-space path, and
-// are sent on towards the client from here (see send_on). The backend sees the client's own
-// address; its packets must come back through this host (a local backend, or a route through
-// the NVA).
+// are sent on towards the client from here (see send_on); a backend on this host itself
+// answers through no ingress, so its answers are translated on their way out (nat_out). The
+// backend sees the client's own address; its packets must come back through this host (a
+// local backend, or a route through the NVA).
 //
 // A UDP flow moves to another backend when its own is no longer healthy; a TCP connection
 // keeps its backend to the end (elsewhere it would only meet a reset). A flow that would start
@@ -168,40 +169,84 @@ static __always_inline __u32 pick(const struct nat_service* s, __u32 si, __u32 a
   return s->slots[h % NAT_SLOTS];
 }
 
-SEC("tc")
-int nat(struct __sk_buff* skb) {
-  if (skb->protocol != bpf_htons(ETH_P_IP)) return NEXT;
+// What the program reads of a packet, once its headers are known to be there.
+struct packet {
+  __u32 saddr, daddr, csum_off;
+  __u64 bytes;  // payload
+  __u16 sport, dport, tot_len;
+  __u8 proto, tos, syn;
+};
+
+// 0 for an IPv4 TCP segment or UDP datagram without options that is not a later fragment.
+static __always_inline int parse(struct __sk_buff* skb, struct packet* p) {
+  if (skb->protocol != bpf_htons(ETH_P_IP)) return -1;
   void* data = (void*)(long)skb->data;
   void* end = (void*)(long)skb->data_end;
   struct iphdr* ip = data + IP_OFF;
-  if ((void*)(ip + 1) > end) return NEXT;
+  if ((void*)(ip + 1) > end) return -1;
   // Options move the transport header; fragments after the first have none.
-  if (ip->ihl != 5 || (ip->frag_off & bpf_htons(0x3fff))) return NEXT;
-  const __u8 proto = ip->protocol;
-  __u32 csum_off;
-  __u64 bytes;
-  int syn = 0;
-  if (proto == IPPROTO_UDP) {
+  if (ip->ihl != 5 || (ip->frag_off & bpf_htons(0x3fff))) return -1;
+  p->proto = ip->protocol;
+  p->syn = 0;
+  if (p->proto == IPPROTO_UDP) {
     struct udphdr* udp = data + L4_OFF;
-    if ((void*)(udp + 1) > end) return NEXT;
-    if (bpf_ntohs(udp->len) < sizeof(struct udphdr)) return NEXT;  // the stack drops it
-    csum_off = udp->check ? L4_OFF + __builtin_offsetof(struct udphdr, check) : 0;
-    bytes = bpf_ntohs(udp->len) - sizeof(struct udphdr);
-  } else if (proto == IPPROTO_TCP) {
+    if ((void*)(udp + 1) > end) return -1;
+    if (bpf_ntohs(udp->len) < sizeof(struct udphdr)) return -1;  // the stack drops it
+    p->csum_off = udp->check ? L4_OFF + __builtin_offsetof(struct udphdr, check) : 0;
+    p->bytes = bpf_ntohs(udp->len) - sizeof(struct udphdr);
+  } else if (p->proto == IPPROTO_TCP) {
     struct tcphdr* tcp = data + L4_OFF;
-    if ((void*)(tcp + 1) > end) return NEXT;
-    csum_off = L4_OFF + __builtin_offsetof(struct tcphdr, check);
+    if ((void*)(tcp + 1) > end) return -1;
+    p->csum_off = L4_OFF + __builtin_offsetof(struct tcphdr, check);
     // skb->len, not tot_len: a large loopback segment (BIG TCP) carries a tot_len of 0.
     const __u32 headers = ETH_HLEN + sizeof(struct iphdr) + tcp->doff * 4;
-    bytes = skb->len > headers ? skb->len - headers : 0;
-    syn = tcp->syn && !tcp->ack;
+    p->bytes = skb->len > headers ? skb->len - headers : 0;
+    p->syn = tcp->syn && !tcp->ack;
   } else {
-    return NEXT;
+    return -1;
   }
   __u16* ports = data + L4_OFF;
-  if ((void*)(ports + 2) > end) return NEXT;
-  const __u32 saddr = ip->saddr, daddr = ip->daddr;
-  const __u16 sport = ports[0], dport = ports[1];
+  if ((void*)(ports + 2) > end) return -1;
+  p->saddr = ip->saddr;
+  p->daddr = ip->daddr;
+  p->sport = ports[0];
+  p->dport = ports[1];
+  p->tos = ip->tos;
+  p->tot_len = bpf_ntohs(ip->tot_len);
+  return 0;
+}
+
+// A backend's packet to a client of a translated flow gets the VIP as its source: 1 if it
+// was one, 0 if not, -1 if it could not be rewritten.
+static __always_inline int answer(struct __sk_buff* skb, const struct packet* p, __u32* vip) {
+  struct nat_reply_key rk = {.backend_addr = p->saddr,
+                             .client_addr = p->daddr,
+                             .backend_port = p->sport,
+                             .client_port = p->dport,
+                             .proto = p->proto};
+  struct reply* r = bpf_map_lookup_elem(&replies, &rk);
+  if (!r) return 0;
+  struct reply rv = *r;
+  if (rewrite(skb, p->csum_off, SRC_ADDR, p->saddr, rv.vip.addr, SRC_PORT, p->sport,
+              rv.vip.port))
+    return -1;
+  struct nat_counters* c = counter(rv.service, rv.backend);
+  if (c) {
+    c->to_client++;
+    c->to_client_bytes += p->bytes;
+  }
+  *vip = rv.vip.addr;
+  return 1;
+}
+
+SEC("tc")
+int nat(struct __sk_buff* skb) {
+  struct packet p;
+  if (parse(skb, &p)) return NEXT;
+  const __u8 proto = p.proto;
+  const __u32 csum_off = p.csum_off, saddr = p.saddr, daddr = p.daddr;
+  const __u16 sport = p.sport, dport = p.dport;
+  const int syn = p.syn;
 
   struct nat_endpoint to = {.addr = daddr, .port = dport, .proto = proto};
   __u32* service = bpf_map_lookup_elem(&vips, &to);
@@ -251,30 +296,27 @@ int nat(struct __sk_buff* skb) {
     struct nat_counters* c = counter(si, b);
     if (c) {
       c->to_backend++;
-      c->to_backend_bytes += bytes;
+      c->to_backend_bytes += p.bytes;
       c->flows += proto == IPPROTO_TCP ? syn : fresh;
     }
     return NEXT;
   }
 
-  struct nat_reply_key rk = {.backend_addr = saddr,
-                             .client_addr = daddr,
-                             .backend_port = sport,
-                             .client_port = dport,
-                             .proto = proto};
-  struct reply* r = bpf_map_lookup_elem(&replies, &rk);
-  if (!r) return NEXT;
-  struct reply rv = *r;
-  const __u8 tos = ip->tos;
-  const __u16 tot_len = bpf_ntohs(ip->tot_len);
-  if (rewrite(skb, csum_off, SRC_ADDR, saddr, rv.vip.addr, SRC_PORT, sport, rv.vip.port))
-    return TC_ACT_SHOT;
-  struct nat_counters* c = counter(rv.service, rv.backend);
-  if (c) {
-    c->to_client++;
-    c->to_client_bytes += bytes;
-  }
-  return send_on(skb, tos, tot_len, proto, rv.vip.addr, daddr);
+  __u32 vip;
+  int answered = answer(skb, &p, &vip);
+  if (answered < 0) return TC_ACT_SHOT;
+  if (!answered) return NEXT;
+  return send_on(skb, p.tos, p.tot_len, proto, vip, daddr);
+}
+
+// On the way out: the answers of a backend on this host itself to a client elsewhere, which
+// never come in on any interface. Packets to a VIP are the ingress program's.
+SEC("tc")
+int nat_out(struct __sk_buff* skb) {
+  struct packet p;
+  __u32 vip;
+  if (parse(skb, &p)) return NEXT;
+  return answer(skb, &p, &vip) < 0 ? TC_ACT_SHOT : NEXT;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

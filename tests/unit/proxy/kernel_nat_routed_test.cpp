@@ -26,6 +26,7 @@ constexpr uint16_t kPort = 18330;
 const char* const kVip = "198.18.202.1";
 const char* const kClient = "198.18.200.2";
 const char* const kBackend = "198.18.201.2";
+const char* const kLocalBackend = "198.18.202.2";  // on the NVA itself
 
 // Client, NVA and server namespaces, named after this process so that parallel runs never
 // meet; deleted by the destructor, with every interface in them.
@@ -37,6 +38,7 @@ class Hosts {
       if (!made_) return;
     }
     made_ = sh("ip -n " + name("nva") + " addr add " + kVip + "/32 dev lo") &&
+            sh("ip -n " + name("nva") + " addr add " + kLocalBackend + "/32 dev lo") &&
             sh("ip netns exec " + name("nva") + " sysctl -qw net.ipv4.ip_forward=1");
   }
   ~Hosts() {
@@ -94,10 +96,10 @@ struct Notices {
   }
 };
 
-ServiceConfig service(Protocol p, const Endpoint& backend) {
+ServiceConfig service(Protocol p, const Endpoint& backend, uint16_t port = kPort) {
   ServiceConfig s;
-  s.name = p == Protocol::udp ? "dns" : "web";
-  s.listen = ep(kVip, kPort);
+  s.name = std::string(p == Protocol::udp ? "dns" : "web") + std::to_string(port);
+  s.listen = ep(kVip, port);
   s.protocol = p;
   s.forwarding = Forwarding::nat;
   s.backends.push_back({backend, 1, {}});
@@ -110,13 +112,15 @@ TEST(NatRouted, InterfacesThatAppearAfterStartTranslateBetweenHosts) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces and BPF";
   Hosts hosts;
   ASSERT_TRUE(hosts.made());
-  const Endpoint backend = ep(kBackend, kPort);
+  const Endpoint backend = ep(kBackend, kPort), local = ep(kLocalBackend, kPort);
   Notices notices;
   auto engine = hosts.in("nva", [&] {
     ProxyConfig cfg;
     cfg.threads = 1;
     cfg.services.push_back(service(Protocol::udp, backend));
     cfg.services.push_back(service(Protocol::tcp, backend));
+    cfg.services.push_back(service(Protocol::udp, local, kPort + 1));
+    cfg.services.push_back(service(Protocol::tcp, local, kPort + 1));
     return Engine::start(cfg, nullptr, [&](bool trouble, const std::string& what) {
       std::lock_guard l(notices.mu);
       notices.said.push_back((trouble ? "trouble: " : "") + what);
@@ -152,4 +156,17 @@ TEST(NatRouted, InterfacesThatAppearAfterStartTranslateBetweenHosts) {
   auto answer = hosts.in("client", [&] { return exchange(vip, "hello"); });
   EXPECT_EQ(answer, std::optional<std::string>("b1 hello"));
   EXPECT_EQ((*tcp)->accepted(), 1);
+
+  // A backend on the NVA itself answers through no ingress: its answers are translated on
+  // their way out.
+  auto local_udp =
+      hosts.in("nva", [&] { return std::make_unique<UdpEcho>(kLocalBackend, "l1", kPort); });
+  auto local_tcp = hosts.in("nva", [&] {
+    return std::make_unique<TcpBackend>(local, [](const std::string& got) { return "l1 " + got; });
+  });
+  ASSERT_TRUE(local_udp && local_tcp && (*local_tcp)->ok());
+  const Endpoint vip2 = ep(kVip, kPort + 1);
+  EXPECT_EQ((*client)->ask(vip2, "q3"), std::make_pair("l1 q3 " + self, vip2.to_string()));
+  EXPECT_EQ(hosts.in("client", [&] { return exchange(vip2, "hi"); }),
+            std::optional<std::string>("l1 hi"));
 }

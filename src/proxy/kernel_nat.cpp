@@ -175,7 +175,7 @@ void KernelNat::watch() {
       continue;
     }
     if (n <= 0) continue;
-    auto left = static_cast<int>(n);
+    auto left = static_cast<unsigned>(n);  // NLMSG_OK compares it with a __u32
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left);
          h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) continue;

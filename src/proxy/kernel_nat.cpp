@@ -167,14 +167,18 @@ void KernelNat::watch() {
     if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
     if (fds[1].revents) return;
     if (!fds[0].revents) continue;
-    ssize_t n = ::recv(netlink_, buf.data(), buf.size(), 0);
+    sockaddr_nl from{};
+    socklen_t from_len = sizeof from;
+    ssize_t n = ::recvfrom(netlink_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                           &from_len);
     if (n < 0 && errno == ENOBUFS) {
       // Announcements were lost while the queue was full: whatever exists now gets the
       // program.
       if (auto r = attach_all(); !r && notice_) notice_(true, r.error());
       continue;
     }
-    if (n <= 0) continue;
+    // Only the kernel speaks for the interfaces; a process may send to this socket too.
+    if (n <= 0 || from.nl_pid != 0) continue;
     auto left = static_cast<unsigned>(n);  // NLMSG_OK compares it with a __u32
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left);
          h = NLMSG_NEXT(h, left)) {

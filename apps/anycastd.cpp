@@ -4,6 +4,7 @@
 #include <asio/signal_set.hpp>
 #include <iostream>
 
+#include "core/internal_error.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/os_platform.hpp"
 #include "logging.hpp"
@@ -42,6 +43,10 @@ int main(int argc, char** argv) {
     std::cerr << "--log-level: " << bad << "\n";
     return 2;
   }
+  // Every boundary's last-resort catch logs through spdlog, with the subsystem "api"'s sinks.
+  set_internal_error_log([](std::string_view what, std::string_view why) {
+    spdlog::error("internal error handling {}: {}", what, why);
+  });
   auto cfg = config::load_file(config_path);
   if (!cfg) {
     std::cerr << cfg.error().to_string() << "\n";

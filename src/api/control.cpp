@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "api/request_fields.hpp"
 #include "bgp/fsm.hpp"
 
 namespace anycastd::api {
@@ -192,20 +193,30 @@ std::optional<Prefix> parse_vip(const std::string& text) {
 }
 
 json routes(const json& req, const Parts& d) {
+  auto prefix = optional_string(req, "prefix");
+  if (!prefix) return fail(prefix.error());
+  auto peer_text = optional_string(req, "peer");
+  if (!peer_text) return fail(peer_text.error());
+  auto view_text = optional_string(req, "view");
+  if (!view_text) return fail(view_text.error());
+  const std::string view = view_text->value_or("loc-rib");
+  if (view != "loc-rib" && view != "received" && view != "advertised")
+    return fail("\"view\" is loc-rib, received or advertised, not '" + view + "'");
   std::optional<Prefix> only;
-  if (req.contains("prefix")) {
-    only = req["prefix"].is_string() ? parse_vip(req["prefix"].get<std::string>()) : std::nullopt;
-    if (!only) return fail("\"prefix\" is not a prefix or an address");
+  if (*prefix) {
+    only = parse_vip(**prefix);
+    if (!only) return fail("\"prefix\": '" + **prefix + "' is not a prefix or an address");
   }
+  // BGP may be stopped while the API serves (the lab's stop-bgp): no routes to show.
+  if (!d.speaker) return fail("BGP is not running");
   std::optional<size_t> peer;
-  if (req.contains("peer")) {
-    auto a =
-        req["peer"].is_string() ? IpAddress::parse(req["peer"].get<std::string>()) : std::nullopt;
-    for (size_t i = 0; a && i < d.speaker->peer_count(); ++i)
+  if (*peer_text) {
+    auto a = IpAddress::parse(**peer_text);
+    if (!a) return fail("\"peer\": '" + **peer_text + "' is not an address");
+    for (size_t i = 0; i < d.speaker->peer_count(); ++i)
       if (d.speaker->config().peers[i].address == *a) peer = i;
-    if (!peer) return fail("no peer " + req["peer"].dump() + " in the configuration");
+    if (!peer) return fail("no peer " + a->to_string() + " in the configuration");
   }
-  const std::string view = req.value("view", "loc-rib");
   json out = json::array();
   auto add = [&](const Prefix& p, json j) {
     if (only && p != *only) return;
@@ -230,7 +241,6 @@ json routes(const json& req, const Parts& d) {
     }
     return {{"ok", true}, {"view", view}, {"routes", out}};
   }
-  if (view != "loc-rib") return fail("view is loc-rib, received or advertised");
   const auto& rib = d.speaker->rib();
   std::map<Prefix, const rib::Entry*> sorted;
   for (const auto& [p, e] : rib.loc_rib()) sorted.emplace(p, &e);
@@ -249,9 +259,11 @@ json routes(const json& req, const Parts& d) {
 }
 
 json drain(const json& req, const Parts& d, bool on) {
-  if (!req.contains("vip") || !req["vip"].is_string()) return fail("missing \"vip\"");
-  auto p = parse_vip(req["vip"].get<std::string>());
-  if (!p) return fail("'" + req["vip"].get<std::string>() + "' is not a prefix");
+  auto vip = required_string(req, "vip");
+  if (!vip) return fail(vip.error());
+  auto p = parse_vip(*vip);
+  if (!p) return fail("\"vip\": '" + *vip + "' is not a prefix or an address");
+  if (!d.speaker) return fail("BGP is not running");
   bool known = false;
   for (const auto& v : d.speaker->config().vips) known |= v.prefix == *p;
   if (!known) return fail("no VIP " + p->to_string() + " in the configuration");
@@ -266,21 +278,58 @@ json drain(const json& req, const Parts& d, bool on) {
 }  // namespace
 
 json handle(const json& req, const Parts& d) {
-  if (!req.is_object() || !req.contains("command") || !req["command"].is_string())
-    return fail("a request is a JSON object with a \"command\"");
-  const auto cmd = req["command"].get<std::string>();
-  if (cmd == "show peers") return {{"ok", true}, {"peers", peers(d)}};
-  if (cmd == "show bfd") return {{"ok", true}, {"bfd", bfd_sessions(d)}};
-  if (cmd == "show vips") return {{"ok", true}, {"vips", vips(d)}};
-  if (cmd == "show health") return {{"ok", true}, {"checks", checks(d)}};
-  if (cmd == "show proxy") return {{"ok", true}, {"services", services(d)}};
-  if (cmd == "show routes") return routes(req, d);
-  if (cmd == "reload") return d.reload ? to_json(d.reload()) : fail("reload is not available here");
-  if (cmd == "drain") return drain(req, d, true);
-  if (cmd == "undrain") return drain(req, d, false);
-  return fail("unknown command '" + cmd +
-              "' (show peers, show bfd, show routes, show vips, show health, show proxy, drain, "
-              "undrain, reload)");
+  if (!req.is_object()) return fail("a request is a JSON object with a \"command\"");
+  auto command = required_string(req, "command");
+  if (!command) return fail(command.error());
+  const auto& cmd = *command;
+  struct Command {
+    std::string_view name;
+    std::initializer_list<std::string_view> takes;
+    json (*run)(const json&, const Parts&);
+  };
+  static const Command commands[] = {
+      {"show peers",
+       {},
+       [](const json&, const Parts& p) -> json {
+         return {{"ok", true}, {"peers", peers(p)}};
+       }},
+      {"show bfd",
+       {},
+       [](const json&, const Parts& p) -> json {
+         return {{"ok", true}, {"bfd", bfd_sessions(p)}};
+       }},
+      {"show routes", {"prefix", "peer", "view"}, &routes},
+      {"show vips",
+       {},
+       [](const json&, const Parts& p) -> json {
+         return {{"ok", true}, {"vips", vips(p)}};
+       }},
+      {"show health",
+       {},
+       [](const json&, const Parts& p) -> json {
+         return {{"ok", true}, {"checks", checks(p)}};
+       }},
+      {"show proxy",
+       {},
+       [](const json&, const Parts& p) -> json {
+         return {{"ok", true}, {"services", services(p)}};
+       }},
+      {"drain", {"vip"}, [](const json& r, const Parts& p) { return drain(r, p, true); }},
+      {"undrain", {"vip"}, [](const json& r, const Parts& p) { return drain(r, p, false); }},
+      {"reload",
+       {},
+       [](const json&, const Parts& p) {
+         return p.reload ? to_json(p.reload()) : fail("reload is not available here");
+       }},
+  };
+  for (const auto& c : commands) {
+    if (c.name != cmd) continue;
+    if (auto bad = unknown_field(req, c.name, c.takes)) return fail(*bad);
+    return c.run(req, d);
+  }
+  std::string names;
+  for (const auto& c : commands) names += (names.empty() ? "" : ", ") + std::string(c.name);
+  return fail("unknown command '" + cmd + "' (" + names + ")");
 }
 
 json to_json(const ReloadReport& r) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "api/request_server.hpp"
+#include "core/internal_error.hpp"
 
 #include "runtime/asio/asio_loop.hpp"
 
@@ -30,14 +31,21 @@ bool someone_listens(const std::string& path) {
   return ok;
 }
 
-std::string answer(const ControlSocket::Handler& handler, const std::string& line) {
-  auto req = nlohmann::json::parse(line, nullptr, false);
-  auto a = req.is_discarded() ? nlohmann::json{{"ok", false}, {"error", "the request is not JSON"}}
-                              : handler(req);
-  return a.dump() + "\n";
-}
-
 }  // namespace
+
+std::string ControlSocket::answer_line(const Handler& h, std::string_view received) {
+  auto line = received.substr(0, received.find('\n'));
+  auto req = nlohmann::json::parse(line, nullptr, false);
+  nlohmann::json a;
+  if (req.is_discarded()) {
+    a = {{"ok", false}, {"error", "the request is not JSON"}};
+  } else if (!guarded("a control request", [&] { a = h(req); })) {
+    a = {{"ok", false},
+         {"error", "internal error handling this request (logged); the daemon runs on"}};
+  }
+  // Invalid UTF-8 in a string the request carried back must not make dump() throw.
+  return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
 
 struct ControlSocket::State {
   std::shared_ptr<RequestServer<stream_protocol>> server;
@@ -61,7 +69,7 @@ Result<std::unique_ptr<ControlSocket>, std::string> ControlSocket::open(rt::Asio
   auto st = std::make_shared<State>();
   st->path = path;
   st->server = std::make_shared<RequestServer<stream_protocol>>(
-      io, "\n", [h = std::move(h)](const std::string& line) { return answer(h, line); });
+      io, "\n", [h = std::move(h)](const std::string& line) { return answer_line(h, line); });
   auto& acceptor = st->server->acceptor;
   acceptor.open(stream_protocol(), ec);
   if (!ec) acceptor.bind(stream_protocol::endpoint(path), ec);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "core/result.hpp"
 
@@ -22,6 +23,11 @@ class ControlSocket {
                                                                   const std::string& path,
                                                                   unsigned mode, Handler h);
   ~ControlSocket();  // removes the socket file
+
+  // What the socket answers to the bytes a client sent: the request is the first line
+  // (framing), parsed as JSON and handed to h. Any bytes get one line of JSON with "ok";
+  // an exception out of h is counted and logged (internal_errors) and answered as an error.
+  static std::string answer_line(const Handler& h, std::string_view received);
 
  private:
   struct State;

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "bgp/fsm.hpp"
+#include "core/internal_error.hpp"
 
 namespace anycastd::api {
 
@@ -224,6 +225,10 @@ std::string metrics_text(const Parts& d, double started_unix) {
     v << started_unix;
     w.sample("anycastd_process_start_time_seconds").value(v.str());
   }
+  w.family("anycastd_internal_errors_total", "counter",
+           "inputs dropped (a request answered with an error, a connection closed, a datagram "
+           "or event ignored) because handling them raised an internal error; each is logged");
+  w.sample("anycastd_internal_errors_total").value(internal_errors());
   if (d.speaker) bgp_metrics(w, *d.speaker);
   if (d.monitor) health_metrics(w, *d.monitor);
   if (d.forwarder) proxy_metrics(w, *d.forwarder);

@@ -3,6 +3,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include "api/request_server.hpp"
+#include "core/internal_error.hpp"
 #include "runtime/asio/asio_endpoint.hpp"
 
 #include "runtime/asio/asio_loop.hpp"
@@ -11,14 +12,16 @@ namespace anycastd::api {
 
 using asio::ip::tcp;
 
-namespace {
-
-std::string respond(const std::function<std::string()>& body, const std::string& head) {
+std::string MetricsHttp::respond(const std::function<std::string()>& body, std::string_view head) {
   auto line = head.substr(0, head.find("\r\n"));
+  auto starts = [&](std::string_view p) { return line.substr(0, p.size()) == p; };
   std::string status = "200 OK", text;
-  if (line.rfind("GET /metrics ", 0) == 0 || line.rfind("GET /metrics?", 0) == 0) {
-    text = body();
-  } else if (line.rfind("GET ", 0) != 0) {
+  if (starts("GET /metrics ") || starts("GET /metrics?")) {
+    if (!guarded("a metrics scrape", [&] { text = body(); })) {
+      status = "500 Internal Server Error";
+      text = "internal error (logged); the daemon runs on\n";
+    }
+  } else if (!starts("GET ")) {
     status = "405 Method Not Allowed";
     text = "only GET /metrics\n";
   } else {
@@ -29,8 +32,6 @@ std::string respond(const std::function<std::string()>& body, const std::string&
          "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
          std::to_string(text.size()) + "\r\nConnection: close\r\n\r\n" + text;
 }
-
-}  // namespace
 
 struct MetricsHttp::State {
   std::shared_ptr<RequestServer<tcp>> server;

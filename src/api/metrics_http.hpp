@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/result.hpp"
 #include "runtime/transport.hpp"
@@ -19,6 +20,9 @@ class MetricsHttp {
   static Result<std::unique_ptr<MetricsHttp>, std::string> open(rt::AsioLoop& loop, Endpoint at,
                                                                 std::function<std::string()> body);
   ~MetricsHttp();
+
+  // The whole answer to a request head (up to its blank line); body() makes the text.
+  static std::string respond(const std::function<std::string()>& body, std::string_view head);
 
  private:
   struct State;

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 
+#include "core/internal_error.hpp"
+
 namespace anycastd::api {
 
 template <class Protocol>
@@ -51,7 +53,15 @@ class RequestServer : public std::enable_shared_from_this<RequestServer<Protocol
           if (ec) return;
           std::string request(asio::buffers_begin(buf->data()),
                               asio::buffers_begin(buf->data()) + n);
-          auto out = std::make_shared<std::string>(self->respond_(request));
+          auto out = std::make_shared<std::string>();
+          // respond() answers every input itself; this catch is the last resort that costs
+          // one connection instead of the daemon.
+          if (!guarded("a request on a control or metrics listener",
+                       [&] { *out = self->respond_(request); })) {
+            std::error_code ignored;
+            s->close(ignored);
+            return;
+          }
           asio::async_write(*s, asio::buffer(*out), [s, out](std::error_code, size_t) {
             std::error_code ignored;
             s->shutdown(Protocol::socket::shutdown_both, ignored);

@@ -626,7 +626,7 @@ void Speaker::shutdown(std::function<void()> done) {
     p->session->stop(err::kCeaseAdminShutdown);
     if (p->candidate) p->candidate->stop(err::kCeaseAdminShutdown);
   }
-  loop_.post(std::move(done));
+  posts_.post(std::move(done));
 }
 
 std::map<Prefix, HeldRoute> Speaker::advertised(size_t i) const {

@@ -13,6 +13,7 @@
 #include "bgp/vip_routes.hpp"
 #include "core/memory.hpp"
 #include "rib/rib.hpp"
+#include "runtime/scoped_posts.hpp"
 #include "runtime/scoped_timer.hpp"
 
 namespace anycastd::bgp {
@@ -164,6 +165,7 @@ class Speaker : private SessionObserver {
   ScopedTimer flush_soon_{loop_};
   ScopedTimer trim_{loop_};
   ScopedTimer graveyard_timer_{loop_};
+  ScopedPosts posts_{loop_};  // shutdown's done: never called once the speaker is gone
 };
 
 }  // namespace anycastd::bgp

@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "config/communities.hpp"
@@ -349,14 +350,16 @@ Config read(const YamlReader& r, const YAML::Node& root) {
     if (m["port"])
       c.metrics.port = static_cast<uint16_t>(r.integer(m["port"], "metrics.port", 1, 65535));
   }
+  std::set<IpAddress> peers_seen;
+  std::set<Prefix> prefixes_seen;
   if (auto peers = root["peers"]) {
     if (!peers.IsSequence()) r.fail(peers, "peers", "expected a list of peers");
     for (size_t i = 0; i < peers.size(); ++i) {
       std::string path = "peers[" + std::to_string(i) + "]";
       auto p = read_peer(r, peers[i], path);
-      for (const auto& q : c.bgp.peers)
-        if (q.address == p.address)
-          r.fail(peers[i]["address"], path + ".address", "duplicate peer " + p.address.to_string());
+      // A set, not a scan of those before: a route server's file may list thousands.
+      if (!peers_seen.insert(p.address).second)
+        r.fail(peers[i]["address"], path + ".address", "duplicate peer " + p.address.to_string());
       for (const auto& [key, name] :
            {std::pair{"import", &p.import_policy}, std::pair{"export", &p.export_policy}})
         if (!name->empty() && !c.bgp.policies.count(*name))
@@ -377,9 +380,8 @@ Config read(const YamlReader& r, const YAML::Node& root) {
         c.health.vips[v.prefix] = read_vip_health(r, h, path + ".health", c.health.checks);
         v.start_announced = false;
       }
-      for (const auto& w : c.bgp.vips)
-        if (w.prefix == v.prefix)
-          r.fail(vips[i]["prefix"], path + ".prefix", "duplicate VIP " + v.prefix.to_string());
+      if (!prefixes_seen.insert(v.prefix).second)
+        r.fail(vips[i]["prefix"], path + ".prefix", "duplicate VIP " + v.prefix.to_string());
       c.bgp.vips.push_back(v);
     }
   }
@@ -388,9 +390,8 @@ Config read(const YamlReader& r, const YAML::Node& root) {
     for (size_t i = 0; i < nets.size(); ++i) {
       std::string path = "networks[" + std::to_string(i) + "]";
       auto v = read_vip(r, nets[i], path, true);
-      for (const auto& w : c.bgp.vips)
-        if (w.prefix == v.prefix)
-          r.fail(nets[i]["prefix"], path + ".prefix", "duplicate prefix " + v.prefix.to_string());
+      if (!prefixes_seen.insert(v.prefix).second)
+        r.fail(nets[i]["prefix"], path + ".prefix", "duplicate prefix " + v.prefix.to_string());
       c.bgp.vips.push_back(v);
     }
   }
@@ -526,12 +527,23 @@ std::optional<std::string> reload_blocker(const Config& running, const Config& n
   };
   auto a = rest(running), b = rest(next);
   if (a == b) return std::nullopt;
-  std::istringstream sa(a), sb(b);
+  return "a reload changes peers, VIPs, policies and checks only; this changed too: " +
+         first_changed_line(a, b) + ": restart to apply it";
+}
+
+std::string first_changed_line(const std::string& before, const std::string& after) {
+  std::istringstream sa(before), sb(after);
   std::string la, lb;
-  while (std::getline(sa, la) && std::getline(sb, lb) && la == lb) {
+  for (;;) {
+    // Both read every time: one text may end first (a prefix of the other).
+    bool ha = static_cast<bool>(std::getline(sa, la));
+    bool hb = static_cast<bool>(std::getline(sb, lb));
+    if (!ha && !hb) return "nothing";
+    if (ha && hb && la == lb) continue;
+    if (!ha) return "'" + lb + "' (new)";
+    if (!hb) return "'" + la + "' (removed)";
+    return "'" + lb + "' (was '" + la + "')";
   }
-  return "a reload changes peers, VIPs, policies and checks only; this changed too: '" + lb +
-         "' (was '" + la + "'): restart to apply it";
 }
 
 }  // namespace anycastd::config

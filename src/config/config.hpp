@@ -51,6 +51,9 @@ Result<Config, ConfigError> load_string(const std::string& text, const std::stri
 // VIP announcement settings differ (what a reload applies). Names the first other line
 // that changed, in the printed form.
 std::optional<std::string> reload_blocker(const Config& running, const Config& next);
+// The first line where two printed configurations differ, for reload_blocker's answer:
+// "'new' (was 'old')", "'line' (new)" or "'line' (removed)" when one text ends first.
+std::string first_changed_line(const std::string& before, const std::string& after);
 
 // Every setting, defaults included, as YAML that load_string reads back to the same Config.
 std::string print(const Config& c);

@@ -269,9 +269,12 @@ void Daemon::stop_bgp() {
   if (!speaker_ || bgp_stopped_) return;
   bgp_stopped_ = true;
   speaker_->on_route_change(nullptr);
-  // The speaker calls back from inside itself: it is freed on the loop's next turn.
-  auto* s = speaker_.get();
-  s->shutdown([this] { loop_.post([s = std::shared_ptr<bgp::Speaker>(std::move(speaker_))] {}); });
+  // The speaker calls back from inside itself: it is freed on the loop's next turn. Both
+  // callbacks are owned (by the speaker, then by us), so neither outlives what it frees.
+  speaker_->shutdown([this] {
+    retired_ = std::move(speaker_);
+    posts_.post([this] { retired_.reset(); });
+  });
 }
 
 void Daemon::start_bgp() {

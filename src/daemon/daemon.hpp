@@ -18,6 +18,7 @@
 #include "daemon/platform.hpp"
 #include "health/monitor.hpp"
 #include "proxy/health_link.hpp"
+#include "runtime/scoped_posts.hpp"
 #include "runtime/scoped_timer.hpp"
 
 namespace anycastd::daemon {
@@ -99,8 +100,12 @@ class Daemon {
   std::unique_ptr<proxy::Forwarder> forwarder_;
   std::unique_ptr<health::Monitor> monitor_;
   std::unique_ptr<proxy::HealthLink> link_;
+  // A speaker stopped by stop_bgp, freed on the loop's next turn (it called us from inside
+  // itself), or with the daemon if that comes first.
+  std::unique_ptr<bgp::Speaker> retired_;
   // Whichever step of the shutdown is waiting: the drain, the flush, open connections.
   ScopedTimer step_;
+  ScopedPosts posts_{loop_};
 };
 
 }  // namespace anycastd::daemon

@@ -86,9 +86,11 @@ void OsPlatform::serve(const config::Config& c, std::function<api::Parts()> part
     auto s = api::ControlSocket::open(
         loop_, c.control.socket, c.control.mode, [parts](const nlohmann::json& req) {
           auto answer = api::handle(req, parts());
-          if (answer.value("ok", false) &&
-              req.value("command", "").find("drain") != std::string::npos)
-            sub("api").info("control: {} {}", req.value("command", ""), req.value("vip", ""));
+          // An accepted drain changes what the region routes: said in the log. Its fields
+          // were checked by handle(), so they are strings here.
+          if (answer["ok"] == true && answer.contains("vip"))
+            sub("api").info("control: {} {}", req["command"].get<std::string>(),
+                            answer["vip"].get<std::string>());
           return answer;
         });
     if (s)

@@ -26,7 +26,7 @@ void ServiceManager::keep_alive(Duration every) {
 #ifdef ANYCASTD_SYSTEMD
   // On the control loop: a loop that stops turning stops the pings, and systemd restarts.
   sd_notify(0, "WATCHDOG=1");
-  loop_.schedule(every, [this, every] { keep_alive(every); });
+  watchdog_.arm(every, [this, every] { keep_alive(every); });
 #else
   (void)every;
 #endif

@@ -4,7 +4,7 @@
 // when not started by systemd, or when built without libsystemd.
 #include <string>
 
-#include "runtime/loop.hpp"
+#include "runtime/scoped_timer.hpp"
 
 namespace anycastd::daemon {
 
@@ -17,6 +17,7 @@ class ServiceManager {
  private:
   void keep_alive(Duration every);
   Loop& loop_;
+  ScopedTimer watchdog_{loop_};
 };
 
 }  // namespace anycastd::daemon

@@ -36,6 +36,7 @@ class Monitor {
   // Drains every VIP; returns the longest drain-time, after which all are withdrawn.
   Duration drain_all();
 
+  Loop& loop() const { return loop_; }
   Checker* checker(const std::string& name);
   const VipHealth* vip(const Prefix& p) const;
   const std::map<Prefix, VipHealth>& vips() const { return vips_; }

@@ -247,7 +247,7 @@ void LiveLab::apply(const Action& a) {
       if (auto* p = proc(a.target)) {
         // The second signal skips the drain: withdraw, Cease, exit -- as ExaBGP stops.
         stop(*p, SIGTERM);
-        loop_.schedule(std::chrono::milliseconds(50), [this, p] { stop(*p, SIGTERM); });
+        later_.post([this, p] { stop(*p, SIGTERM); }, std::chrono::milliseconds(50));
       }
       break;
     case K::start_bgp:
@@ -284,7 +284,7 @@ void LiveLab::apply(const Action& a) {
         if (a.kind == K::freeze && a.duration > Duration::zero()) {
           Action thaw = a;
           thaw.kind = K::thaw;
-          loop_.schedule(a.duration, [this, thaw] { apply(thaw); });
+          later_.post([this, thaw] { apply(thaw); }, a.duration);
         }
       }
       break;
@@ -361,7 +361,7 @@ class LiveLab::Client : public Stream::Handler {
     done_ = nullptr;
     done(std::move(o_));
     // Gone on the next turn: this may be inside the stream's own callback.
-    lab_.loop_.post([&lab = lab_, self = this] {
+    lab_.later_.post([&lab = lab_, self = this] {
       lab.clients_.remove_if([self](const auto& c) { return c.get() == self; });
     });
   }

@@ -13,6 +13,7 @@
 #include "lab/netns.hpp"
 #include "lab/sim_lab.hpp"
 #include "runtime/asio/asio_loop.hpp"
+#include "runtime/scoped_posts.hpp"
 
 namespace anycastd::lab {
 
@@ -99,6 +100,8 @@ class LiveLab : public Lab {
   std::map<std::string, IpAddress> client_address_;
   std::map<std::string, std::unique_ptr<NetnsHttpServer>> servers_;
   std::shared_ptr<std::atomic<int>> inflight_ = std::make_shared<std::atomic<int>>(0);
+  // Scheduled actions (a second SIGTERM, a thaw) and finished clients' removal.
+  ScopedPosts later_{loop_};
 };
 
 }  // namespace anycastd::lab

@@ -9,6 +9,7 @@
 #include "lab/live_lab.hpp"
 #include "lab/sim_lab.hpp"
 #include "lab/table_build.hpp"
+#include "runtime/scoped_posts.hpp"
 
 namespace anycastd::lab {
 
@@ -78,22 +79,26 @@ class Runner {
     Duration first =
         n == 0 ? interval * static_cast<long>(i + 1) / static_cast<long>(t_.clients.size() + 1)
                : interval;
-    lab_.loop().schedule(first, [this, i, n] {
-      if (stopped_) return;
-      send(i, n);
-      schedule_client(i, n + 1);
-    });
+    later_.post(
+        [this, i, n] {
+          if (stopped_) return;
+          send(i, n);
+          schedule_client(i, n + 1);
+        },
+        first);
   }
 
   void tick() {
-    lab_.loop().schedule(std::chrono::seconds(10), [this] {
-      if (stopped_) return;
-      size_t lost = 0;
-      for (const auto& q : r_.requests) lost += !q.ok;
-      opt_.progress("[" + secs(lab_.elapsed()) + "s] " + std::to_string(r_.requests.size()) +
-                    " requests, " + std::to_string(lost) + " lost so far");
-      tick();
-    });
+    later_.post(
+        [this] {
+          if (stopped_) return;
+          size_t lost = 0;
+          for (const auto& q : r_.requests) lost += !q.ok;
+          opt_.progress("[" + secs(lab_.elapsed()) + "s] " + std::to_string(r_.requests.size()) +
+                        " requests, " + std::to_string(lost) + " lost so far");
+          tick();
+        },
+        std::chrono::seconds(10));
   }
 
   void send(size_t i, uint64_t n) {
@@ -305,6 +310,8 @@ class Runner {
   std::vector<std::deque<std::string>> recent_;
   Duration since_{};
   bool stopped_ = false;
+  // The clients' next requests and the progress line: gone with the run, before the lab.
+  ScopedPosts later_{lab_.loop()};
 };
 
 }  // namespace

@@ -414,7 +414,7 @@ void SimLab::apply(const Action& a) {
         if (a.duration > Duration::zero()) {
           Action thaw = a;
           thaw.kind = K::thaw;
-          loop_.schedule(a.duration, [this, thaw] { apply(thaw); });
+          later_.post([this, thaw] { apply(thaw); }, a.duration);
         }
       }
       break;
@@ -456,10 +456,12 @@ void SimLab::links_to_route_servers(Node& n, const Action& a) {
   if (a.kind == K::partition && a.duration > Duration::zero()) {
     Action heal = a;
     heal.kind = K::heal;
-    loop_.schedule(a.duration, [this, &n, heal] {
-      emit("action", heal.describe());
-      links_to_route_servers(n, heal);
-    });
+    later_.post(
+        [this, &n, heal] {
+          emit("action", heal.describe());
+          links_to_route_servers(n, heal);
+        },
+        a.duration);
   }
 }
 

@@ -12,6 +12,7 @@
 #include "bgp/speaker.hpp"
 #include "health/monitor.hpp"
 #include "lab/lab.hpp"
+#include "runtime/scoped_posts.hpp"
 #include "runtime/sim/sim_network.hpp"
 
 namespace anycastd::lab {
@@ -84,6 +85,7 @@ class SimLab : public Lab {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::map<std::string, Node*> by_name_;
   std::map<IpAddress, Node*> by_address_;
+  ScopedPosts later_{loop_};  // a timed fault's end (thaw, heal): dies with the lab
 };
 
 }  // namespace anycastd::lab

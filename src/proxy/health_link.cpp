@@ -34,13 +34,16 @@ void HealthLink::on_check(const health::Checker& c, bool flipped) {
 }
 
 void HealthLink::on_failure(size_t s, size_t b, const std::string& why) {
-  const auto& svc = engine_.config().services.at(s);
-  const auto& be = svc.backends.at(b);
+  const auto& svcs = engine_.config().services;
+  if (s >= svcs.size() || b >= svcs[s].backends.size()) return;
+  const auto& svc = svcs[s];
+  const auto& be = svc.backends[b];
   for (const auto& name : be.checks)
     if (auto* c = monitor_.checker(name)) c->passive_failure("proxy: " + why);
-  auto now = std::chrono::steady_clock::now();
-  auto& last = last_log_[{s, b}];
-  if (on_log && now - last >= std::chrono::seconds(1)) {
+  const TimePoint now = monitor_.loop().now();
+  auto [it, first] = last_log_.try_emplace({s, b}, now);
+  auto& last = it->second;
+  if (on_log && (first || now - last >= std::chrono::seconds(1))) {
     last = now;
     on_log(svc, be, why);
   }

@@ -19,7 +19,9 @@ class HealthLink {
   void on_check(const health::Checker& c, bool flipped);
   void on_failure(size_t service, size_t backend, const std::string& why);
 
-  // Told of each passive failure acted on, for the log (at most one a second a backend).
+  // Told of each passive failure acted on, for the log (at most one a second a backend,
+  // by the monitor's loop's clock). A report for a service or backend that no longer
+  // exists (the configuration changed while it was on its way) is dropped.
   std::function<void(const ServiceConfig&, const BackendConfig&, const std::string&)> on_log;
 
  private:
@@ -27,7 +29,8 @@ class HealthLink {
 
   health::Monitor& monitor_;
   Forwarder& engine_;
-  std::map<std::pair<size_t, size_t>, std::chrono::steady_clock::time_point> last_log_;
+  // On the loop's clock, so that the lab's virtual time governs the rate as well.
+  std::map<std::pair<size_t, size_t>, TimePoint> last_log_;
 };
 
 }  // namespace anycastd::proxy

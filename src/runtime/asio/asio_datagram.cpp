@@ -5,6 +5,7 @@
 #include <asio/ip/udp.hpp>
 #include <cstring>
 
+#include "core/internal_error.hpp"
 #include "runtime/asio/asio_endpoint.hpp"
 #include "runtime/asio/asio_transport.hpp"
 
@@ -58,7 +59,10 @@ struct DatagramState : std::enable_shared_from_this<DatagramState> {
       }
       udp::endpoint ep;
       std::memcpy(ep.data(), &sa, std::min<size_t>(m.msg_namelen, sizeof(sockaddr_storage)));
-      handler->on_datagram_ttl(from_asio(ep), ByteView(buf.data(), size_t(n)), ttl);
+      // A datagram whose handler throws is dropped; the socket reads on.
+      guarded(
+          [&] { return "a datagram from " + from_asio(ep).to_string(); },
+          [&] { handler->on_datagram_ttl(from_asio(ep), ByteView(buf.data(), size_t(n)), ttl); });
     }
   }
 
@@ -70,7 +74,11 @@ struct DatagramState : std::enable_shared_from_this<DatagramState> {
           if (ec) {
             self->handler->on_error(ec.message());
           } else {
-            self->handler->on_datagram(from_asio(self->from), ByteView(self->buf.data(), n));
+            guarded([&] { return "a datagram from " + from_asio(self->from).to_string(); },
+                    [&] {
+                      self->handler->on_datagram(from_asio(self->from),
+                                                 ByteView(self->buf.data(), n));
+                    });
           }
           if (!self->closed) self->receive();
         });

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <asio/post.hpp>
 
+#include "core/internal_error.hpp"
+
 namespace anycastd::rt {
 
 AsioLoop::~AsioLoop() {
@@ -63,7 +65,22 @@ std::function<void()> AsioLoop::take(uint32_t slot) {
 void AsioLoop::run_slot(uint32_t slot, uint32_t gen) {
   if (!live(slot, gen)) return;
   auto fn = take(slot);
-  fn();
+  guarded("a timer or posted callback", fn);
+}
+
+void AsioLoop::run() {
+  // A handler that throws (a socket's, a signal's) is dropped and the loop turns on: an
+  // exception out of run() would end the process, every BGP session and VIP with it.
+  for (;;) {
+    try {
+      io_.run();
+      return;
+    } catch (const std::exception& e) {
+      report_internal_error("an event on the loop", e.what());
+    } catch (...) {
+      report_internal_error("an event on the loop", "an exception of unknown type");
+    }
+  }
 }
 
 void AsioLoop::fire() {

@@ -23,7 +23,8 @@ class AsioLoop : public Loop {
   void cancel(TimerId id) override;
 
   asio::io_context& context() { return io_; }
-  void run() { io_.run(); }
+  // Until stop() or out of work; an exception from a handler is reported, not thrown.
+  void run();
   void stop() { io_.stop(); }
   size_t heap_entries() const { return heap_.size(); }  // cancelled ones included
 

@@ -1,5 +1,7 @@
 #include "runtime/asio/asio_transport.hpp"
 
+#include "core/internal_error.hpp"
+
 #include "runtime/asio/asio_endpoint.hpp"
 #include "runtime/asio/tcp_options.hpp"
 
@@ -40,7 +42,10 @@ struct StreamState : std::enable_shared_from_this<StreamState<Socket>> {
           if (self->closed) return;
           if (ec)
             return self->fail(ec == asio::error::eof ? "connection closed by peer" : ec.message());
-          self->handler->on_data(ByteView(self->buf.data(), n));
+          // Bytes that make their handler throw cost this one connection, not the process.
+          if (!guarded([&] { return "bytes from " + self->remote_ep.to_string(); },
+                       [&] { self->handler->on_data(ByteView(self->buf.data(), n)); }))
+            return self->fail("internal error handling the bytes received; connection closed");
           if (!self->closed) self->read();
         });
   }

@@ -724,3 +724,27 @@ TEST(ConfigBfd, TrueTakesTheDefaultsAMapSetsEachAndPrintReadsBack) {
   e = error_of(with_peer("    bfd: {multiplier: 0}\n"));
   EXPECT_EQ(e.field, "peers[0].bfd.multiplier");
 }
+
+// When one printed configuration is a prefix of the other, the line named is the first one
+// only one of them has, not the last line both share (which the reload answer named before).
+TEST(ReloadBlocker, NamesTheFirstChangedLineWhenOneTextIsAPrefixOfTheOther) {
+  EXPECT_EQ(first_changed_line("a\nb\n", "a\nb\nc\n"), "'c' (new)");
+  EXPECT_EQ(first_changed_line("a\nb\nc\n", "a\nb\n"), "'c' (removed)");
+  EXPECT_EQ(first_changed_line("a\nb\n", "a\nx\n"), "'x' (was 'b')");
+  EXPECT_EQ(first_changed_line("a\n", "a\n"), "nothing");
+}
+
+// Duplicates are found by a set: a file of 20,000 VIPs whose last one repeats the first is
+// refused at the repeat's line.
+TEST(ConfigLoad, DuplicateVipAmongThousandsIsFoundAtItsLine) {
+  std::string text =
+      "router-id: 10.0.0.9\nlocal-as: 65010\npeers:\n  - {address: 10.0.0.1, remote-as: 65515}\n"
+      "vips:\n";
+  for (int i = 0; i < 20000; ++i)
+    text += "  - prefix: 10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "/32\n";
+  text += "  - prefix: 10.1.0.0/32\n";
+  auto c = load_string(text, "nva.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().line, 20006) << c.error().to_string();
+  EXPECT_NE(c.error().message.find("duplicate VIP 10.1.0.0/32"), std::string::npos);
+}

@@ -255,3 +255,47 @@ TEST_F(DaemonTest, BgpStopsAndComesBackWhileTheChecksKeepTheirState) {
   run_for(3s);
   EXPECT_TRUE(rs_has_vip());
 }
+
+// After stop_bgp the daemon has no speaker while the API still serves: the commands that
+// read routes or drain a VIP answer why they cannot, rather than dereferencing it.
+TEST_F(DaemonTest, ApiAnswersRoutesAndDrainWhileBgpIsStopped) {
+  auto d = make(kNva);
+  ASSERT_TRUE(d->start());
+  run_for(5s);
+  d->stop_bgp();
+  run_for(1s);
+  ASSERT_FALSE(d->bgp_running());
+  for (const char* cmd : {"show routes", "drain", "undrain"}) {
+    nlohmann::json req = {{"command", cmd}};
+    if (std::string(cmd) != "show routes") req["vip"] = "9.9.9.9/32";
+    auto a = api::handle(req, d->parts());
+    EXPECT_EQ(a["ok"], false) << cmd;
+    EXPECT_EQ(a["error"], "BGP is not running") << cmd;
+  }
+  EXPECT_EQ(api::handle({{"command", "show peers"}}, d->parts())["ok"], true);
+}
+
+// The speaker's shutdown completes on the loop's next turn. The daemon freed before then
+// (the lab's crash right after stop-bgp) must not be called back: ASan saw a use after free
+// while that callback had no owner.
+TEST_F(DaemonTest, FreedRightAfterStopBgpIsNotCalledBack) {
+  auto d = make(kNva);
+  ASSERT_TRUE(d->start());
+  run_for(5s);
+  d->stop_bgp();
+  d.reset();
+  run_for(5s);
+  EXPECT_FALSE(rs_has_vip());
+}
+
+// Stopped while BGP shuts down: the withdrawal's callback belongs to the daemon too.
+TEST_F(DaemonTest, FreedWhileWithdrawingIsNotCalledBack) {
+  auto d = make(kNva);
+  ASSERT_TRUE(d->start());
+  run_for(5s);
+  d->stop();  // drains for 10 s
+  d->stop();  // withdraws now: the speaker's shutdown is posted
+  d.reset();
+  run_for(15s);
+  EXPECT_EQ(stopped, 0);
+}

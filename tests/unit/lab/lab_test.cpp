@@ -4,7 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "lab/format.hpp"
 #include "lab/sim_lab.hpp"
@@ -476,4 +478,28 @@ TEST(LabTopology, UnknownNamesAreNamed) {
   EXPECT_NE(error_of("scenarios: [{name: s, steps: [{at: 1, do: {reboot: x}}]}]")
                 .find("unknown action 'reboot'"),
             std::string::npos);
+}
+
+// BGP stopped and the NVA crashed in one step: the speaker's shutdown completes on the
+// loop's next turn, after the crash has freed the daemon it would call back. Under ASan
+// this was a use after free until the callback was owned by the speaker (and died with it).
+TEST(LabSim, StopBgpThenCrashInOneStepLeavesNoCallbackBehind) {
+  std::ifstream in(std::string(ANYCASTD_SOURCE_DIR) + "/examples/lab/seed-004.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str() + R"(
+  - name: stop-then-crash
+    end: 40
+    steps:
+      - at: 10
+        do: [{stop-bgp: nva-ne}, {crash: nva-ne}]
+      - at: 20
+        do: {restore: nva-ne}
+      - at: 39
+        expect: {served-by: {pc: north-europe}}
+)";
+  auto t = load_topology_string(yaml, "seed-004-plus.yaml");
+  ASSERT_TRUE(t) << t.error().to_string();
+  auto r = run(*t, "stop-then-crash");
+  EXPECT_TRUE(r.ok()) << text_report(r);
 }

@@ -81,3 +81,43 @@ TEST(HealthLink, ChecksGateBackendsAndProxyFailuresCountAgainstThem) {
       << m.checker("web")->state().checks() << " " << m.checker("web")->state().last()->describe();
   EXPECT_TRUE((*engine)->stats(0).backends[0].healthy);
 }
+
+// The log's rate limit runs on the loop's clock: in virtual time (the lab), a failure a
+// virtual second after the last logged one is logged again, however little wall time passed.
+TEST(HealthLink, LogRateLimitFollowsTheLoopsClock) {
+  sim::SimLoop loop;
+  health::HealthConfig hc;
+  health::CheckConfig web;
+  web.name = "web";
+  web.target = proxy::testing::ep("127.0.13.171", 80);
+  web.interval = 1s;
+  web.timeout = 500ms;
+  hc.checks.push_back(web);
+  health::Monitor m(
+      loop, hc, [&](const health::CheckConfig&) { return std::make_unique<Passing>(loop); },
+      nullptr);
+  ProxyConfig pc;
+  pc.threads = 1;
+  ServiceConfig s;
+  s.name = "web";
+  s.listen = proxy::testing::ep("127.0.13.17", 18081);
+  s.backends = {{proxy::testing::ep("127.0.13.171", 80), 1, {"web"}}};
+  pc.services.push_back(s);
+  auto engine = Engine::start(pc);
+  ASSERT_TRUE(engine) << engine.error();
+  HealthLink link(m, **engine);
+  int logged = 0;
+  link.on_log = [&](const ServiceConfig&, const BackendConfig&, const std::string&) { ++logged; };
+  m.start();
+  link.on_failure(0, 0, "Connection refused");
+  loop.run_for(500ms);
+  link.on_failure(0, 0, "Connection refused");
+  EXPECT_EQ(logged, 1) << "within the second: not again";
+  loop.run_for(600ms);
+  link.on_failure(0, 0, "Connection refused");
+  EXPECT_EQ(logged, 2) << "a virtual second later: logged again";
+  // A report for a backend the configuration no longer has is dropped, not thrown.
+  link.on_failure(0, 7, "Connection refused");
+  link.on_failure(3, 0, "Connection refused");
+  EXPECT_EQ(logged, 2);
+}

@@ -1,0 +1,58 @@
+#include "api/request_fields.hpp"
+
+#include <algorithm>
+
+namespace anycastd::api {
+
+using nlohmann::json;
+
+std::string json_type_name(const json& j) {
+  switch (j.type()) {
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "true or false";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float:
+      return "a number";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::null:
+      return "null";
+    default:
+      return "binary data";
+  }
+}
+
+Result<std::optional<std::string>, std::string> optional_string(const json& req,
+                                                                std::string_view field) {
+  auto it = req.find(field);
+  if (it == req.end()) return std::optional<std::string>();
+  if (!it->is_string())
+    return Err("\"" + std::string(field) + "\" must be a string, got " + json_type_name(*it));
+  return std::optional<std::string>(it->get_ref<const std::string&>());
+}
+
+Result<std::string, std::string> required_string(const json& req, std::string_view field) {
+  auto v = optional_string(req, field);
+  if (!v) return Err(v.error());
+  if (!*v) return Err("missing \"" + std::string(field) + "\" (a string)");
+  return std::move(**v);
+}
+
+std::optional<std::string> unknown_field(const json& req, std::string_view command,
+                                         std::initializer_list<std::string_view> takes) {
+  for (const auto& [key, value] : req.items()) {
+    if (key == "command" || std::find(takes.begin(), takes.end(), key) != takes.end()) continue;
+    std::string list;
+    for (auto t : takes) list += (list.empty() ? "\"" : ", \"") + std::string(t) + "\"";
+    return "\"" + std::string(command) + "\" takes no field \"" + key + "\" (" +
+           (list.empty() ? std::string("it takes none") : "it takes " + list) + ")";
+  }
+  return std::nullopt;
+}
+
+}  // namespace anycastd::api

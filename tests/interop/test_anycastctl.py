@@ -40,6 +40,22 @@ def ctl_json(sock, *args):
     return json.loads(out)
 
 
+def raw_request(sock, req):
+    """One request as a script would send it, without anycastctl: a JSON line, a JSON line
+    back."""
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(10)
+        c.connect(sock)
+        c.sendall((json.dumps(req) + "\n").encode())
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = c.recv(65536)
+            if not chunk:
+                raise harness.Fail(f"{json.dumps(req)}: the daemon closed without an answer")
+            data += chunk
+    return json.loads(data)
+
+
 def rows(table):
     """A table's lines split on runs of two or more spaces, header first."""
     import re
@@ -278,6 +294,29 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
     check(rc == 3 and "cannot reach anycastd" in err, f"no daemon: exit 3, {err.strip()!r}")
     rc, _, _ = ctl(sock, "show", "nonsense")
     check(rc == 2, "bad usage: exit 2")
+
+    # Wrong-typed JSON from a script: every field of every command answers an error naming
+    # the field and the type, the daemon keeps its session, and no internal error was needed.
+    fields = {"show peers": [], "show bfd": [], "show vips": [], "show health": [],
+              "show proxy": [], "reload": [], "show routes": ["prefix", "peer", "view"],
+              "drain": ["vip"], "undrain": ["vip"]}
+    wrong = [(1, "a number"), (2.5, "a number"), (True, "true or false"), (None, "null"),
+             ([1], "an array"), ({"a": 1}, "an object")]
+    asked = 0
+    for command, names in fields.items():
+        for value, kind in wrong:
+            for f in ["command"] + names:
+                req = {"command": command, f: value}
+                a = raw_request(sock, req)
+                asked += 1
+                want = f'"{f}" must be a string, got {kind}'
+                check(a.get("ok") is False and a.get("error") == want,
+                      f"{json.dumps(req)} answered {a}, want error {want!r}")
+    check(ctl_json(sock, "show", "peers")["peers"][0]["state"] == "Established",
+          f"after {asked} wrong-typed requests the daemon answers and BGP stays up")
+    m = scrape()
+    check(m[("anycastd_internal_errors_total", frozenset())] == 0,
+          "no request needed the last-resort catch (anycastd_internal_errors_total 0)")
 
     holder.join(16)
     check(silent.get("eof") and 9 <= silent["after"] <= 12,

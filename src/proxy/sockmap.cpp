@@ -84,7 +84,9 @@ Sockmap::Inserted Sockmap::insert(uint32_t pair, int client, int backend, uint32
   for (uint32_t side = 0; side < 2; ++side) {
     const uint32_t index = 2 * pair + side;
     auto& d = directions_[index];
+    const uint32_t generation = d.generation + 1;
     d = forward_direction{};
+    d.generation = generation;
     d.mode = FORWARD_PASS;
     d.ring = ring;
     d.limit = window;

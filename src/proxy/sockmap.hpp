@@ -45,6 +45,8 @@ class Sockmap {
   void release(uint32_t pair);
 
   forward_direction& direction(uint32_t index) { return directions_[index]; }
+  // The connection now on `pair`, as its ring records name it (set by insert()).
+  uint32_t generation(uint32_t pair) const { return directions_[2 * pair].generation; }
   int ring_fd(uint32_t ring) const { return rings_.at(ring); }
   uint32_t pairs() const { return pairs_; }
 

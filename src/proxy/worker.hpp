@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proxy/bpf/forward_shared.h"
 #include "proxy/engine.hpp"
 #include "proxy/socket_ops.hpp"
 
@@ -21,10 +22,11 @@ namespace anycastd::proxy {
 // 0 is the client's bytes toward the backend, 1 the backend's toward the client.
 struct InKernel {
   uint32_t pair = 0;
-  uint64_t base[2]{};     // bytes each direction's far socket had been sent before
-  uint64_t taken[2]{};    // and bytes its near socket had given the thread before
-  uint64_t counted[2]{};  // the verdict's `seen`, as far as added to the byte counters
-  bool caught_up[2]{};    // the far socket holds every redirected byte: passed ones may follow
+  uint32_t generation = 0;  // the pair's, while this connection holds it
+  uint64_t base[2]{};       // bytes each direction's far socket had been sent before
+  uint64_t taken[2]{};      // and bytes its near socket had given the thread before
+  uint64_t counted[2]{};    // the verdict's `seen`, as far as added to the byte counters
+  bool caught_up[2]{};      // the far socket holds every redirected byte: passed ones may follow
   SteadyTime quiet_since[2]{};  // in PASS with nothing passed since then (at `quiet_at`)
   uint64_t quiet_at[2]{};
   uint64_t read[2]{};     // passed bytes read so far
@@ -152,8 +154,8 @@ class Worker {
   bool move_passed(Conn& c, int k, bool& wait);
   void end_direction(Conn& c, int k, bool& wait);
   void set_budget(Conn& c, int k);
-  void drain_ring();               // takes every record waiting in this thread's ring
-  void on_notice(uint32_t index);  // a direction to look at
+  void drain_ring();                        // takes every record waiting in this thread's ring
+  void on_notice(const forward_record& r);  // a direction to look at
   uint32_t leave_out_repeats(Conn& c, int k, uint32_t n);
   void schedule_recheck(Conn& c);
   void recheck_due();
@@ -202,9 +204,9 @@ class Worker {
   Sockmap* sockmap_ = nullptr;  // the engine's, when some service forwards in the kernel
   ring_buffer* ring_ = nullptr;
   Handle ring_handle_{Kind::ring};
-  std::vector<Conn*> by_pair_;     // this thread's connections on the kernel path
-  std::vector<Conn*> rechecks_;    // waiting for the kernel to finish moving redirected bytes
-  std::vector<uint32_t> notices_;  // from the ring, looked at after it is drained
+  std::vector<Conn*> by_pair_;           // this thread's connections on the kernel path
+  std::vector<Conn*> rechecks_;          // waiting for the kernel to finish moving redirected bytes
+  std::vector<forward_record> notices_;  // from the ring, looked at after it is drained
 };
 
 }  // namespace anycastd::proxy

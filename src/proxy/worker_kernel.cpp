@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "proxy/ring_record.hpp"
 #include "proxy/sockmap.hpp"
 #include "proxy/worker.hpp"
 
@@ -115,6 +116,7 @@ bool Worker::enter_kernel(Conn& c) {
     case Sockmap::Inserted::both:
       break;
   }
+  k.generation = sockmap_->generation(*pair);
   engine_.services()[c.service]->kernel_connections.fetch_add(1, std::memory_order_relaxed);
   // The user-space buffers are empty here; this path reads passed bytes into larger ones.
   for (Direction* d : {&c.up, &c.down}) {
@@ -306,13 +308,13 @@ int Worker::on_ring_record(void* self, void* data, size_t size) {
   if (size < sizeof r) return 0;
   std::memcpy(&r, data, sizeof r);
   if (r.kind == FORWARD_NOTICE) {
-    w.notices_.push_back(r.index);
+    w.notices_.push_back(r);
     return 0;
   }
-  uint32_t pair = r.index / 2;
-  // A stale record (the connection ended since) names a pair this thread no longer has.
-  if (pair < w.by_pair_.size() && w.by_pair_[pair] && !w.by_pair_[pair]->dead)
-    w.by_pair_[pair]->kernel->repeats[r.index & 1].emplace_back(r.at, r.count);
+  // A stale record (its connection ended since) names a pair this thread no longer has, or
+  // one a newer connection holds: its repeat would cut that connection's bytes.
+  if (auto* c = ring_record_owner(w.by_pair_, r))
+    c->kernel->repeats[r.index & 1].emplace_back(r.at, r.count);
   return 0;
 }
 
@@ -320,10 +322,11 @@ void Worker::drain_ring() {
   if (ring_) ring_buffer__consume(ring_);
 }
 
-void Worker::on_notice(uint32_t index) {
-  uint32_t pair = index / 2;
-  if (pair >= by_pair_.size() || !by_pair_[pair] || by_pair_[pair]->dead) return;
-  Conn& c = *by_pair_[pair];
+void Worker::on_notice(const forward_record& r) {
+  const uint32_t index = r.index;
+  auto* owner = ring_record_owner(by_pair_, r);
+  if (!owner) return;
+  Conn& c = *owner;
   auto& st = sockmap_->direction(index);
   if (load(st.passed) != st.written) return kernel_step(c);  // bytes passed to us
   if (load(st.mode) == FORWARD_REDIRECT) set_budget(c, static_cast<int>(index & 1));

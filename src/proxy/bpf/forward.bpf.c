@@ -28,9 +28,9 @@
 // Dual-licensed BSD-2-Clause or GPL-2.0 (as BPF programs commonly are): reading the
 // segment's sequence number takes bpf_cast_to_kern_ctx, which the kernel offers only to
 // GPL-compatible programs. The rest of anycastd is Apache-2.0.
-#include <linux/bpf.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+#include <linux/bpf.h>
 
 #include "forward_shared.h"
 
@@ -125,7 +125,7 @@ int forward(struct __sk_buff* skb) {
     d->mode = FORWARD_PASS;
     mode = FORWARD_PASS;
   }
-  struct forward_record r = {.index = index, .kind = FORWARD_NOTICE};
+  struct forward_record r = {.index = index, .kind = FORWARD_NOTICE, .generation = d->generation};
   int notice = seen >= d->notify_at && seen - fresh < d->notify_at;
   if (mode == FORWARD_REDIRECT) {
     __sync_fetch_and_add(&d->redirected, len);
@@ -136,8 +136,11 @@ int forward(struct __sk_buff* skb) {
   // reads `written`. So either the thread sees these bytes or this sees it caught up.
   __u64 before = __sync_fetch_and_add(&d->passed, len);
   if (repeat) {
-    struct forward_record skip = {
-        .index = index, .kind = FORWARD_REPEAT, .at = before, .count = repeat};
+    struct forward_record skip = {.index = index,
+                                  .kind = FORWARD_REPEAT,
+                                  .at = before,
+                                  .count = repeat,
+                                  .generation = d->generation};
     ring(d, &skip);  // before the bytes reach the socket's queue: the thread reads it first
   }
   if (before == __sync_fetch_and_add(&d->written, 0)) notice = 1;

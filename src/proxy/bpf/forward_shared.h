@@ -30,6 +30,11 @@ struct forward_direction {
   FORWARD_U32 ring;        // the owning thread's ring (thread)
   FORWARD_U32 next_seq;    // TCP sequence of the next new byte (program)
   FORWARD_U32 flags;       // FORWARD_SEQ_KNOWN, FORWARD_LOST (program)
+  // Which connection on this pair, counted up each time the pair is taken (thread). Records
+  // carry it: pairs are reused, and a record still in the ring when its connection left
+  // must not act on the pair's next one.
+  FORWARD_U32 generation;
+  FORWARD_U32 unused;
 };
 
 #define FORWARD_SEQ_KNOWN 1u  // next_seq is set
@@ -41,8 +46,10 @@ enum forward_record_kind {
 };
 
 struct forward_record {
-  FORWARD_U32 index;  // the direction
-  FORWARD_U32 kind;   // enum forward_record_kind
-  FORWARD_U64 at;     // REPEAT: position in the direction's passed bytes
-  FORWARD_U64 count;  // REPEAT: how many
+  FORWARD_U32 index;       // the direction
+  FORWARD_U32 kind;        // enum forward_record_kind
+  FORWARD_U64 at;          // REPEAT: position in the direction's passed bytes
+  FORWARD_U64 count;       // REPEAT: how many
+  FORWARD_U32 generation;  // the direction's when the record was made
+  FORWARD_U32 unused;
 };

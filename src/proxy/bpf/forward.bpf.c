@@ -28,9 +28,12 @@
 // Dual-licensed BSD-2-Clause or GPL-2.0 (as BPF programs commonly are): reading the
 // segment's sequence number takes bpf_cast_to_kern_ctx, which the kernel offers only to
 // GPL-compatible programs. The rest of anycastd is Apache-2.0.
+// libbpf's helper headers need linux/bpf.h's types first.
+// clang-format off
+#include <linux/bpf.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
-#include <linux/bpf.h>
+// clang-format on
 
 #include "forward_shared.h"
 

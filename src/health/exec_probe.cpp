@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "runtime/scoped_posts.hpp"
+
 extern char** environ;
 
 namespace anycastd::health {
@@ -36,7 +38,7 @@ class ExecProbe : public Probe {
     if (rc != 0) {
       pid_ = 0;
       auto err = std::string("cannot run ") + cfg_.argv[0] + ": " + std::strerror(rc);
-      loop_.post([done, err] { done(CheckResult::fail(Failure::error, err)); });
+      posts_.post([done, err] { done(CheckResult::fail(Failure::error, err)); });
       return;
     }
     done_ = std::move(done);
@@ -45,6 +47,7 @@ class ExecProbe : public Probe {
 
   void cancel() override {
     loop_.cancel(timer_);
+    posts_.cancel_all();
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
@@ -79,6 +82,7 @@ class ExecProbe : public Probe {
   TimerId timer_ = 0;
   TimePoint t0_{};
   std::function<void(CheckResult)> done_;
+  ScopedPosts posts_{loop_};  // a spawn's failure, answered on the next turn
 };
 
 }  // namespace

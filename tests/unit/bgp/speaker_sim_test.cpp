@@ -103,6 +103,21 @@ TEST_F(Pair, ShutdownWithdrawsBeforeClosing) {
   EXPECT_NE(rs.peer_state(0), State::established);
 }
 
+// The shutdown's done is owned by the speaker: freed before the loop's next turn, it calls
+// nothing (its caller, the daemon, may be gone too: a crash in the same lab step).
+TEST_F(Pair, ShutdownDoneDiesWithTheSpeaker) {
+  Speaker rs(loop, *tb, route_server());
+  auto a = std::make_unique<Speaker>(loop, *ta, nva());
+  rs.start();
+  a->start();
+  loop.run_for(1s);
+  bool done = false;
+  a->shutdown([&] { done = true; });
+  a.reset();
+  loop.run_for(1s);
+  EXPECT_FALSE(done);
+}
+
 TEST_F(Pair, VipWithdrawAndReannounce) {
   Speaker rs(loop, *tb, route_server());
   Speaker a(loop, *ta, nva());

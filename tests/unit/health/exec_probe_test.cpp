@@ -53,3 +53,23 @@ TEST(ExecProbe, CommandInheritsNoDescriptorBeyondStdio) {
   EXPECT_FALSE(r->ok) << "descriptor " << fds[1] << " reached the check command";
   EXPECT_EQ(r->failure, Failure::exit_code);
 }
+
+// A command that cannot start is answered on the loop's next turn; cancelled (or destroyed)
+// before then, the probe must not call back, as for any other probe.
+TEST(ExecProbe, CancelledBeforeASpawnFailureIsAnsweredCallsNothing) {
+  rt::AsioLoop loop;
+  CheckConfig cfg;
+  cfg.name = "x";
+  cfg.type = CheckType::exec;
+  cfg.argv = {"/nonexistent/check"};
+  int called = 0;
+  auto probe = make_exec_probe(loop, cfg);
+  probe->start([&](CheckResult) { ++called; });
+  probe->cancel();
+  auto destroyed = make_exec_probe(loop, cfg);
+  destroyed->start([&](CheckResult) { ++called; });
+  destroyed.reset();
+  loop.schedule(std::chrono::milliseconds(50), [&] { loop.stop(); });
+  loop.run();
+  EXPECT_EQ(called, 0);
+}

@@ -141,6 +141,7 @@ void print(const std::string& what, const json& a) {
       std::cout << "\n" << s["name"].get<std::string>() << " backends:\n";
       table({{"Backend", "address"},
              {"Weight", "weight"},
+             {"Admin", "admin_state"},
              {"Healthy", "healthy"},
              {"Conns", "connections"},
              {"Active", "active"},
@@ -165,6 +166,9 @@ void print(const std::string& what, const json& a) {
                 << ": " << items << "\n";
     }
     if (!any) std::cout << "reloaded: nothing changed\n";
+  } else if (what == "backend") {
+    std::cout << a["service"].get<std::string>() << " " << a["backend"].get<std::string>() << ": "
+              << a["state"].get<std::string>() << ", weight " << a["weight"].get<int>() << "\n";
   } else {
     std::cout << a["vip"].get<std::string>() << ": " << a["state"].get<std::string>() << "\n";
   }
@@ -198,6 +202,17 @@ int main(int argc, char** argv) {
   auto* undrain = app.add_subcommand("undrain", "end a drain");
   undrain->add_option("vip", vip, "a configured VIP")->required();
   auto* reload = app.add_subcommand("reload", "read the configuration file again (as SIGHUP)");
+  auto* backend = app.add_subcommand(
+      "backend", "set a backend's admin state (ready, drain, maint) or its weight (weight N)");
+  std::string service, backend_name, action;
+  int weight = -1;
+  backend->add_option("service", service, "a service's name")->required();
+  backend->add_option("backend", backend_name, "address:port, or the address when unique")
+      ->required();
+  backend->add_option("action", action, "ready, drain, maint or weight")
+      ->required()
+      ->check(CLI::IsMember({"ready", "drain", "maint", "weight"}));
+  backend->add_option("weight", weight, "with weight: 0 to 256");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -215,6 +230,22 @@ int main(int argc, char** argv) {
     if (!prefix.empty()) req["prefix"] = prefix;
     if (!peer.empty()) req["peer"] = peer;
     if (received || advertised) req["view"] = received ? "received" : "advertised";
+  } else if (backend->parsed()) {
+    what = "backend";
+    req = {{"command", what}, {"service", service}, {"backend", backend_name}};
+    if (action == "weight") {
+      if (weight < 0) {
+        std::cerr << "anycastctl: backend ... weight needs a number (0 to 256)\n";
+        return 2;
+      }
+      req["weight"] = weight;
+    } else {
+      if (weight >= 0) {
+        std::cerr << "anycastctl: a number goes only with weight\n";
+        return 2;
+      }
+      req["state"] = action;
+    }
   } else if (reload->parsed()) {
     what = "reload";
     req = {{"command", what}};

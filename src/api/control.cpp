@@ -137,7 +137,9 @@ json services(const Parts& d) {
     for (size_t b = 0; b < svcs[i].backends.size(); ++b) {
       const auto& bs = st.backends[b];
       backends.push_back({{"address", svcs[i].backends[b].endpoint.to_string()},
-                          {"weight", svcs[i].backends[b].weight},
+                          {"weight", bs.weight},
+                          {"configured_weight", svcs[i].backends[b].weight},
+                          {"admin_state", proxy::to_string(bs.admin)},
                           {"healthy", bs.healthy},
                           {"connections", bs.connections},
                           {"active", bs.active},
@@ -275,6 +277,69 @@ json drain(const json& req, const Parts& d, bool on) {
           {"state", health::to_string(d.monitor->vip(*p)->status())}};
 }
 
+std::string names_of(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+  return out.empty() ? "none" : out;
+}
+
+// BACKEND is address:port, or the address alone when one backend of the service has it.
+json backend(const json& req, const Parts& d) {
+  auto service = required_string(req, "service");
+  if (!service) return fail(service.error());
+  auto which = required_string(req, "backend");
+  if (!which) return fail(which.error());
+  auto state_text = optional_string(req, "state");
+  if (!state_text) return fail(state_text.error());
+  auto weight = optional_integer(req, "weight", 0, proxy::kMaxWeight);
+  if (!weight) return fail(weight.error());
+  if (state_text->has_value() == weight->has_value())
+    return fail("give one of \"state\" (ready, drain or maint) and \"weight\" (0 to " +
+                std::to_string(proxy::kMaxWeight) + ")");
+  std::optional<proxy::AdminState> state;
+  if (*state_text) {
+    state = proxy::admin_state_from(**state_text);
+    if (!state) return fail("\"state\" is ready, drain or maint, not '" + **state_text + "'");
+  }
+  if (!d.forwarder) return fail("no services are configured");
+  const auto& svcs = d.forwarder->config().services;
+  std::vector<std::string> known;
+  size_t s = svcs.size();
+  for (size_t i = 0; i < svcs.size(); ++i) {
+    known.push_back(svcs[i].name);
+    if (svcs[i].name == *service) s = i;
+  }
+  if (s == svcs.size())
+    return fail("no service '" + *service + "' (there are: " + names_of(known) + ")");
+  const auto& backends = svcs[s].backends;
+  known.clear();
+  std::vector<size_t> matches;
+  const auto address = IpAddress::parse(*which);
+  for (size_t b = 0; b < backends.size(); ++b) {
+    known.push_back(backends[b].name());
+    if (backends[b].name() == *which || (address && backends[b].endpoint.address == *address))
+      matches.push_back(b);
+  }
+  if (matches.empty())
+    return fail("service " + *service + " has no backend '" + *which +
+                "' (it has: " + names_of(known) + ")");
+  if (matches.size() > 1) {
+    std::vector<std::string> these;
+    for (auto b : matches) these.push_back(backends[b].name());
+    return fail("'" + *which + "' is more than one backend of " + *service +
+                ": name it with its port (" + names_of(these) + ")");
+  }
+  const size_t b = matches.front();
+  if (state) d.forwarder->set_backend_admin(s, b, *state);
+  if (*weight) d.forwarder->set_backend_weight(s, b, static_cast<uint32_t>(**weight));
+  auto now = d.forwarder->stats(s).backends.at(b);
+  return {{"ok", true},
+          {"service", svcs[s].name},
+          {"backend", backends[b].name()},
+          {"state", proxy::to_string(now.admin)},
+          {"weight", now.weight}};
+}
+
 }  // namespace
 
 json handle(const json& req, const Parts& d) {
@@ -316,6 +381,7 @@ json handle(const json& req, const Parts& d) {
        }},
       {"drain", {"vip"}, [](const json& r, const Parts& p) { return drain(r, p, true); }},
       {"undrain", {"vip"}, [](const json& r, const Parts& p) { return drain(r, p, false); }},
+      {"backend", {"service", "backend", "state", "weight"}, &backend},
       {"reload",
        {},
        [](const json&, const Parts& p) {

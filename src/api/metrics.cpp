@@ -197,8 +197,22 @@ void proxy_metrics(Writer& w, const proxy::Forwarder& e) {
             .label("backend", svcs[i].backends[b].endpoint.to_string())
             .value(get(stats[i].backends[b]));
   };
-  each("anycastd_proxy_backend_healthy", "gauge", "1 while the backend may get new connections",
+  each("anycastd_proxy_backend_healthy", "gauge",
+       "1 while its checks pass; it gets new connections only while its admin state is ready too",
        [](const auto& b) { return b.healthy ? 1 : 0; });
+  each("anycastd_backend_weight", "gauge",
+       "the weight in force: the configured one, or the one set at run time",
+       [](const auto& b) { return b.weight; });
+  w.family("anycastd_backend_admin_state", "gauge",
+           "1 for the backend's admin state (ready, drain or maint), 0 for the others");
+  for (size_t i = 0; i < svcs.size(); ++i)
+    for (size_t b = 0; b < svcs[i].backends.size(); ++b)
+      for (auto s : {proxy::AdminState::ready, proxy::AdminState::drain, proxy::AdminState::maint})
+        w.sample("anycastd_backend_admin_state")
+            .label("service", svcs[i].name)
+            .label("backend", svcs[i].backends[b].endpoint.to_string())
+            .label("state", proxy::to_string(s))
+            .value(stats[i].backends[b].admin == s ? 1 : 0);
   each("anycastd_proxy_connections_total", "counter", "connections (tcp) or flows (udp) opened",
        [](const auto& b) { return b.connections; });
   each("anycastd_proxy_active_connections", "gauge", "connections or flows open now",

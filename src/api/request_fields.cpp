@@ -43,6 +43,26 @@ Result<std::string, std::string> required_string(const json& req, std::string_vi
   return std::move(**v);
 }
 
+Result<std::optional<int64_t>, std::string> optional_integer(const json& req,
+                                                             std::string_view field, int64_t min,
+                                                             int64_t max) {
+  auto it = req.find(field);
+  if (it == req.end()) return std::optional<int64_t>();
+  const std::string name = "\"" + std::string(field) + "\"";
+  if (!it->is_number_integer() && !it->is_number_unsigned())
+    return Err(name + " must be a whole number, got " +
+               (it->is_number() ? std::string("a fraction") : json_type_name(*it)));
+  // Unsigned values above int64's range compare as out of range, not as negative.
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max))
+    return Err(name + " must be " + std::to_string(min) + " to " + std::to_string(max) + ", not " +
+               it->dump());
+  const auto v = it->get<int64_t>();
+  if (v < min || v > max)
+    return Err(name + " must be " + std::to_string(min) + " to " + std::to_string(max) + ", not " +
+               std::to_string(v));
+  return std::optional<int64_t>(v);
+}
+
 std::optional<std::string> unknown_field(const json& req, std::string_view command,
                                          std::initializer_list<std::string_view> takes) {
   for (const auto& [key, value] : req.items()) {

@@ -20,6 +20,11 @@ Result<std::optional<std::string>, std::string> optional_string(const nlohmann::
                                                                 std::string_view field);
 Result<std::string, std::string> required_string(const nlohmann::json& req, std::string_view field);
 
+// The field's whole number within [min, max], nothing when it is absent, or the error.
+Result<std::optional<int64_t>, std::string> optional_integer(const nlohmann::json& req,
+                                                             std::string_view field, int64_t min,
+                                                             int64_t max);
+
 // The first field the command does not take, as an error that lists those it does.
 std::optional<std::string> unknown_field(const nlohmann::json& req, std::string_view command,
                                          std::initializer_list<std::string_view> takes);

@@ -91,6 +91,13 @@ void OsPlatform::serve(const config::Config& c, std::function<api::Parts()> part
           if (answer["ok"] == true && answer.contains("vip"))
             sub("api").info("control: {} {}", req["command"].get<std::string>(),
                             answer["vip"].get<std::string>());
+          // Who set a backend's state or weight, as HAProxy logs "(by the CLI)".
+          if (answer["ok"] == true && answer.contains("backend"))
+            sub("proxy").warn(
+                "proxy {}: backend {} is {} with weight {} (set through the control "
+                "socket)",
+                answer["service"].get<std::string>(), answer["backend"].get<std::string>(),
+                answer["state"].get<std::string>(), answer["weight"].get<int>());
           return answer;
         });
     if (s)

@@ -7,8 +7,11 @@ SimForwarder::SimForwarder(proxy::ProxyConfig cfg) : cfg_(std::move(cfg)) {
   services_.reserve(cfg_.services.size());
   for (const auto& s : cfg_.services) {
     auto& svc = services_.emplace_back();
-    for (const auto& b : s.backends) svc.views.push_back({b.name(), b.weight, true});
-    svc.stats.backends.resize(s.backends.size());
+    for (const auto& b : s.backends) {
+      svc.control.push_back({true, proxy::AdminState::ready, b.weight});
+      svc.views.push_back(proxy::effective_view(b, svc.control.back()));
+      svc.stats.backends.emplace_back().weight = b.weight;
+    }
     // It reads the open connections the lab counts, as the engine's threads read their
     // shared counts.
     svc.balancer =
@@ -51,9 +54,30 @@ void SimForwarder::close(size_t service, uint32_t backend) {
 
 void SimForwarder::set_backend_health(size_t service, size_t backend, bool healthy) {
   auto& s = services_.at(service);
-  if (s.views.at(backend).healthy == healthy) return;
-  s.views[backend].healthy = healthy;
-  s.stats.backends[backend].healthy = healthy;
+  if (s.control.at(backend).healthy == healthy) return;
+  s.control[backend].healthy = healthy;
+  republish(service);
+}
+
+void SimForwarder::set_backend_admin(size_t service, size_t backend, proxy::AdminState state) {
+  services_.at(service).control.at(backend).admin = state;
+  republish(service);
+}
+
+void SimForwarder::set_backend_weight(size_t service, size_t backend, uint32_t weight) {
+  services_.at(service).control.at(backend).weight = weight;
+  republish(service);
+}
+
+void SimForwarder::republish(size_t service) {
+  auto& s = services_.at(service);
+  const auto& cfg = cfg_.services.at(service);
+  for (size_t b = 0; b < s.control.size(); ++b) {
+    s.views[b] = proxy::effective_view(cfg.backends[b], s.control[b]);
+    s.stats.backends[b].healthy = s.control[b].healthy;
+    s.stats.backends[b].admin = s.control[b].admin;
+    s.stats.backends[b].weight = s.control[b].weight;
+  }
   s.balancer->update(s.views);
 }
 

@@ -24,6 +24,8 @@ class SimForwarder : public proxy::Forwarder {
   const proxy::ProxyConfig& config() const override { return cfg_; }
   size_t threads() const override { return 1; }
   void set_backend_health(size_t service, size_t backend, bool healthy) override;
+  void set_backend_admin(size_t service, size_t backend, proxy::AdminState state) override;
+  void set_backend_weight(size_t service, size_t backend, uint32_t weight) override;
   void drain(size_t service) override { services_.at(service).draining = true; }
   void undrain(size_t service) override { services_.at(service).draining = false; }
   void drain_all() override;
@@ -32,11 +34,14 @@ class SimForwarder : public proxy::Forwarder {
 
  private:
   struct Service {
-    std::vector<proxy::BackendView> views;
+    std::vector<proxy::BackendControl> control;
+    std::vector<proxy::BackendView> views;  // effective_view() of each
     std::unique_ptr<proxy::Balancer> balancer;
     proxy::ServiceStats stats;
     bool draining = false;
   };
+  void republish(size_t service);
+
   proxy::ProxyConfig cfg_;
   std::vector<Service> services_;
 };

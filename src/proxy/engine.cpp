@@ -31,8 +31,10 @@ Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
     s->backends = std::make_unique<Counters[]>(sc.backends.size());
     auto st = std::make_shared<ServiceState>();
     // A backend with checks waits for them to pass, as a VIP waits for `rise`.
-    for (const auto& b : sc.backends)
-      st->backends.push_back({b.name(), b.weight, b.checks.empty()});
+    for (const auto& b : sc.backends) {
+      st->control.push_back({b.checks.empty(), AdminState::ready, b.weight});
+      st->backends.push_back(effective_view(b, st->control.back()));
+    }
     if (sc.balance == Balance::maglev) st->maglev = std::make_shared<MaglevTable>(st->backends);
     s->state = std::move(st);
     e->services_.push_back(std::move(s));
@@ -131,12 +133,17 @@ void Engine::publish(size_t i, const std::function<void(ServiceState&)>& change)
   {
     std::lock_guard l(s.mu);
     auto next = std::make_shared<ServiceState>(*s.state);
-    auto before = next->backends;
     change(*next);
-    bool health_changed = false;
-    for (size_t b = 0; b < before.size(); ++b)
-      health_changed |= before[b].healthy != next->backends[b].healthy;
-    if (s.cfg.balance == Balance::maglev && health_changed)
+    // Health, the operator's state and weight become one view; only a changed view costs
+    // a new Maglev table.
+    bool view_changed = false;
+    for (size_t b = 0; b < next->backends.size(); ++b) {
+      auto v = effective_view(s.cfg.backends[b], next->control[b]);
+      view_changed |=
+          v.healthy != next->backends[b].healthy || v.weight != next->backends[b].weight;
+      next->backends[b] = std::move(v);
+    }
+    if (s.cfg.balance == Balance::maglev && view_changed)
       next->maglev = std::make_shared<MaglevTable>(next->backends);
     if (s.nat >= 0)  // a table the program reads at once; it cannot fail once loaded
       (void)nat_->update(static_cast<uint32_t>(s.nat), s.cfg, next->backends, next->draining);
@@ -151,9 +158,25 @@ void Engine::publish(size_t i, const std::function<void(ServiceState&)>& change)
 void Engine::set_backend_health(size_t service, size_t backend, bool healthy) {
   {
     auto st = services_.at(service)->load();
-    if (st->backends.at(backend).healthy == healthy) return;
+    if (st->control.at(backend).healthy == healthy) return;
   }
-  publish(service, [&](ServiceState& st) { st.backends[backend].healthy = healthy; });
+  publish(service, [&](ServiceState& st) { st.control[backend].healthy = healthy; });
+}
+
+void Engine::set_backend_admin(size_t service, size_t backend, AdminState state) {
+  {
+    auto st = services_.at(service)->load();
+    if (st->control.at(backend).admin == state) return;
+  }
+  publish(service, [&](ServiceState& st) { st.control[backend].admin = state; });
+}
+
+void Engine::set_backend_weight(size_t service, size_t backend, uint32_t weight) {
+  {
+    auto st = services_.at(service)->load();
+    if (st->control.at(backend).weight == weight) return;
+  }
+  publish(service, [&](ServiceState& st) { st.control[backend].weight = weight; });
 }
 
 void Engine::drain(size_t service) {
@@ -193,7 +216,9 @@ ServiceStats Engine::stats(size_t i) const {
   for (size_t b = 0; b < s.cfg.backends.size(); ++b) {
     const auto& c = s.backends[b];
     BackendStats bs{c.connections.load(), c.active.load(),    c.failures.load(),
-                    c.bytes_in.load(),    c.bytes_out.load(), st->backends[b].healthy};
+                    c.bytes_in.load(),    c.bytes_out.load(), st->control[b].healthy};
+    bs.admin = st->control[b].admin;
+    bs.weight = st->control[b].weight;
     if (s.nat >= 0) {  // what the program forwarded, besides what reached the threads
       auto k = nat_->count(static_cast<uint32_t>(s.nat), static_cast<uint32_t>(b));
       bs.connections += k.flows;

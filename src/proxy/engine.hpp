@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "proxy/backend_control.hpp"
 #include "proxy/forwarder.hpp"
 
 namespace anycastd::proxy {
@@ -26,7 +27,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 // What the control plane publishes for one service; immutable once published.
 struct ServiceState {
-  std::vector<BackendView> backends;
+  std::vector<BackendControl> control;  // what decides each backend's view, below
+  std::vector<BackendView> backends;    // effective_view() of each: what the balancers read
   std::shared_ptr<const MaglevTable> maglev;
   bool draining = false;
   SteadyTime drain_deadline{};
@@ -46,6 +48,8 @@ class Engine : public Forwarder {
   const ProxyConfig& config() const override { return cfg_; }
   size_t threads() const override { return workers_.size(); }
   void set_backend_health(size_t service, size_t backend, bool healthy) override;
+  void set_backend_admin(size_t service, size_t backend, AdminState state) override;
+  void set_backend_weight(size_t service, size_t backend, uint32_t weight) override;
   void drain(size_t service) override;
   void undrain(size_t service) override;
   void drain_all() override;

@@ -6,13 +6,16 @@
 #include <functional>
 #include <string>
 
+#include "proxy/backend_control.hpp"
 #include "proxy/service_config.hpp"
 
 namespace anycastd::proxy {
 
 struct BackendStats {
   uint64_t connections = 0, active = 0, failures = 0, bytes_in = 0, bytes_out = 0;
-  bool healthy = true;
+  bool healthy = true;  // its checks pass (or it has none)
+  AdminState admin = AdminState::ready;
+  uint32_t weight = 1;  // in force now: the configured one, or the operator's
 };
 struct ServiceStats {
   uint64_t connections = 0, active = 0, refused = 0, bytes_in = 0, bytes_out = 0;
@@ -38,6 +41,10 @@ class Forwarder {
   virtual const ProxyConfig& config() const = 0;
   virtual size_t threads() const = 0;
   virtual void set_backend_health(size_t service, size_t backend, bool healthy) = 0;
+  // The operator's word at run time (control API, agent checks): new connections and flows
+  // follow it at once; open ones keep their backend.
+  virtual void set_backend_admin(size_t service, size_t backend, AdminState state) = 0;
+  virtual void set_backend_weight(size_t service, size_t backend, uint32_t weight) = 0;
   // New connections are refused; open ones may finish until drain_time, then are reset.
   virtual void drain(size_t service) = 0;
   virtual void undrain(size_t service) = 0;

@@ -299,7 +299,7 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
     # the field and the type, the daemon keeps its session, and no internal error was needed.
     fields = {"show peers": [], "show bfd": [], "show vips": [], "show health": [],
               "show proxy": [], "reload": [], "show routes": ["prefix", "peer", "view"],
-              "drain": ["vip"], "undrain": ["vip"]}
+              "drain": ["vip"], "undrain": ["vip"], "backend": ["service", "backend", "state"]}
     wrong = [(1, "a number"), (2.5, "a number"), (True, "true or false"), (None, "null"),
              ([1], "an array"), ({"a": 1}, "an object")]
     asked = 0
@@ -307,6 +307,8 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
         for value, kind in wrong:
             for f in ["command"] + names:
                 req = {"command": command, f: value}
+                if command == "backend":  # the others present, so this one is the fault
+                    req.update({g: "x" for g in names if g != f})
                 a = raw_request(sock, req)
                 asked += 1
                 want = f'"{f}" must be a string, got {kind}'
@@ -317,6 +319,25 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
     m = scrape()
     check(m[("anycastd_internal_errors_total", frozenset())] == 0,
           "no request needed the last-resort catch (anycastd_internal_errors_total 0)")
+
+    # The operator drains the backend at run time: show proxy and the metrics say so, new
+    # connections are refused (it is the only one), and ready brings them back.
+    rc, out, err = ctl(sock, "backend", "web", BACKEND, "drain")
+    check(rc == 0 and out.strip() == f"web {BACKEND}:{WEB_PORT}: drain, weight 1",
+          f"anycastctl backend web {BACKEND} drain: exit {rc}, {out!r} {err!r}")
+    svc = ctl_json(sock, "show", "proxy")["services"][0]
+    check(svc["backends"][0]["admin_state"] == "drain", f"show proxy: admin_state drain: {svc}")
+    m = scrape()
+    be = {("service", "web"), ("backend", f"{BACKEND}:{WEB_PORT}")}
+    check(m[("anycastd_backend_admin_state", frozenset(be | {("state", "drain")}))] == 1 and
+          m[("anycastd_backend_admin_state", frozenset(be | {("state", "ready")}))] == 0,
+          "anycastd_backend_admin_state says drain")
+    rc, _, err = ctl(sock, "backend", "web", BACKEND, "weight", "300")
+    check(rc == 1 and '"weight" must be 0 to 256, not 300' in err, f"weight 300 refused: {err!r}")
+    rc, _, err = ctl(sock, "backend", "mail", BACKEND, "ready")
+    check(rc == 1 and "no service 'mail' (there are: web)" in err, f"unknown service: {err!r}")
+    rc, out, _ = ctl(sock, "backend", "web", f"{BACKEND}:{WEB_PORT}", "ready")
+    check(rc == 0 and "ready" in out, f"ready again: {out!r}")
 
     holder.join(16)
     check(silent.get("eof") and 9 <= silent["after"] <= 12,

@@ -41,7 +41,9 @@ def main():
         print(f"FAIL: {BASH_COMPLETION} missing (scripts/install-deps installs bash-completion)")
         return 1
     cases = [
-        ("anycastctl ", ["drain", "reload", "show", "undrain"]),
+        ("anycastctl ", ["backend", "drain", "reload", "show", "undrain"]),
+        ("anycastctl backend web 127.0.0.1:80 ", ["drain", "maint", "ready", "weight"]),
+        ("anycastctl -s /nonexistent.sock backend ", []),
         ("anycastctl sh", ["show"]),
         ("anycastctl --j", ["--json"]),
         ("anycastctl -j show ", ["health", "peers", "proxy", "routes", "vips"]),

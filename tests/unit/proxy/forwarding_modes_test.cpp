@@ -277,6 +277,35 @@ TEST_P(ForwardingModes, DrainLetsOpenConnectionsFinishAndResetsTheLateOnes) {
   ::close(b2);
 }
 
+// The operator drains the only backend at run time (or sets its weight to 0): its open
+// connection carries on both ways, new ones are refused at once; ready (or the weight back)
+// and new ones reach it again.
+TEST_P(ForwardingModes, BackendDrainedAtRunTimeKeepsItsOpenConnection) {
+  auto [c, b] = open();
+  engine_->set_backend_admin(0, 0, AdminState::drain);
+  EXPECT_EQ(exchange(vip_, "new"), "");
+  engine_->set_backend_admin(0, 0, AdminState::maint);
+  EXPECT_EQ(exchange(vip_, "new"), "");
+  engine_->set_backend_admin(0, 0, AdminState::ready);
+  engine_->set_backend_weight(0, 0, 0);
+  EXPECT_EQ(exchange(vip_, "new"), "");
+  EXPECT_EQ(engine_->stats(0).refused, 3u);
+  ASSERT_TRUE(write_all(c, "more"));
+  ::shutdown(c, SHUT_WR);
+  EXPECT_EQ(read_all(b), "more");
+  ASSERT_TRUE(write_all(b, "done"));
+  ::close(b);
+  EXPECT_EQ(read_all(c), "done");
+  ::close(c);
+  engine_->set_backend_weight(0, 0, 1);
+  auto [c2, b2] = open();
+  EXPECT_GE(c2, 0);
+  EXPECT_GE(b2, 0) << "the backend takes new connections again";
+  ::close(c2);
+  ::close(b2);
+  EXPECT_TRUE(all_closed());
+}
+
 TEST_P(ForwardingModes, BackendKilledMidStreamEndsTheClientWithWhatWasSent) {
   auto [c, b] = open();
   // The backend streams; once the client has 1 MiB of it, the backend dies with the client's

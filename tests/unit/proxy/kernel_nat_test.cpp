@@ -372,6 +372,49 @@ TEST(NatTcp, AConnectionKeepsItsBackendAndNewOnesAvoidAnUnhealthyOne) {
   }
 }
 
+// The operator's word at run time, on the translation path: a drained backend keeps its
+// open connections and gets no new one; a weight moves the split of new ones; ready and the
+// configured weight bring it back.
+TEST(NatTcp, RuntimeDrainAndWeightSteerNewConnectionsAndKeepOpenOnes) {
+  SKIP_WITHOUT_ROOT();
+  TcpEcho b1("127.0.32.121", "b1"), b2("127.0.32.122", "b2");
+  auto e = start(tcp_service("127.0.32.12", {{b1.endpoint(), 1}, {b2.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  const Endpoint vip = ep("127.0.32.12", kPort);
+  std::vector<std::unique_ptr<TcpClient>> open;
+  std::map<std::string, int> by;
+  for (int i = 0; i < 16; ++i) {
+    open.push_back(std::make_unique<TcpClient>("127.0.32.100", vip));
+    ASSERT_TRUE(open.back()->connected());
+    ++by[open.back()->ask("a").substr(0, 2)];
+  }
+  ASSERT_GT(by["b2"], 0);
+  (*e)->set_backend_admin(0, 1, AdminState::drain);
+  EXPECT_EQ((*e)->stats(0).backends[1].admin, AdminState::drain);
+  EXPECT_TRUE((*e)->stats(0).backends[1].healthy) << "its checks still pass";
+  int kept = 0;
+  for (auto& c : open) kept += c->ask("b").substr(0, 2) == "b2";
+  EXPECT_EQ(kept, by["b2"]) << "open connections stay with the drained backend";
+  for (int i = 0; i < 8; ++i) {
+    TcpClient c("127.0.32.100", vip);
+    EXPECT_EQ(c.ask("c").substr(0, 2), "b1");
+  }
+  // Ready again, but at weight 0: still no new connection.
+  (*e)->set_backend_admin(0, 1, AdminState::ready);
+  (*e)->set_backend_weight(0, 1, 0);
+  for (int i = 0; i < 8; ++i) {
+    TcpClient c("127.0.32.100", vip);
+    EXPECT_EQ(c.ask("d").substr(0, 2), "b1");
+  }
+  (*e)->set_backend_weight(0, 1, 1);
+  std::map<std::string, int> back;
+  for (int i = 0; i < 16; ++i) {
+    TcpClient c("127.0.32.100", vip);
+    ++back[c.ask("e").substr(0, 2)];
+  }
+  EXPECT_GT(back["b2"], 0) << "at its weight again, it gets new connections";
+}
+
 // With none healthy the SYN reaches the service's own socket, and the threads refuse the
 // connection at once, as on the user-space path.
 TEST(NatTcp, NoHealthyBackendIsRefusedByTheThreads) {

@@ -18,10 +18,12 @@ CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::stri
   r.only_keys(n, path, {"type",   "address", "port",   "source",  "interval",      "timeout",
                         "jitter", "rise",    "fall",   "watch",   "fast-interval", "path",
                         "host",   "status",  "body",   "command", "name",          "query-type",
-                        "rcode",  "answer",  "socket", "backend", "server",        "keep-alive"});
+                        "rcode",  "answer",  "socket", "backend", "server",        "keep-alive",
+                        "send"});
   CheckConfig c;
   c.name = name;
-  if (!n["type"]) r.fail(n, path, "missing required key 'type' (tcp, http, dns, exec or haproxy)");
+  if (!n["type"])
+    r.fail(n, path, "missing required key 'type' (tcp, http, dns, exec, haproxy or agent)");
   auto type = r.string(n["type"], path + ".type");
   if (type == "tcp")
     c.type = CheckType::tcp;
@@ -33,9 +35,17 @@ CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::stri
     c.type = CheckType::dns;
   else if (type == "haproxy")
     c.type = CheckType::haproxy;
+  else if (type == "agent")
+    c.type = CheckType::agent;
   else
     r.fail(n["type"], path + ".type",
-           "expected tcp, http, dns, exec or haproxy, got '" + type + "'");
+           "expected tcp, http, dns, exec, haproxy or agent, got '" + type + "'");
+  if (c.type == CheckType::agent) {
+    // HAProxy's agent-send: a line the agent may need to know which server it answers for.
+    if (n["send"]) c.agent.send = r.string(n["send"], path + ".send");
+  } else if (n["send"]) {
+    r.fail(n["send"], path + ".send", "only agent checks take 'send'");
+  }
   // Only tcp and http checks hold a connection that can be watched.
   if (c.type != CheckType::tcp && c.type != CheckType::http) c.watch = false;
   if (c.type == CheckType::haproxy) {
@@ -241,11 +251,41 @@ VipHealthConfig read_vip_health(const YamlReader& r, const YAML::Node& n, const 
   return v;
 }
 
+namespace {
+
+// A YAML double-quoted scalar that reads back as `s`: an agent's `send` usually ends in a
+// line feed.
+std::string yaml_quoted(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
 std::string print_checks(const std::vector<CheckConfig>& checks) {
   std::ostringstream o;
   o << "checks:" << (checks.empty() ? " {}" : "") << "\n";
   for (const auto& c : checks) {
-    const char* types[] = {"tcp", "http", "exec", "dns", "haproxy"};
+    const char* types[] = {"tcp", "http", "exec", "dns", "haproxy", "agent"};
     o << "  " << c.name << ":\n    type: " << types[static_cast<int>(c.type)] << "\n";
     if (c.type == CheckType::exec) {
       o << "    command: [";
@@ -274,6 +314,8 @@ std::string print_checks(const std::vector<CheckConfig>& checks) {
         << "\n    rcode: " << health::dns::rcode_to_string(c.dns.rcode) << "\n";
       if (!c.dns.answer.empty()) o << "    answer: \"" << c.dns.answer << "\"\n";
     }
+    if (c.type == CheckType::agent && !c.agent.send.empty())
+      o << "    send: " << yaml_quoted(c.agent.send) << "\n";
     if (c.type == CheckType::haproxy)
       o << "    backend: \"" << c.haproxy.backend << "\"\n    server: \"" << c.haproxy.server
         << "\"\n";

@@ -139,6 +139,10 @@ void Daemon::start_health() {
       sub("proxy").warn("proxy {}: backend {} failed a connection: {}; re-checking now", s.name,
                         b.endpoint.to_string(), why);
     };
+    link_->on_change = [](const proxy::ServiceConfig& s, const proxy::BackendConfig& b,
+                          const std::string& what) {
+      sub("proxy").warn("proxy {}: backend {} is {}", s.name, b.endpoint.to_string(), what);
+    };
   }
   monitor_->start();
   if (link_) link_->refresh();

@@ -9,7 +9,7 @@
 
 namespace anycastd::health {
 
-enum class CheckType { tcp, http, exec, dns, haproxy };
+enum class CheckType { tcp, http, exec, dns, haproxy, agent };
 
 struct HttpSettings {
   std::string path = "/";
@@ -36,6 +36,12 @@ struct HaproxySettings {
   bool operator==(const HaproxySettings&) const = default;
 };
 
+// HAProxy's agent-check: connect, send `send` if set (HAProxy's agent-send), read one line.
+struct AgentSettings {
+  std::string send;
+  bool operator==(const AgentSettings&) const = default;
+};
+
 struct CheckConfig {
   std::string name;
   CheckType type = CheckType::tcp;
@@ -45,6 +51,7 @@ struct CheckConfig {
   HttpSettings http;
   DnsSettings dns;
   HaproxySettings haproxy;
+  AgentSettings agent;
   Duration interval = std::chrono::seconds(1);
   Duration timeout = std::chrono::seconds(1);  // at most interval
   Duration jitter{};                           // each check runs at its slot ± up to this

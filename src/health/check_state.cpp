@@ -25,7 +25,7 @@ std::string to_string(Failure f) {
 }
 
 std::string CheckResult::describe() const {
-  if (ok) return "ok";
+  if (ok) return agent ? "ok (agent: " + health::describe(*agent) + ")" : "ok";
   return detail.empty() ? to_string(failure) : to_string(failure) + ": " + detail;
 }
 

@@ -30,6 +30,7 @@ std::unique_ptr<Probe> make_tcp_probe(Loop& loop, Transport& t, const CheckConfi
 std::unique_ptr<Probe> make_http_probe(Loop& loop, Transport& t, const CheckConfig& cfg);
 std::unique_ptr<Probe> make_dns_probe(Loop& loop, Transport& t, const CheckConfig& cfg);
 std::unique_ptr<Probe> make_haproxy_probe(Loop& loop, Transport& t, const CheckConfig& cfg);
+std::unique_ptr<Probe> make_agent_probe(Loop& loop, Transport& t, const CheckConfig& cfg);
 
 // The probe for cfg.type, except exec (make_exec_probe, which needs no transport).
 std::unique_ptr<Probe> make_network_probe(Loop& loop, Transport& t, const CheckConfig& cfg);

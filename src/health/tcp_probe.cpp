@@ -48,6 +48,8 @@ std::unique_ptr<Probe> make_network_probe(Loop& loop, Transport& t, const CheckC
       return make_dns_probe(loop, t, cfg);
     case CheckType::haproxy:
       return make_haproxy_probe(loop, t, cfg);
+    case CheckType::agent:
+      return make_agent_probe(loop, t, cfg);
     default:
       return make_tcp_probe(loop, t, cfg);
   }

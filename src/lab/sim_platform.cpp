@@ -5,7 +5,8 @@
 namespace anycastd::lab {
 
 std::unique_ptr<health::Probe> SimPlatform::probe(const health::CheckConfig& c) {
-  if (c.type == health::CheckType::exec || c.type == health::CheckType::haproxy) {
+  if (c.type == health::CheckType::exec || c.type == health::CheckType::haproxy ||
+      c.type == health::CheckType::agent) {
     error_("check " + c.name + " cannot run in sim mode (tcp, http, dns only)");
     return health::make_tcp_probe(loop_, transport_, c);
   }

@@ -23,14 +23,40 @@ void HealthLink::refresh() {
 }
 
 void HealthLink::on_check(const health::Checker& c, bool flipped) {
-  if (!flipped) return;
+  const auto& last = c.state().last();
+  const health::AgentReply* agent = last && last->agent ? &*last->agent : nullptr;
+  if (!flipped && !agent) return;
   const auto& svcs = engine_.config().services;
   for (size_t s = 0; s < svcs.size(); ++s)
     for (size_t b = 0; b < svcs[s].backends.size(); ++b) {
       const auto& checks = svcs[s].backends[b].checks;
-      if (std::find(checks.begin(), checks.end(), c.config().name) != checks.end())
-        engine_.set_backend_health(s, b, healthy(svcs[s].backends[b]));
+      if (std::find(checks.begin(), checks.end(), c.config().name) == checks.end()) continue;
+      if (flipped) engine_.set_backend_health(s, b, healthy(svcs[s].backends[b]));
+      if (agent) apply_agent(s, b, *agent, c.config().name);
     }
+}
+
+// The agent speaks for its backend as the operator does (HAProxy's agent-check): the last
+// word, the agent's or the operator's, stands.
+void HealthLink::apply_agent(size_t s, size_t b, const health::AgentReply& a,
+                             const std::string& check) {
+  const auto& be = engine_.config().services[s].backends[b];
+  const auto before = engine_.stats(s).backends.at(b);
+  if (a.admin)
+    engine_.set_backend_admin(s, b,
+                              *a.admin == health::AgentAdmin::ready   ? AdminState::ready
+                              : *a.admin == health::AgentAdmin::drain ? AdminState::drain
+                                                                      : AdminState::maint);
+  if (a.weight_percent)
+    engine_.set_backend_weight(
+        s, b,
+        static_cast<uint32_t>(std::min<uint64_t>(
+            kMaxWeight, uint64_t{be.weight} * *a.weight_percent / 100)));
+  const auto after = engine_.stats(s).backends.at(b);
+  if (on_change && (after.admin != before.admin || after.weight != before.weight))
+    on_change(engine_.config().services[s], be,
+              std::string(to_string(after.admin)) + " with weight " +
+                  std::to_string(after.weight) + " (set by its agent check " + check + ")");
 }
 
 void HealthLink::on_failure(size_t s, size_t b, const std::string& why) {

@@ -19,6 +19,9 @@ class HealthLink {
   void on_check(const health::Checker& c, bool flipped);
   void on_failure(size_t service, size_t backend, const std::string& why);
 
+  // Told when an agent check changed a backend's admin state or weight, with the new ones.
+  std::function<void(const ServiceConfig&, const BackendConfig&, const std::string&)> on_change;
+
   // Told of each passive failure acted on, for the log (at most one a second a backend,
   // by the monitor's loop's clock). A report for a service or backend that no longer
   // exists (the configuration changed while it was on its way) is dropped.
@@ -26,6 +29,8 @@ class HealthLink {
 
  private:
   bool healthy(const BackendConfig& b) const;
+  void apply_agent(size_t service, size_t backend, const health::AgentReply& a,
+                   const std::string& check);
 
   health::Monitor& monitor_;
   Forwarder& engine_;

@@ -178,6 +178,27 @@ TEST(Config, FibShortAndLongForms) {
   EXPECT_EQ(again->fib.table, 100u);
 }
 
+// An agent check's `send` (with its line feed, a quote and a control byte) prints as YAML
+// that reads back to the same bytes.
+TEST(Config, AgentCheckLoadsAndPrintsBack) {
+  auto r = load_string(
+      "router-id: 1.2.3.4\nlocal-as: 65010\nchecks:\n  agent: {type: agent, address: "
+      "198.18.1.10, port: 9777, send: \"web/\\\"b1\\\"\\x01\\n\"}\n",
+      "nva.yaml");
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->health.checks.size(), 1u);
+  const auto& a = r->health.checks[0];
+  EXPECT_EQ(a.type, health::CheckType::agent);
+  EXPECT_EQ(a.agent.send, "web/\"b1\"\x01\n");
+  EXPECT_FALSE(a.watch);
+  auto printed = print(*r);
+  EXPECT_NE(printed.find("    type: agent\n"), std::string::npos) << printed;
+  auto again = load_string(printed, "printed.yaml");
+  ASSERT_TRUE(again) << again.error().to_string() << "\n" << printed;
+  EXPECT_EQ(again->health.checks[0].agent.send, a.agent.send);
+  EXPECT_EQ(print(*again), printed);
+}
+
 TEST(Config, ChecksAndVipHealthLoadAndPrintBack) {
   const char* text = R"(router-id: 1.2.3.4
 local-as: 65010
@@ -454,6 +475,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  h: {type: haproxy, backend: web, "
                 "server: s1, socket: admin.sock}\n",
                 4, 56, "checks.h.socket", "absolute path"},
+        BadCase{"send_on_tcp",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  t: {type: tcp, address: 10.0.0.1, "
+                "port: 80, send: x}\n",
+                4, 53, "checks.t.send", "only agent checks take 'send'"},
+        BadCase{"agent_without_port",
+                "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  a: {type: agent, address: 10.0.0.1}\n",
+                4, 6, "checks.a", "missing required key 'port'"},
         BadCase{"answer_on_http",
                 "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  w: {type: http, address: 10.0.0.1, "
                 "port: 80, answer: x}\n",

@@ -88,3 +88,64 @@ TEST(AsioHttpKeepAlive, ChecksShareOneConnectionAndAClosedOneIsNoticedAtOnce) {
   ASSERT_NE(after, checks.end());
   EXPECT_LT(*after - dropped, 60ms);
 }
+
+// An agent check against a small real agent on loopback: each connection gets the agent's
+// current line and is closed, as HAProxy's agents do. The answers become results the
+// health link can apply; a malformed one fails the check and is quoted.
+TEST(AgentProbe, AnswersOfARealAgent) {
+  rt::AsioLoop loop;
+  rt::AsioTransport t(loop);
+  asio::ip::tcp::acceptor server(loop.context(), {asio::ip::make_address("127.0.0.1"), 0});
+  std::string answer = "drain 50%\n";
+  std::string sent_to_agent;
+  std::function<void()> accept = [&] {
+    server.async_accept([&](std::error_code ec, asio::ip::tcp::socket s) {
+      if (ec) return;
+      auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(s));
+      auto buf = std::make_shared<std::array<char, 64>>();
+      // agent-send arrives first; the agent answers after reading it.
+      sock->async_read_some(asio::buffer(*buf), [&, sock, buf](auto, size_t n) {
+        sent_to_agent.assign(buf->data(), n);
+        asio::write(*sock, asio::buffer(answer));
+        sock->close();
+      });
+      accept();
+    });
+  };
+  accept();
+  health::CheckConfig c;
+  c.name = "agent";
+  c.type = health::CheckType::agent;
+  c.target = {IpAddress::v4(0x7F000001), server.local_endpoint().port()};
+  c.agent.send = "web/b1\n";
+  auto probe = health::make_network_probe(loop, t, c);
+  auto once = [&] {
+    std::optional<health::CheckResult> got;
+    probe->start([&](health::CheckResult r) {
+      got = r;
+      loop.stop();
+    });
+    loop.context().restart();
+    loop.run();
+    return got;
+  };
+  auto r = once();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->ok) << r->describe();
+  ASSERT_TRUE(r->agent);
+  EXPECT_EQ(r->agent->admin, health::AgentAdmin::drain);
+  EXPECT_EQ(r->agent->weight_percent, 50u);
+  EXPECT_EQ(sent_to_agent, "web/b1\n");
+  EXPECT_EQ(r->describe(), "ok (agent: drain 50%)");
+  answer = "down#maintenance window\n";
+  r = once();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->describe(), "wrong answer: agent says down #maintenance window");
+  answer = "sideways\n";
+  r = once();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->describe(), "wrong answer: malformed agent answer \"sideways\": unknown word 'sideways'");
+  EXPECT_FALSE(r->agent);
+}

@@ -121,3 +121,75 @@ TEST(HealthLink, LogRateLimitFollowsTheLoopsClock) {
   link.on_failure(3, 0, "Connection refused");
   EXPECT_EQ(logged, 2);
 }
+
+namespace {
+
+// An agent that answers what the test sets, 1 ms after each check starts.
+struct Agent : health::Probe {
+  Loop& loop;
+  std::string* says;
+  TimerId t = 0;
+  Agent(Loop& l, std::string* s) : loop(l), says(s) {}
+  void start(std::function<void(health::CheckResult)> done) override {
+    t = loop.schedule(1ms, [this, done] {
+      auto r = health::CheckResult::success(1ms);
+      r.agent = *health::parse_agent_reply(*says);
+      done(r);
+    });
+  }
+  void cancel() override { loop.cancel(t); }
+};
+
+}  // namespace
+
+// What a backend's agent says of itself reaches the forwarding as the operator's word does:
+// drain takes it out of rotation, a percentage scales its configured weight, and the change
+// is told once for the log.
+TEST(HealthLink, AgentAnswersSetTheBackendsStateAndWeight) {
+  sim::SimLoop loop;
+  std::string says = "drain 50%";
+  health::HealthConfig hc;
+  health::CheckConfig agent;
+  agent.name = "agent";
+  agent.type = health::CheckType::agent;
+  agent.target = proxy::testing::ep("127.0.13.181", 9777);
+  agent.rise = 1;
+  agent.interval = 1s;
+  agent.timeout = 500ms;
+  hc.checks.push_back(agent);
+  health::Monitor m(
+      loop, hc, [&](const health::CheckConfig&) { return std::make_unique<Agent>(loop, &says); },
+      nullptr);
+  ProxyConfig pc;
+  pc.threads = 1;
+  ServiceConfig s;
+  s.name = "web";
+  s.listen = proxy::testing::ep("127.0.13.18", 18082);
+  s.backends = {{proxy::testing::ep("127.0.13.181", 80), 4, {"agent"}},
+                {proxy::testing::ep("127.0.13.182", 80), 1, {}}};
+  pc.services.push_back(s);
+  auto engine = Engine::start(pc);
+  ASSERT_TRUE(engine) << engine.error();
+  HealthLink link(m, **engine);
+  std::vector<std::string> changes;
+  link.on_change = [&](const ServiceConfig&, const BackendConfig& b, const std::string& what) {
+    changes.push_back(b.endpoint.to_string() + " " + what);
+  };
+  m.on_check = [&](const health::Checker& c, bool flipped) { link.on_check(c, flipped); };
+  m.start();
+  link.refresh();
+  loop.run_for(1100ms);
+  auto st = (*engine)->stats(0).backends[0];
+  EXPECT_TRUE(st.healthy);
+  EXPECT_EQ(st.admin, AdminState::drain);
+  EXPECT_EQ(st.weight, 2u) << "50% of the configured 4";
+  loop.run_for(3s);  // the same answer again: nothing new to tell
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0], "127.0.13.181:80 drain with weight 2 (set by its agent check agent)");
+  says = "ready 100%";
+  loop.run_for(1100ms);
+  st = (*engine)->stats(0).backends[0];
+  EXPECT_EQ(st.admin, AdminState::ready);
+  EXPECT_EQ(st.weight, 4u);
+  EXPECT_EQ((*engine)->stats(0).backends[1].admin, AdminState::ready) << "not the other one";
+}

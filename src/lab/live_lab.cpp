@@ -14,6 +14,7 @@
 #include <asio/post.hpp>
 #include "api/control_client.hpp"
 
+#include "lab/backend_action.hpp"
 #include "lab/forwarding.hpp"
 #include "lab/live_proc.hpp"
 #include "lab/sim_node.hpp"
@@ -286,6 +287,31 @@ void LiveLab::apply(const Action& a) {
           thaw.kind = K::thaw;
           later_.post([this, thaw] { apply(thaw); }, a.duration);
         }
+      }
+      break;
+    case K::backend:
+      if (auto* p = proc(a.target)) {
+        // As the NVA's configuration names it: its backends' addresses were mapped.
+        auto mapped = [&](const Endpoint& e) {
+          return netns_ ? Endpoint{map(e.address), e.port} : map(e);
+        };
+        std::string name = a.backend;
+        if (auto at = lab_backend(t_, a.backend)) {
+          name = mapped(*at).to_string();
+        } else if (auto addr = IpAddress::parse(a.backend)) {
+          name = map(*addr).to_string();
+        } else if (auto colon = a.backend.rfind(':'); colon != std::string::npos) {
+          auto host = IpAddress::parse(a.backend.substr(0, colon));
+          int port = std::atoi(a.backend.c_str() + colon + 1);
+          if (host && port > 0 && port < 65536)
+            name = mapped(Endpoint{*host, static_cast<uint16_t>(port)}).to_string();
+        }
+        std::string err;
+        auto answer = api::ask(p->sock, backend_request(a, name), err, std::chrono::seconds(5));
+        if (!answer)
+          emit("error", a.target + ": " + a.describe() + ": " + err);
+        else if (answer->value("ok", false) != true)
+          emit("error", a.target + ": " + a.describe() + ": " + answer->value("error", "refused"));
       }
       break;
     case K::partition:

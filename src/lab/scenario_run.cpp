@@ -208,6 +208,17 @@ class Runner {
             client + " served since t=" + secs(since_) + " by " + joined(want) +
                 (ok ? "" : ", found " + joined(have)));
     }
+    for (const auto& [client, want] : e.answers) {
+      size_t i = client_index(client);
+      std::set<std::string> seen;
+      for (const auto& q : r_.requests)
+        if (q.client == i && q.at > since_ && q.ok) seen.insert(q.answer);
+      std::vector<std::string> have(seen.begin(), seen.end());
+      bool ok = joined(have) == joined(want);
+      check(rec, ok,
+            client + " answered since t=" + secs(since_) + " by " + joined(want) +
+                (ok ? "" : ", found " + joined(have)));
+    }
     for (const auto& [client, max] : e.lost_max) {
       size_t i = client_index(client);
       size_t lost = 0;

@@ -1,5 +1,7 @@
 #include "lab/sim_lab.hpp"
 
+#include "api/control.hpp"
+#include "lab/backend_action.hpp"
 #include "lab/http_backend.hpp"
 #include "lab/nva_proxy.hpp"
 #include "lab/sim_node.hpp"
@@ -416,6 +418,15 @@ void SimLab::apply(const Action& a) {
           thaw.kind = K::thaw;
           later_.post([this, thaw] { apply(thaw); }, a.duration);
         }
+      }
+      break;
+    case K::backend:
+      if (auto* n = node(a.target); n && n->daemon) {
+        auto at = lab_backend(t_, a.backend);
+        auto answer =
+            api::handle(backend_request(a, at ? at->to_string() : a.backend), n->daemon->parts());
+        if (answer.value("ok", false) != true)
+          emit("error", n->name + ": " + a.describe() + ": " + answer.value("error", "refused"));
       }
       break;
     case K::thaw:

@@ -108,12 +108,17 @@ struct Action {
     link_delay,       // one-way latency between an NVA and its route servers (a spike)
     freeze,           // an NVA stops answering anything, as a paused VM: no FIN, no BFD
     thaw,             // ... and answers again
+    backend,          // an NVA's operator sets a backend's admin state or weight at run time
   } kind;
   std::string target;
   std::string policy;
   uint32_t count = 0;
   std::vector<uint32_t> asns;
   Duration duration{};  // partition, freeze: undone by itself after this (0: never); link_delay
+  // backend: the service, the backend (a lab backend's name, address:port or an address),
+  // and the admin state or the weight to set, as `anycastctl backend` does.
+  std::string service, backend, state;
+  std::optional<uint32_t> weight;
   std::string describe() const;
 };
 
@@ -130,6 +135,8 @@ struct Expect {
   std::map<std::string, size_t> lost_max;        // client -> requests lost since the previous step
   // client -> the regions that answered it since the previous step (ECMP spreads flows)
   std::map<std::string, std::vector<std::string>> regions_served;
+  // client -> the backends' answers it got since the previous step (which backends served)
+  std::map<std::string, std::vector<std::string>> answers;
   // hub -> prefix -> whether its route servers hold it
   std::map<std::string, std::map<Prefix, bool>> route_server;
   // device -> prefix -> its routes as "NEXTHOP PATH" (`*` after a chosen next hop asserts

@@ -545,14 +545,15 @@ class Loader {
                                                 {"heal", K::heal},
                                                 {"link-delay", K::link_delay},
                                                 {"freeze", K::freeze},
-                                                {"thaw", K::thaw}};
+                                                {"thaw", K::thaw},
+                                                {"backend", K::backend}};
     auto it = kinds.find(key);
     if (it == kinds.end()) {
       std::string list;
       for (const auto& [k, _] : kinds) list += (list.empty() ? "" : ", ") + k;
       r_.fail(n.begin()->first, vp, "unknown action '" + key + "' (expected one of: " + list + ")");
     }
-    Action a{it->second, "", "", 0, {}, {}};
+    Action a{it->second, "", "", 0, {}, {}, {}, {}, {}, {}};
     switch (a.kind) {
       case K::stop_bgp:
       case K::start_bgp:
@@ -614,6 +615,27 @@ class Loader {
                   "NVA " + a.target + " has no policy named '" + a.policy + "'");
         break;
       }
+      case K::backend: {
+        r_.require_map(v, vp);
+        r_.only_keys(v, vp, {"nva", "service", "backend", "state", "weight"});
+        for (const char* k : {"nva", "service", "backend"})
+          if (!v[k])
+            r_.fail(v, vp,
+                    "expected {nva: NAME, service: NAME, backend: NAME or ADDRESS[:PORT], "
+                    "state: ready|drain|maint} or weight: N instead of state");
+        a.target = node_ref(v["nva"], vp + ".nva", nvas, "NVA");
+        a.service = r_.string(v["service"], vp + ".service");
+        a.backend = r_.string(v["backend"], vp + ".backend");
+        if (!v["state"] == !v["weight"]) r_.fail(v, vp, "give one of 'state' and 'weight'");
+        if (v["state"]) {
+          a.state = r_.string(v["state"], vp + ".state");
+          if (a.state != "ready" && a.state != "drain" && a.state != "maint")
+            r_.fail(v["state"], vp + ".state", "expected ready, drain or maint");
+        } else {
+          a.weight = static_cast<uint32_t>(r_.integer(v["weight"], vp + ".weight", 0, 256));
+        }
+        break;
+      }
       case K::route_map:
         r_.require_map(v, vp);
         r_.only_keys(v, vp, {"spoke", "prepend"});
@@ -627,8 +649,9 @@ class Loader {
 
   Expect expect(const YAML::Node& n, const std::string& p, const Topology& t) {
     r_.require_map(n, p);
-    r_.only_keys(n, p,
-                 {"msee", "served-by", "regions-served", "lost-max", "route-server", "table"});
+    r_.only_keys(
+        n, p,
+        {"msee", "served-by", "regions-served", "answers", "lost-max", "route-server", "table"});
     Expect e;
     std::set<std::string> regions{"none"}, clients, hubs;
     for (const auto& g : t.regions) regions.insert(g.name), hubs.insert(g.hub.name);
@@ -677,6 +700,16 @@ class Loader {
         for (size_t i = 0; i < kv.second.size(); ++i)
           e.regions_served[c].push_back(
               node_ref(kv.second[i], cp + "[" + std::to_string(i) + "]", regions, "region"));
+      }
+    }
+    if (auto s = n["answers"]) {
+      r_.require_map(s, p + ".answers");
+      for (const auto& kv : s) {
+        auto c = node_ref(kv.first, p + ".answers", clients, "client");
+        std::string cp = p + ".answers." + c;
+        if (!kv.second.IsSequence()) r_.fail(kv.second, cp, "expected a list of answers");
+        for (size_t i = 0; i < kv.second.size(); ++i)
+          e.answers[c].push_back(r_.string(kv.second[i], cp + "[" + std::to_string(i) + "]"));
       }
     }
     if (auto s = n["lost-max"]) {
@@ -832,6 +865,9 @@ std::string Action::describe() const {
     case Kind::link_delay:
       return "delay between " + target + " and its route servers: " + config::secs(duration) +
              " s one way";
+    case Kind::backend:
+      return "set backend " + backend + " of " + target + "'s service " + service + " to " +
+             (weight ? "weight " + std::to_string(*weight) : state);
     case Kind::route_map: {
       std::string s;
       for (auto a : asns) s += (s.empty() ? "" : " ") + std::to_string(a);

@@ -1,8 +1,8 @@
 // The proxy under concurrent load while the control plane changes it: client threads keep
 // connections flowing through two forwarding threads (least connections, whose counts are
-// shared across threads, and Maglev) while the control thread flips backend health, drains
-// and undrains and reads the counters. Built with ThreadSanitizer too (`make tsan`), where
-// any data race between the threads fails the run; bounded in count.
+// shared across threads, and Maglev) while the control thread flips backend health, admin
+// states and weights, drains and undrains and reads the counters. Built with ThreadSanitizer too
+// (`make tsan`), where any data race between the threads fails the run; bounded in count.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -55,13 +55,23 @@ void churn(Balance balance, const char* vip, const char* b1, const char* b2, con
     engine.set_backend_health(0, round % 3, round % 2 == 0);
     if (round % 10 == 5) engine.drain(0);
     if (round % 10 == 7) engine.undrain(0);
+    // The operator's runtime commands (and agent checks) on the same snapshots.
+    engine.set_backend_admin(0, (round + 1) % 3,
+                             round % 4 == 1   ? AdminState::drain
+                             : round % 4 == 3 ? AdminState::maint
+                                              : AdminState::ready);
+    engine.set_backend_weight(0, (round + 2) % 3, static_cast<uint32_t>(round % 5));
     // Read while the threads write: counters are separate atomics, so only their end
     // values are asserted, below.
     (void)engine.stats(0);
     (void)engine.active_connections();
     std::this_thread::sleep_for(2ms);
   }
-  for (int b2i = 0; b2i < 3; ++b2i) engine.set_backend_health(0, b2i, true);
+  for (int b2i = 0; b2i < 3; ++b2i) {
+    engine.set_backend_health(0, b2i, true);
+    engine.set_backend_admin(0, b2i, AdminState::ready);
+    engine.set_backend_weight(0, b2i, 1);
+  }
   engine.undrain(0);
   for (auto& t : clients) t.join();
 

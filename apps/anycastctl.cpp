@@ -168,7 +168,8 @@ void print(const std::string& what, const json& a) {
     if (!any) std::cout << "reloaded: nothing changed\n";
   } else if (what == "backend") {
     std::cout << a["service"].get<std::string>() << " " << a["backend"].get<std::string>() << ": "
-              << a["state"].get<std::string>() << ", weight " << a["weight"].get<int>() << "\n";
+              << a["state"].get<std::string>() << ", weight " << a["weight"].get<int>()
+              << (a.value("closed", false) ? ", open connections closed" : "") << "\n";
   } else {
     std::cout << a["vip"].get<std::string>() << ": " << a["state"].get<std::string>() << "\n";
   }
@@ -213,6 +214,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"ready", "drain", "maint", "weight"}));
   backend->add_option("weight", weight, "with weight: 0 to 256");
+  bool close_now = false;
+  backend->add_flag("--close", close_now, "with maint: close its open connections now");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -245,6 +248,7 @@ int main(int argc, char** argv) {
         return 2;
       }
       req["state"] = action;
+      if (close_now) req["close"] = true;
     }
   } else if (reload->parsed()) {
     what = "reload";

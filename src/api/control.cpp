@@ -293,6 +293,8 @@ json backend(const json& req, const Parts& d) {
   if (!state_text) return fail(state_text.error());
   auto weight = optional_integer(req, "weight", 0, proxy::kMaxWeight);
   if (!weight) return fail(weight.error());
+  auto close = optional_bool(req, "close");
+  if (!close) return fail(close.error());
   if (state_text->has_value() == weight->has_value())
     return fail("give one of \"state\" (ready, drain or maint) and \"weight\" (0 to " +
                 std::to_string(proxy::kMaxWeight) + ")");
@@ -301,6 +303,9 @@ json backend(const json& req, const Parts& d) {
     state = proxy::admin_state_from(**state_text);
     if (!state) return fail("\"state\" is ready, drain or maint, not '" + **state_text + "'");
   }
+  const bool closing = close->value_or(false);
+  if (closing && state != proxy::AdminState::maint)
+    return fail("\"close\" goes with state maint only (HAProxy's shutdown sessions)");
   if (!d.forwarder) return fail("no services are configured");
   const auto& svcs = d.forwarder->config().services;
   std::vector<std::string> known;
@@ -331,13 +336,15 @@ json backend(const json& req, const Parts& d) {
   }
   const size_t b = matches.front();
   if (state) d.forwarder->set_backend_admin(s, b, *state);
+  if (closing) d.forwarder->close_backend_connections(s, b);
   if (*weight) d.forwarder->set_backend_weight(s, b, static_cast<uint32_t>(**weight));
   auto now = d.forwarder->stats(s).backends.at(b);
   return {{"ok", true},
           {"service", svcs[s].name},
           {"backend", backends[b].name()},
           {"state", proxy::to_string(now.admin)},
-          {"weight", now.weight}};
+          {"weight", now.weight},
+          {"closed", closing}};
 }
 
 }  // namespace
@@ -381,7 +388,7 @@ json handle(const json& req, const Parts& d) {
        }},
       {"drain", {"vip"}, [](const json& r, const Parts& p) { return drain(r, p, true); }},
       {"undrain", {"vip"}, [](const json& r, const Parts& p) { return drain(r, p, false); }},
-      {"backend", {"service", "backend", "state", "weight"}, &backend},
+      {"backend", {"service", "backend", "state", "weight", "close"}, &backend},
       {"reload",
        {},
        [](const json&, const Parts& p) {

@@ -43,6 +43,14 @@ Result<std::string, std::string> required_string(const json& req, std::string_vi
   return std::move(**v);
 }
 
+Result<std::optional<bool>, std::string> optional_bool(const json& req, std::string_view field) {
+  auto it = req.find(field);
+  if (it == req.end()) return std::optional<bool>();
+  if (!it->is_boolean())
+    return Err("\"" + std::string(field) + "\" must be true or false, got " + json_type_name(*it));
+  return std::optional<bool>(it->get<bool>());
+}
+
 Result<std::optional<int64_t>, std::string> optional_integer(const json& req,
                                                              std::string_view field, int64_t min,
                                                              int64_t max) {

@@ -20,6 +20,9 @@ Result<std::optional<std::string>, std::string> optional_string(const nlohmann::
                                                                 std::string_view field);
 Result<std::string, std::string> required_string(const nlohmann::json& req, std::string_view field);
 
+Result<std::optional<bool>, std::string> optional_bool(const nlohmann::json& req,
+                                                       std::string_view field);
+
 // The field's whole number within [min, max], nothing when it is absent, or the error.
 Result<std::optional<int64_t>, std::string> optional_integer(const nlohmann::json& req,
                                                              std::string_view field, int64_t min,

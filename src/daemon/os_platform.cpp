@@ -94,10 +94,10 @@ void OsPlatform::serve(const config::Config& c, std::function<api::Parts()> part
           // Who set a backend's state or weight, as HAProxy logs "(by the CLI)".
           if (answer["ok"] == true && answer.contains("backend"))
             sub("proxy").warn(
-                "proxy {}: backend {} is {} with weight {} (set through the control "
-                "socket)",
+                "proxy {}: backend {} is {} with weight {}{} (set through the control socket)",
                 answer["service"].get<std::string>(), answer["backend"].get<std::string>(),
-                answer["state"].get<std::string>(), answer["weight"].get<int>());
+                answer["state"].get<std::string>(), answer["weight"].get<int>(),
+                answer["closed"] == true ? ", its open connections closed" : "");
           return answer;
         });
     if (s)

@@ -2,6 +2,7 @@
 // What decides whether, and how much, a backend is used: its checks' verdict, and what the
 // operator set at run time (HAProxy's `set server state` and `set server weight`). Pure:
 // every forwarding path turns these into the BackendView its balancer reads.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -23,6 +24,8 @@ struct BackendControl {
   bool healthy = true;  // all of its checks up (or none configured)
   AdminState admin = AdminState::ready;
   uint32_t weight = 1;  // the configured weight until the operator sets another
+  // Connections and flows to it opened before this are closed (maint with --close).
+  std::chrono::steady_clock::time_point close_before{};
 };
 
 // The backend as the balancers see it: used only while healthy and ready, at the

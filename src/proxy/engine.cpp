@@ -171,6 +171,11 @@ void Engine::set_backend_admin(size_t service, size_t backend, AdminState state)
   publish(service, [&](ServiceState& st) { st.control[backend].admin = state; });
 }
 
+void Engine::close_backend_connections(size_t service, size_t backend) {
+  const auto now = std::chrono::steady_clock::now();
+  publish(service, [&](ServiceState& st) { st.control.at(backend).close_before = now; });
+}
+
 void Engine::set_backend_weight(size_t service, size_t backend, uint32_t weight) {
   {
     auto st = services_.at(service)->load();

@@ -45,6 +45,10 @@ class Forwarder {
   // follow it at once; open ones keep their backend.
   virtual void set_backend_admin(size_t service, size_t backend, AdminState state) = 0;
   virtual void set_backend_weight(size_t service, size_t backend, uint32_t weight) = 0;
+  // Resets the connections (and ends the flows) open to the backend now, within a sweep of
+  // the forwarding threads: maint with --close. Address translation's flows are the
+  // kernel's and are not closed.
+  virtual void close_backend_connections(size_t service, size_t backend) = 0;
   // New connections are refused; open ones may finish until drain_time, then are reset.
   virtual void drain(size_t service) = 0;
   virtual void undrain(size_t service) = 0;

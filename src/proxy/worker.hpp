@@ -113,6 +113,7 @@ class Worker {
     bool last_up = false;  // the last bytes read went toward the backend
     uint8_t turns = 0;     // times the reading direction changed, first read included
     SteadyTime deadline;   // connect timeout while connecting, then idle timeout
+    SteadyTime opened;     // accepted
     Endpoint client_ep, local_ep;
     std::optional<InKernel> kernel;
   };
@@ -124,6 +125,7 @@ class Worker {
     Endpoint client_ep;
     IpAddress local;  // the address the client sent to, on a wildcard listener
     SteadyTime deadline;
+    SteadyTime opened;
     bool dead = false;
   };
   struct PerService {

@@ -49,6 +49,7 @@ void Worker::accept_all(Listener& l) {
     c->client.fd = fd;
     c->service = l.service;
     c->client_ep = from_sockaddr(from.get());
+    c->opened = now_;
     c->local_ep = svc.cfg.listen;
     if (svc.cfg.proxy_protocol) {
       SockAddr local;

@@ -122,6 +122,7 @@ void Worker::on_query(Listener& l, const SockAddr& from, const IpAddress& local,
     f->fd = *fd;
     f->service = l.service;
     f->backend_index = *be;
+    f->opened = now_;
     f->via = &l;
     f->client = from;
     f->client_ep = client;

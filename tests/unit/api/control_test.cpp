@@ -211,6 +211,18 @@ TEST_F(ControlApi, BackendStateAndWeightAtRunTime) {
   EXPECT_EQ(ask(R"({"command":"backend","service":"web","backend":"198.18.0.11","state":"down"})")
                 ["error"],
             "\"state\" is ready, drain or maint, not 'down'");
+  EXPECT_EQ(
+      ask(R"({"command":"backend","service":"web","backend":"198.18.0.11","state":"drain","close":true})")
+          ["error"],
+      "\"close\" goes with state maint only (HAProxy's shutdown sessions)");
+  EXPECT_EQ(
+      ask(R"({"command":"backend","service":"web","backend":"198.18.0.11","state":"maint","close":1})")
+          ["error"],
+      "\"close\" must be true or false, got a number");
+  a = ask(
+      R"({"command":"backend","service":"web","backend":"198.18.0.11","state":"maint","close":true})");
+  EXPECT_EQ(a["closed"], true) << a.dump();
+  EXPECT_EQ(a["state"], "maint");
   EXPECT_EQ(ask(R"({"command":"backend","service":"web","backend":"198.18.0.11"})")["error"],
             "give one of \"state\" (ready, drain or maint) and \"weight\" (0 to 256)");
   handler = [&](const json& req) {

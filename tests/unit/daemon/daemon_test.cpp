@@ -24,6 +24,7 @@ class CountingForwarder : public proxy::Forwarder {
   void set_backend_health(size_t, size_t b, bool h) override { healthy[b] = h; }
   void set_backend_admin(size_t, size_t, proxy::AdminState) override {}
   void set_backend_weight(size_t, size_t, uint32_t) override {}
+  void close_backend_connections(size_t, size_t) override {}
   void drain(size_t) override {}
   void undrain(size_t) override {}
   void drain_all() override { drained = true; }

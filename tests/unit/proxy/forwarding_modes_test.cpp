@@ -306,6 +306,31 @@ TEST_P(ForwardingModes, BackendDrainedAtRunTimeKeepsItsOpenConnection) {
   EXPECT_TRUE(all_closed());
 }
 
+// maint with --close: the backend's open connection is reset at once (within a sweep), on
+// both sides; nothing new reaches it.
+TEST_P(ForwardingModes, MaintWithCloseResetsTheOpenConnection) {
+  auto [c, b] = open();
+  ASSERT_TRUE(write_all(c, "hello"));
+  char buf[5];
+  ASSERT_EQ(::recv(b, buf, sizeof buf, MSG_WAITALL), 5);
+  engine_->set_backend_admin(0, 0, AdminState::maint);
+  engine_->close_backend_connections(0, 0);
+  EXPECT_LT(end_of(c, 3000ms), 0) << "the client's connection is reset";
+  EXPECT_LE(end_of(b, 3000ms), 0) << "and the backend's ended";
+  ::close(c);
+  ::close(b);
+  EXPECT_TRUE(all_closed());
+  EXPECT_EQ(exchange(vip_, "new"), "");
+  // Back in service, a new connection is not touched by the earlier close.
+  engine_->set_backend_admin(0, 0, AdminState::ready);
+  auto [c2, b2] = open();
+  ASSERT_TRUE(write_all(c2, "again"));
+  char buf2[5];
+  EXPECT_EQ(::recv(b2, buf2, sizeof buf2, MSG_WAITALL), 5);
+  ::close(c2);
+  ::close(b2);
+}
+
 TEST_P(ForwardingModes, BackendKilledMidStreamEndsTheClientWithWhatWasSent) {
   auto [c, b] = open();
   // The backend streams; once the client has 1 MiB of it, the backend dies with the client's

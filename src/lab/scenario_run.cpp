@@ -197,28 +197,24 @@ class Runner {
                      ? ""
                      : ", found " + have + (last && !last->ok ? " (" + last->why + ")" : "")));
     }
-    for (const auto& [client, want] : e.regions_served) {
-      size_t i = client_index(client);
-      std::set<std::string> seen;
-      for (const auto& q : r_.requests)
-        if (q.client == i && q.at > since_ && q.ok) seen.insert(q.region);
-      std::vector<std::string> have(seen.begin(), seen.end());
-      bool ok = joined(have) == joined(want);
-      check(rec, ok,
-            client + " served since t=" + secs(since_) + " by " + joined(want) +
-                (ok ? "" : ", found " + joined(have)));
-    }
-    for (const auto& [client, want] : e.answers) {
-      size_t i = client_index(client);
-      std::set<std::string> seen;
-      for (const auto& q : r_.requests)
-        if (q.client == i && q.at > since_ && q.ok) seen.insert(q.answer);
-      std::vector<std::string> have(seen.begin(), seen.end());
-      bool ok = joined(have) == joined(want);
-      check(rec, ok,
-            client + " answered since t=" + secs(since_) + " by " + joined(want) +
-                (ok ? "" : ", found " + joined(have)));
-    }
+    // What answered each client since the previous step, by region or by the backends'
+    // answers: every one listed, and no other.
+    auto served = [&](const std::map<std::string, std::vector<std::string>>& expected,
+                      const char* verb, std::string RequestRecord::*field) {
+      for (const auto& [client, want] : expected) {
+        size_t i = client_index(client);
+        std::set<std::string> seen;
+        for (const auto& q : r_.requests)
+          if (q.client == i && q.at > since_ && q.ok) seen.insert(q.*field);
+        std::vector<std::string> have(seen.begin(), seen.end());
+        bool ok = joined(have) == joined(want);
+        check(rec, ok,
+              client + " " + verb + " since t=" + secs(since_) + " by " + joined(want) +
+                  (ok ? "" : ", found " + joined(have)));
+      }
+    };
+    served(e.regions_served, "served", &RequestRecord::region);
+    served(e.answers, "answered", &RequestRecord::answer);
     for (const auto& [client, max] : e.lost_max) {
       size_t i = client_index(client);
       size_t lost = 0;

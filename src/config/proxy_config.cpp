@@ -126,6 +126,12 @@ proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, cons
     s.backends.push_back(std::move(b));
   }
   if (s.forwarding == proxy::Forwarding::nat) {
+    // The program keeps no per-backend counts to compare: rather than round robin in its
+    // place, say so.
+    if (s.balance == Balance::least_conn)
+      r.fail(n["balance"], path + ".balance",
+             "leastconn needs connection counts that address translation (forwarding: nat) does "
+             "not keep; use roundrobin or maglev");
     if (!s.listen.address.is_v4())
       r.fail(n["forwarding"], path + ".forwarding", "nat: address translation is IPv4 only");
     if (s.backends.size() > proxy::kNatBackends)

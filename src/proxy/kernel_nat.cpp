@@ -1,5 +1,7 @@
 #include "proxy/kernel_nat.hpp"
 
+#include "proxy/nat_slots.hpp"
+
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -92,14 +94,9 @@ Status<> KernelNat::update(uint32_t service, const ServiceConfig& cfg,
   s.hash_port = cfg.hash == HashOn::five_tuple;
   s.round_robin = cfg.balance != Balance::maglev;  // leastconn has no counts here
   if (!draining) {
-    // The threads' smooth weighted round robin lays out the slots: each backend gets slots
-    // in proportion to its weight, interleaved, so that taking them in turn alternates as
-    // the threads do. It has none to give when no backend is healthy.
-    auto turns = make_balancer(Balance::round_robin, cfg.hash, backends);
-    uint32_t i = 0;
-    for (auto b = turns->pick({}); b && i < NAT_SLOTS; b = turns->pick({}))
-      s.slots[i++] = static_cast<unsigned char>(*b);
-    s.slots_used = i == NAT_SLOTS ? NAT_SLOTS : 0;
+    auto slots = nat_slots(cfg, backends);
+    std::copy(slots.begin(), slots.end(), s.slots);
+    s.slots_used = static_cast<uint32_t>(slots.size());
   }
   if (bpf_map_update_elem(bpf_map__fd(skel_->maps.services), &service, &s, BPF_ANY) < 0)
     return Err(bpf_failure("publishing the backends", errno));

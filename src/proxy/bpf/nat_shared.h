@@ -15,7 +15,9 @@
 #define NAT_U8 __u8
 #endif
 
-#define NAT_SLOTS 256    // a service's balancing table: slot -> backend, by weight, interleaved
+// A service's balancing table, slot -> backend: Maglev's lookup table with maglev (prime,
+// and more than 100 slots per backend, as the paper asks), else weighted and interleaved.
+#define NAT_SLOTS 16381
 #define NAT_BACKENDS 64  // backends per service on this path (kNatBackends)
 
 struct nat_endpoint {

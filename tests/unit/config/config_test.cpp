@@ -475,6 +475,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  h: {type: haproxy, backend: web, "
                 "server: s1, socket: admin.sock}\n",
                 4, 56, "checks.h.socket", "absolute path"},
+        BadCase{"leastconn_with_nat",
+                "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - {name: w, address: 10.0.0.9, "
+                "port: 80, forwarding: nat, balance: leastconn, backends: [{address: 10.0.0.1, "
+                "port: 80}]}\n",
+                4, 70, "services[0].balance", "leastconn needs connection counts"},
         BadCase{"send_on_tcp",
                 "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  t: {type: tcp, address: 10.0.0.1, "
                 "port: 80, send: x}\n",

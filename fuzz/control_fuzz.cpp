@@ -63,7 +63,7 @@ struct World {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World w;
-  api::Parts parts{&w.loop, w.speaker.get(), w.monitor.get(), nullptr, nullptr};
+  api::Parts parts{&w.loop, w.speaker.get(), w.monitor.get(), nullptr, nullptr, nullptr};
   // The handler the daemon installs, and the function its socket calls for the bytes a
   // client sent: framing, JSON parse and dispatch. Nothing here catches: an exception that
   // escaped would end the fuzzer as it would end the daemon, and one the socket's last

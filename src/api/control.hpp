@@ -20,6 +20,8 @@ struct Parts {
   // Reads the configuration file again and applies what may change without a restart;
   // the answer says what changed, or why nothing did.
   std::function<ReloadReport()> reload;
+  // True once the daemon is stopping (draining, then withdrawing, before it exits).
+  std::function<bool()> stopping;
 };
 
 // Commands: "show peers", "show routes" ("prefix", "peer", "view": loc-rib, received or

@@ -344,7 +344,22 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   if (auto ct = root["control"]) c.control = read_control(r, ct);
   if (auto m = root["metrics"]) {
     r.require_map(m, "metrics");
-    r.only_keys(m, "metrics", {"address", "port"});
+    r.only_keys(m, "metrics", {"address", "port", "healthz"});
+    if (auto h = m["healthz"]) {
+      auto v = r.string(h, "metrics.healthz");
+      using H = MetricsConfig::Healthz;
+      if (v == "any-vip")
+        c.metrics.healthz = H::any_vip;
+      else if (v == "all-vips")
+        c.metrics.healthz = H::all_vips;
+      else if (v == "session")
+        c.metrics.healthz = H::session;
+      else if (v == "not-draining")
+        c.metrics.healthz = H::not_draining;
+      else
+        r.fail(h, "metrics.healthz",
+               "expected any-vip, all-vips, session or not-draining, got '" + v + "'");
+    }
     c.metrics.address =
         m["address"] ? r.address(m["address"], "metrics.address") : *IpAddress::parse("127.0.0.1");
     if (m["port"])
@@ -498,7 +513,7 @@ std::string print(const Config& c) {
   o << print_proxy(c.proxy);
   if (c.metrics.address)
     o << "metrics:\n  address: " << c.metrics.address->to_string() << "\n  port: " << c.metrics.port
-      << "\n";
+      << "\n  healthz: " << to_string(c.metrics.healthz) << "\n";
   if (c.control.socket.empty()) {
     o << "control: none\n";
   } else {
@@ -529,6 +544,20 @@ std::optional<std::string> reload_blocker(const Config& running, const Config& n
   if (a == b) return std::nullopt;
   return "a reload changes peers, VIPs, policies and checks only; this changed too: " +
          first_changed_line(a, b) + ": restart to apply it";
+}
+
+const char* to_string(MetricsConfig::Healthz h) {
+  switch (h) {
+    case MetricsConfig::Healthz::all_vips:
+      return "all-vips";
+    case MetricsConfig::Healthz::session:
+      return "session";
+    case MetricsConfig::Healthz::not_draining:
+      return "not-draining";
+    case MetricsConfig::Healthz::any_vip:
+      break;
+  }
+  return "any-vip";
 }
 
 std::string first_changed_line(const std::string& before, const std::string& after) {

@@ -21,7 +21,12 @@ struct ControlConfig {
 struct MetricsConfig {
   std::optional<IpAddress> address;  // set: on; 127.0.0.1 when only the port is given
   uint16_t port = 9179;
+  // When GET /healthz answers 200 (this NVA should receive traffic), for a load balancer's
+  // probe: any VIP announced, every VIP announced, a BGP session up, or not draining.
+  enum class Healthz { any_vip, all_vips, session, not_draining } healthz = Healthz::any_vip;
 };
+
+const char* to_string(MetricsConfig::Healthz h);
 
 struct Config {
   bgp::SpeakerConfig bgp;

@@ -36,8 +36,9 @@ Daemon::~Daemon() {
 }
 
 api::Parts Daemon::parts() {
-  api::Parts p{&loop_, speaker_.get(), monitor_.get(), forwarder_.get(), nullptr};
+  api::Parts p{&loop_, speaker_.get(), monitor_.get(), forwarder_.get(), nullptr, nullptr};
   p.reload = [this] { return reload(); };
+  p.stopping = [this] { return phase_ != Phase::running; };
   return p;
 }
 

@@ -1,5 +1,7 @@
 #include "daemon/os_platform.hpp"
 
+#include "daemon/healthz.hpp"
+
 #include <asio/post.hpp>
 
 #include "api/metrics.hpp"
@@ -108,7 +110,11 @@ void OsPlatform::serve(const config::Config& c, std::function<api::Parts()> part
   if (c.metrics.address) {
     auto m = api::MetricsHttp::open(
         loop_, {*c.metrics.address, c.metrics.port},
-        [parts, started = started_unix_] { return api::metrics_text(parts(), started); });
+        [parts, started = started_unix_] { return api::metrics_text(parts(), started); },
+        [parts, rule = c.metrics.healthz] {
+          auto h = healthz(rule, parts());
+          return std::make_pair(h.ok, std::move(h.reason));
+        });
     if (m)
       metrics_ = std::move(*m);
     else

@@ -56,6 +56,15 @@ def raw_request(sock, req):
     return json.loads(data)
 
 
+def healthz():
+    """GET /healthz on the metrics listener: (status, body)."""
+    try:
+        with urllib.request.urlopen(f"http://{NVA}:{METRICS_PORT}/healthz", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def rows(table):
     """A table's lines split on runs of two or more spaces, header first."""
     import re
@@ -147,7 +156,7 @@ services:
     port: {PROXY_PORT}
     backends: [{{address: {BACKEND}, port: {WEB_PORT}, checks: [web]}}]
 control: {{socket: {sock}}}
-metrics: {{address: {NVA}, port: {METRICS_PORT}}}
+metrics: {{address: {NVA}, port: {METRICS_PORT}, healthz: all-vips}}
 """)
     Proc("anycastd", [ANYCASTD, "-c", cfg], os.path.join(work, "anycastd.log"))
     wait_until(lambda: bird.route(VIP) and bird.route(PLAIN_VIP), 20, "BIRD holding both VIPs")
@@ -343,8 +352,16 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}}}
     check(silent.get("eof") and 9 <= silent["after"] <= 12,
           f"a silent control client is closed after 10 s: {silent}")
 
+    code, text = healthz()
+    check(code == 200 and text == "2 of 2 VIPs announced\n",
+          f"GET /healthz with every VIP announced: {code} {text!r}")
     web.stop()
     wait_until(lambda: bird.route(VIP) is None, 10, "the VIP withdrawn when its backend stops")
+    # A load balancer's probe (metrics.healthz: all-vips) sees the failed check at once.
+    code, text = wait_until(lambda: (lambda r: r if r[0] == 503 else None)(healthz()), 10,
+                            "/healthz 503 once the check fails")
+    check(text.startswith(f"1 of 2 VIPs announced; first down: {VIP} withdrawn (0 of 1 healthy"),
+          f"GET /healthz says which VIP and why: {text!r}")
     vips = {v["prefix"]: v for v in ctl_json(sock, "show", "vips")["vips"]}
     check(vips[VIP]["state"] == "withdrawn" and "0 of 1" in vips[VIP]["reason"],
           f"show vips says why: {vips[VIP]}")

@@ -22,7 +22,7 @@ struct ControlApi : ::testing::Test {
   std::unique_ptr<Transport> t = net.host(IpAddress::v4(0xC6120001));
   std::unique_ptr<bgp::Speaker> speaker;
   api::ControlSocket::Handler handler = [this](const json& req) {
-    return api::handle(req, {&loop, speaker.get(), nullptr, nullptr, nullptr});
+    return api::handle(req, {&loop, speaker.get(), nullptr, nullptr, nullptr, nullptr});
   };
 
   void SetUp() override {
@@ -162,7 +162,7 @@ proxy::ProxyConfig two_services() {
 TEST_F(ControlApi, BackendStateAndWeightAtRunTime) {
   lab::SimForwarder f(two_services());
   handler = [&](const json& req) {
-    return api::handle(req, {&loop, speaker.get(), nullptr, &f, nullptr});
+    return api::handle(req, {&loop, speaker.get(), nullptr, &f, nullptr, nullptr});
   };
   auto a = ask(R"({"command":"backend","service":"web","backend":"198.18.0.11","state":"drain"})");
   ASSERT_EQ(a["ok"], true) << a.dump();
@@ -226,7 +226,7 @@ TEST_F(ControlApi, BackendStateAndWeightAtRunTime) {
   EXPECT_EQ(ask(R"({"command":"backend","service":"web","backend":"198.18.0.11"})")["error"],
             "give one of \"state\" (ready, drain or maint) and \"weight\" (0 to 256)");
   handler = [&](const json& req) {
-    return api::handle(req, {&loop, speaker.get(), nullptr, nullptr, nullptr});
+    return api::handle(req, {&loop, speaker.get(), nullptr, nullptr, nullptr, nullptr});
   };
   EXPECT_EQ(ask(R"({"command":"backend","service":"web","backend":"198.18.0.11","state":"ready"})")
                 ["error"],

@@ -1,6 +1,7 @@
 // The daemon on the simulated runtime against a route server: its life from start to
 // stopped, as an operator drives it with signals, and what the route server sees.
 #include "daemon/daemon.hpp"
+#include "daemon/healthz.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -301,4 +302,38 @@ TEST_F(DaemonTest, FreedWhileWithdrawingIsNotCalledBack) {
   d.reset();
   run_for(15s);
   EXPECT_EQ(stopped, 0);
+}
+
+// GET /healthz's verdict for each rule, as a load balancer's probe sees the NVA: before the
+// check rises, announced, draining, and stopping.
+TEST_F(DaemonTest, HealthzFollowsTheVipsTheSessionsAndTheDrain) {
+  using H = config::MetricsConfig::Healthz;
+  auto d = make(kNva);
+  ASSERT_TRUE(d->start());
+  auto probe = [&](H rule) { return daemon::healthz(rule, d->parts()); };
+  auto h = probe(H::any_vip);
+  EXPECT_FALSE(h.ok);
+  EXPECT_EQ(h.reason.rfind("0 of 1 VIPs announced: 9.9.9.9/32 withdrawn", 0), 0u) << h.reason;
+  EXPECT_FALSE(probe(H::session).ok);
+  run_for(5s);
+  h = probe(H::any_vip);
+  EXPECT_TRUE(h.ok) << h.reason;
+  EXPECT_EQ(h.reason, "1 of 1 VIPs announced");
+  EXPECT_TRUE(probe(H::all_vips).ok);
+  h = probe(H::session);
+  EXPECT_TRUE(h.ok);
+  EXPECT_EQ(h.reason, "session with 198.18.0.2 established");
+  EXPECT_TRUE(probe(H::not_draining).ok);
+  d->drain_all();
+  run_for(1s);
+  h = probe(H::not_draining);
+  EXPECT_FALSE(h.ok);
+  EXPECT_EQ(h.reason, "1 VIPs draining or drained");
+  EXPECT_TRUE(probe(H::any_vip).ok) << "still announced while it drains";
+  d->undrain_all();
+  run_for(1s);
+  d->stop();
+  h = probe(H::any_vip);
+  EXPECT_FALSE(h.ok);
+  EXPECT_EQ(h.reason, "stopping: draining and withdrawing the VIPs");
 }

@@ -1,5 +1,6 @@
 #include "proxy/kernel_nat.hpp"
 
+#include "core/internal_error.hpp"
 #include "proxy/nat_slots.hpp"
 
 #include <arpa/inet.h>
@@ -176,15 +177,23 @@ void KernelNat::watch() {
     }
     // Only the kernel speaks for the interfaces; a process may send to this socket too.
     if (n <= 0 || from.nl_pid != 0) continue;
+    // On this thread of its own, a throw would end the process: the last resort drops the
+    // batch of announcements instead, and the next one (or an ENOBUFS) attaches what exists.
+    guarded("an interface announcement (netlink)", [&] { on_links(buf.data(), n); });
+  }
+}
+
+void KernelNat::on_links(const char* data, ssize_t n) {
+  {
     auto left = static_cast<unsigned>(n);  // NLMSG_OK compares it with a __u32
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left);
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(data); NLMSG_OK(h, left);
          h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) continue;
-      auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
+      auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof *ifi)) continue;
       std::string name = "interface " + std::to_string(ifi->ifi_index);
       int len = static_cast<int>(IFLA_PAYLOAD(h));
-      for (auto* a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+      for (auto* a = IFLA_RTA(const_cast<ifinfomsg*>(ifi)); RTA_OK(a, len); a = RTA_NEXT(a, len))
         if (a->rta_type == IFLA_IFNAME)
           name.assign(static_cast<const char*>(RTA_DATA(a)),
                       strnlen(static_cast<const char*>(RTA_DATA(a)), RTA_PAYLOAD(a)));

@@ -54,8 +54,9 @@ class KernelNat {
   KernelNat() = default;
   // Attaches to one interface unless it has the program already; an error names it.
   Status<> attach_to(int ifindex, const std::string& name);
-  Status<> attach_all();  // to every interface listed now
-  void watch();           // the thread: interfaces that come and go
+  Status<> attach_all();                       // to every interface listed now
+  void watch();                                // the thread: interfaces that come and go
+  void on_links(const char* data, ssize_t n);  // one batch of its announcements
 
   nat_bpf* skel_ = nullptr;
   std::mutex mu_;

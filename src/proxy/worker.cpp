@@ -1,5 +1,7 @@
 #include "proxy/worker.hpp"
 
+#include "core/internal_error.hpp"
+
 #include <bpf/libbpf.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -155,29 +157,9 @@ void Worker::run() {
     now_ = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
       auto* h = static_cast<Handle*>(events[i].data.ptr);
-      switch (h->kind) {
-        case Kind::wake: {
-          uint64_t count;
-          [[maybe_unused]] auto r = ::read(wake_fd_, &count, sizeof count);
-          for (uint32_t s = 0; s < services_.size(); ++s) refresh(s);
-          break;
-        }
-        case Kind::tcp_listener:
-          accept_all(*static_cast<Listener*>(h));
-          break;
-        case Kind::udp_listener:
-          on_udp_listener(*static_cast<Listener*>(h));
-          break;
-        case Kind::tcp_side:
-          on_side(*static_cast<Side*>(h), events[i].events);
-          break;
-        case Kind::udp_flow:
-          on_flow(*static_cast<Flow*>(h));
-          break;
-        case Kind::ring:
-          drain_ring();
-          break;
-      }
+      // A forwarding thread's throw would end the process: the last resort drops the event
+      // (its connection is then ended by its timeout or its peer) and the thread goes on.
+      guarded("an event on a forwarding thread", [&] { dispatch(*h, events[i].events); });
     }
     // Notices from the ring, now that it is drained (a step may drain it again).
     for (size_t i = 0; i < notices_.size(); ++i) on_notice(notices_[i]);
@@ -186,6 +168,32 @@ void Worker::run() {
     flush_replies();  // the answers read in this round, in one sendmmsg per listener
     if (now_ - last_sweep_ >= kSweepEvery) sweep(now_);
     reap();  // only now: a later event of this batch may still name a finished connection
+  }
+}
+
+void Worker::dispatch(Handle& h, uint32_t events) {
+  switch (h.kind) {
+    case Kind::wake: {
+      uint64_t count;
+      [[maybe_unused]] auto r = ::read(wake_fd_, &count, sizeof count);
+      for (uint32_t s = 0; s < services_.size(); ++s) refresh(s);
+      break;
+    }
+    case Kind::tcp_listener:
+      accept_all(*static_cast<Listener*>(&h));
+      break;
+    case Kind::udp_listener:
+      on_udp_listener(*static_cast<Listener*>(&h));
+      break;
+    case Kind::tcp_side:
+      on_side(*static_cast<Side*>(&h), events);
+      break;
+    case Kind::udp_flow:
+      on_flow(*static_cast<Flow*>(&h));
+      break;
+    case Kind::ring:
+      drain_ring();
+      break;
   }
 }
 

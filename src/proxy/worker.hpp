@@ -156,8 +156,9 @@ class Worker {
   bool move_passed(Conn& c, int k, bool& wait);
   void end_direction(Conn& c, int k, bool& wait);
   void set_budget(Conn& c, int k);
-  void drain_ring();                        // takes every record waiting in this thread's ring
-  void on_notice(const forward_record& r);  // a direction to look at
+  void drain_ring();                          // takes every record waiting in this thread's ring
+  void on_notice(const forward_record& r);    // a direction to look at
+  void dispatch(Handle& h, uint32_t events);  // one epoll event
   uint32_t leave_out_repeats(Conn& c, int k, uint32_t n);
   void schedule_recheck(Conn& c);
   void recheck_due();

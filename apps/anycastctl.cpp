@@ -76,6 +76,11 @@ void print(const std::string& what, const json& a) {
       // As BIRD's `show protocols`: an Idle peer says how long before it tries again.
       if (r["retry_in_seconds"].is_number())
         r["retry"] = cell(r["retry_in_seconds"]) + " s (" + cell(r["errors_in_a_row"]) + " errors)";
+      // As FRR's `show bgp neighbors`: the timers in force, and what each side offered.
+      if (r["hold_time"].is_number())
+        r["timers"] = cell(r["hold_time"]) + "/" + cell(r["keepalive"]) + " (ours " +
+                      cell(r["configured_hold_time"]) + ", peer's " + cell(r["peer_hold_time"]) +
+                      ")";
     }
     table({{"Peer", "address"},
            {"AS", "remote_as"},
@@ -85,6 +90,7 @@ void print(const std::string& what, const json& a) {
            {"Sent", "advertised"},
            {"UPDATEs in/out", "updates"},
            {"Retry in", "retry"},
+           {"Hold/KA", "timers"},
            {"Password", "password"},
            {"BFD", "bfd"},
            {"Last error", "last_error"}},

@@ -38,6 +38,11 @@ json peers(const Parts& d) {
          {"established_count", info.established_count},
          {"last_error", info.last_error},
          {"errors_in_a_row", info.failures},
+         // Timers: configured, offered by the peer, and negotiated (null until its OPEN).
+         {"configured_hold_time", pc.hold_time},
+         {"peer_hold_time", info.peer_hold_time ? json(*info.peer_hold_time) : json(nullptr)},
+         {"hold_time", info.hold_time ? json(*info.hold_time) : json(nullptr)},
+         {"keepalive", info.hold_time ? json(*info.hold_time / 3) : json(nullptr)},
          // Whether a TCP-MD5 key is configured; the key itself never leaves the daemon.
          {"password", pc.password.empty() ? json(nullptr) : json("set")},
          {"bfd", !pc.bfd    ? json(nullptr)

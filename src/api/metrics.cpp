@@ -94,6 +94,12 @@ void bgp_metrics(Writer& w, const bgp::Speaker& s) {
   w.family("anycastd_bgp_session_up", "gauge", "1 while the session is Established");
   each("anycastd_bgp_session_up",
        [](const auto& i) { return i.state == bgp::State::established ? 1 : 0; });
+  w.family("anycastd_bgp_hold_time_seconds", "gauge",
+           "the hold time in force (the smaller of ours and the peer's); 0 until the peer's OPEN");
+  each("anycastd_bgp_hold_time_seconds", [](const auto& i) { return i.hold_time.value_or(0); });
+  w.family("anycastd_bgp_keepalive_seconds", "gauge",
+           "the keepalive interval in force (a third of the hold time); 0 until the peer's OPEN");
+  each("anycastd_bgp_keepalive_seconds", [](const auto& i) { return i.hold_time.value_or(0) / 3; });
   w.family("anycastd_bgp_session_established_total", "counter",
            "times the session reached Established");
   each("anycastd_bgp_session_established_total", [](const auto& i) { return i.established_count; });

@@ -655,6 +655,11 @@ Speaker::PeerInfo Speaker::peer_info(size_t i) const {
     if (!p.session->connect_error().empty()) out.last_error = p.session->connect_error();
     out.retry_at = p.session->retry_at();
     out.failures = p.session->fsm().failures;
+    const auto& f = p.session->fsm();
+    if (f.peer_open && (f.state == State::open_confirm || f.state == State::established)) {
+      out.peer_hold_time = f.peer_open->hold_time;
+      out.hold_time = f.hold_time;
+    }
   }
   if (p.bfd) out.bfd = &p.bfd->session();
   out.bfd_error = p.bfd_error;

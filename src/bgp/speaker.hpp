@@ -74,6 +74,9 @@ class Speaker : private SessionObserver {
     uint32_t failures = 0;              // consecutive session errors, which set the wait
     const bfd::Session* bfd = nullptr;  // with `bfd:`, while its socket is open
     std::string bfd_error;
+    // Once the peer's OPEN is in: the hold time it offered, and the one in force (the smaller
+    // of both; keepalives every third of it). Azure Route Server's answer shows here.
+    std::optional<uint16_t> peer_hold_time, hold_time;
   };
   PeerInfo peer_info(size_t i) const;
   // Routes from peer i that passed its import policy (its post-policy Adj-RIB-In).

@@ -178,6 +178,10 @@ metrics: {{address: {NVA}, port: {METRICS_PORT}, healthz: all-vips}}
     check(len(peers) == 1 and peers[0]["address"] == BIRD and peers[0]["state"] == "Established"
           and peers[0]["remote_as"] == harness.PEER_AS and peers[0]["advertised"] == 2,
           f"show peers -j: BIRD Established: {peers}")
+    # Our 9 s against BIRD's default 240 s: the smaller holds, keepalives every 3 s.
+    check(peers[0]["configured_hold_time"] == 9 and peers[0]["peer_hold_time"] == 240 and
+          peers[0]["hold_time"] == 9 and peers[0]["keepalive"] == 3,
+          f"show peers -j: negotiated timers: {peers[0]}")
     rc, out, _ = ctl(sock, "show", "peers")
     t = rows(out)
     check(rc == 0 and t[0][:3] == ["Peer", "AS", "State"] and t[1][:3] ==

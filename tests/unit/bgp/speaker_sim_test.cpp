@@ -118,6 +118,24 @@ TEST_F(Pair, ShutdownDoneDiesWithTheSpeaker) {
   EXPECT_FALSE(done);
 }
 
+// The timers in force show once the peer's OPEN is in: the smaller hold time of the two,
+// and what the peer offered (Azure Route Server's answer to a 9 s proposal, say).
+TEST_F(Pair, NegotiatedTimersShowOnceThePeersOpenIsIn) {
+  auto rs_cfg = route_server();
+  rs_cfg.peers[0].hold_time = 180;
+  Speaker rs(loop, *tb, rs_cfg);
+  Speaker a(loop, *ta, nva());  // offers 9
+  EXPECT_FALSE(a.peer_info(0).hold_time);
+  rs.start();
+  a.start();
+  loop.run_for(1s);
+  ASSERT_EQ(a.peer_state(0), State::established);
+  EXPECT_EQ(a.peer_info(0).hold_time, 9u);
+  EXPECT_EQ(a.peer_info(0).peer_hold_time, 180u);
+  EXPECT_EQ(rs.peer_info(0).hold_time, 9u);
+  EXPECT_EQ(rs.peer_info(0).peer_hold_time, 9u);
+}
+
 TEST_F(Pair, VipWithdrawAndReannounce) {
   Speaker rs(loop, *tb, route_server());
   Speaker a(loop, *ta, nva());

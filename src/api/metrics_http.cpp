@@ -22,8 +22,7 @@ std::string MetricsHttp::respond(const std::function<std::string()>& body, std::
       status = "500 Internal Server Error";
       text = "internal error (logged); the daemon runs on\n";
     }
-  } else if (health &&
-             (starts("GET /healthz ") || starts("GET /healthz?") || starts("HEAD /healthz "))) {
+  } else if (health && (starts("GET /healthz ") || starts("GET /healthz?"))) {
     if (!guarded("a health probe", [&] {
           auto [ok, why] = health();
           status = ok ? "200 OK" : "503 Service Unavailable";

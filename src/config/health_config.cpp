@@ -15,11 +15,11 @@ using health::VipHealthConfig;
 CheckConfig read_check(const YamlReader& r, const YAML::Node& n, const std::string& name,
                        const std::string& path) {
   r.require_map(n, path);
-  r.only_keys(n, path, {"type",   "address", "port",   "source",  "interval",      "timeout",
-                        "jitter", "rise",    "fall",   "watch",   "fast-interval", "path",
-                        "host",   "status",  "body",   "command", "name",          "query-type",
-                        "rcode",  "answer",  "socket", "backend", "server",        "keep-alive",
-                        "send"});
+  r.only_keys(n, path,
+              {"type",    "address", "port",       "source",        "interval", "timeout", "jitter",
+               "rise",    "fall",    "watch",      "fast-interval", "path",     "host",    "status",
+               "body",    "command", "name",       "query-type",    "rcode",    "answer",  "socket",
+               "backend", "server",  "keep-alive", "send"});
   CheckConfig c;
   c.name = name;
   if (!n["type"])

@@ -71,13 +71,13 @@ class AgentProbe : public Probe, private Stream::Handler {
     auto line = std::string_view(buf_).substr(0, buf_.find('\n'));
     auto reply = parse_agent_reply(line);
     if (!reply)
-      return finish(CheckResult::fail(Failure::wrong_answer,
-                                      "malformed agent answer " + quoted(line) + ": " + reply.error(),
-                                      latency));
-    CheckResult r = reply->up == false
-                        ? CheckResult::fail(Failure::wrong_answer,
-                                            "agent says " + describe(*reply), latency)
-                        : CheckResult::success(latency);
+      return finish(CheckResult::fail(
+          Failure::wrong_answer, "malformed agent answer " + quoted(line) + ": " + reply.error(),
+          latency));
+    CheckResult r =
+        reply->up == false
+            ? CheckResult::fail(Failure::wrong_answer, "agent says " + describe(*reply), latency)
+            : CheckResult::success(latency);
     r.agent = std::move(*reply);
     finish(std::move(r));
   }

@@ -38,7 +38,8 @@ Result<AgentReply, std::string> parse_agent_reply(std::string_view text) {
     line = line.substr(0, hash);
   }
   for (char c : line)
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return Err(std::string("a control character"));
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
+      return Err(std::string("a control character"));
   bool any = false;
   size_t at = 0;
   while (at < line.size()) {
@@ -80,7 +81,9 @@ std::string describe(const AgentReply& r) {
   auto add = [&](const std::string& w) { out += (out.empty() ? "" : " ") + w; };
   if (r.up) add(*r.up ? "up" : "down");
   if (r.admin)
-    add(*r.admin == AgentAdmin::ready ? "ready" : *r.admin == AgentAdmin::drain ? "drain" : "maint");
+    add(*r.admin == AgentAdmin::ready   ? "ready"
+        : *r.admin == AgentAdmin::drain ? "drain"
+                                        : "maint");
   if (r.weight_percent) add(std::to_string(*r.weight_percent) + "%");
   if (r.maxconn) add("maxconn:" + std::to_string(*r.maxconn));
   if (!r.why.empty()) add("#" + r.why);

@@ -59,14 +59,20 @@ void SimForwarder::set_backend_health(size_t service, size_t backend, bool healt
   republish(service);
 }
 
-void SimForwarder::set_backend_admin(size_t service, size_t backend, proxy::AdminState state) {
-  services_.at(service).control.at(backend).admin = state;
+bool SimForwarder::set_backend_admin(size_t service, size_t backend, proxy::AdminState state) {
+  auto& c = services_.at(service).control.at(backend);
+  if (c.admin == state) return false;
+  c.admin = state;
   republish(service);
+  return true;
 }
 
-void SimForwarder::set_backend_weight(size_t service, size_t backend, uint32_t weight) {
-  services_.at(service).control.at(backend).weight = weight;
+bool SimForwarder::set_backend_weight(size_t service, size_t backend, uint32_t weight) {
+  auto& c = services_.at(service).control.at(backend);
+  if (c.weight == weight) return false;
+  c.weight = weight;
   republish(service);
+  return true;
 }
 
 void SimForwarder::republish(size_t service) {

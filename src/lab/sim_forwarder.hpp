@@ -24,8 +24,8 @@ class SimForwarder : public proxy::Forwarder {
   const proxy::ProxyConfig& config() const override { return cfg_; }
   size_t threads() const override { return 1; }
   void set_backend_health(size_t service, size_t backend, bool healthy) override;
-  void set_backend_admin(size_t service, size_t backend, proxy::AdminState state) override;
-  void set_backend_weight(size_t service, size_t backend, uint32_t weight) override;
+  bool set_backend_admin(size_t service, size_t backend, proxy::AdminState state) override;
+  bool set_backend_weight(size_t service, size_t backend, uint32_t weight) override;
   // The lab's connections are its clients' requests, each closed when answered.
   void close_backend_connections(size_t, size_t) override {}
   void drain(size_t service) override { services_.at(service).draining = true; }

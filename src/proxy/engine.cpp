@@ -163,12 +163,13 @@ void Engine::set_backend_health(size_t service, size_t backend, bool healthy) {
   publish(service, [&](ServiceState& st) { st.control[backend].healthy = healthy; });
 }
 
-void Engine::set_backend_admin(size_t service, size_t backend, AdminState state) {
+bool Engine::set_backend_admin(size_t service, size_t backend, AdminState state) {
   {
     auto st = services_.at(service)->load();
-    if (st->control.at(backend).admin == state) return;
+    if (st->control.at(backend).admin == state) return false;
   }
   publish(service, [&](ServiceState& st) { st.control[backend].admin = state; });
+  return true;
 }
 
 void Engine::close_backend_connections(size_t service, size_t backend) {
@@ -176,12 +177,13 @@ void Engine::close_backend_connections(size_t service, size_t backend) {
   publish(service, [&](ServiceState& st) { st.control.at(backend).close_before = now; });
 }
 
-void Engine::set_backend_weight(size_t service, size_t backend, uint32_t weight) {
+bool Engine::set_backend_weight(size_t service, size_t backend, uint32_t weight) {
   {
     auto st = services_.at(service)->load();
-    if (st->control.at(backend).weight == weight) return;
+    if (st->control.at(backend).weight == weight) return false;
   }
   publish(service, [&](ServiceState& st) { st.control[backend].weight = weight; });
+  return true;
 }
 
 void Engine::drain(size_t service) {

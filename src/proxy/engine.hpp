@@ -48,8 +48,8 @@ class Engine : public Forwarder {
   const ProxyConfig& config() const override { return cfg_; }
   size_t threads() const override { return workers_.size(); }
   void set_backend_health(size_t service, size_t backend, bool healthy) override;
-  void set_backend_admin(size_t service, size_t backend, AdminState state) override;
-  void set_backend_weight(size_t service, size_t backend, uint32_t weight) override;
+  bool set_backend_admin(size_t service, size_t backend, AdminState state) override;
+  bool set_backend_weight(size_t service, size_t backend, uint32_t weight) override;
   void close_backend_connections(size_t service, size_t backend) override;
   void drain(size_t service) override;
   void undrain(size_t service) override;

@@ -42,9 +42,10 @@ class Forwarder {
   virtual size_t threads() const = 0;
   virtual void set_backend_health(size_t service, size_t backend, bool healthy) = 0;
   // The operator's word at run time (control API, agent checks): new connections and flows
-  // follow it at once; open ones keep their backend.
-  virtual void set_backend_admin(size_t service, size_t backend, AdminState state) = 0;
-  virtual void set_backend_weight(size_t service, size_t backend, uint32_t weight) = 0;
+  // follow it at once; open ones keep their backend. True when it changed something (an
+  // agent repeats itself every interval).
+  virtual bool set_backend_admin(size_t service, size_t backend, AdminState state) = 0;
+  virtual bool set_backend_weight(size_t service, size_t backend, uint32_t weight) = 0;
   // Resets the connections (and ends the flows) open to the backend now, within a sweep of
   // the forwarding threads: maint with --close. Address translation's flows are the
   // kernel's and are not closed.

@@ -41,22 +41,25 @@ void HealthLink::on_check(const health::Checker& c, bool flipped) {
 void HealthLink::apply_agent(size_t s, size_t b, const health::AgentReply& a,
                              const std::string& check) {
   const auto& be = engine_.config().services[s].backends[b];
-  const auto before = engine_.stats(s).backends.at(b);
+  bool changed = false;
   if (a.admin)
-    engine_.set_backend_admin(s, b,
-                              *a.admin == health::AgentAdmin::ready   ? AdminState::ready
-                              : *a.admin == health::AgentAdmin::drain ? AdminState::drain
-                                                                      : AdminState::maint);
+    changed |=
+        engine_.set_backend_admin(s, b,
+                                  *a.admin == health::AgentAdmin::ready   ? AdminState::ready
+                                  : *a.admin == health::AgentAdmin::drain ? AdminState::drain
+                                                                          : AdminState::maint);
   if (a.weight_percent)
-    engine_.set_backend_weight(
-        s, b,
-        static_cast<uint32_t>(std::min<uint64_t>(
-            kMaxWeight, uint64_t{be.weight} * *a.weight_percent / 100)));
+    changed |=
+        engine_.set_backend_weight(s, b,
+                                   static_cast<uint32_t>(std::min<uint64_t>(
+                                       kMaxWeight, uint64_t{be.weight} * *a.weight_percent / 100)));
+  // The same answer again, every interval, costs no statistics read (a nat service's come
+  // from the kernel).
+  if (!changed || !on_change) return;
   const auto after = engine_.stats(s).backends.at(b);
-  if (on_change && (after.admin != before.admin || after.weight != before.weight))
-    on_change(engine_.config().services[s], be,
-              std::string(to_string(after.admin)) + " with weight " +
-                  std::to_string(after.weight) + " (set by its agent check " + check + ")");
+  on_change(engine_.config().services[s], be,
+            std::string(to_string(after.admin)) + " with weight " + std::to_string(after.weight) +
+                " (set by its agent check " + check + ")");
 }
 
 void HealthLink::on_failure(size_t s, size_t b, const std::string& why) {

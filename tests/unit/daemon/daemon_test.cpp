@@ -23,8 +23,8 @@ class CountingForwarder : public proxy::Forwarder {
   const proxy::ProxyConfig& config() const override { return cfg_; }
   size_t threads() const override { return 1; }
   void set_backend_health(size_t, size_t b, bool h) override { healthy[b] = h; }
-  void set_backend_admin(size_t, size_t, proxy::AdminState) override {}
-  void set_backend_weight(size_t, size_t, uint32_t) override {}
+  bool set_backend_admin(size_t, size_t, proxy::AdminState) override { return false; }
+  bool set_backend_weight(size_t, size_t, uint32_t) override { return false; }
   void close_backend_connections(size_t, size_t) override {}
   void drain(size_t) override {}
   void undrain(size_t) override {}

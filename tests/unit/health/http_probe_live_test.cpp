@@ -146,6 +146,7 @@ TEST(AgentProbe, AnswersOfARealAgent) {
   r = once();
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->ok);
-  EXPECT_EQ(r->describe(), "wrong answer: malformed agent answer \"sideways\": unknown word 'sideways'");
+  EXPECT_EQ(r->describe(),
+            "wrong answer: malformed agent answer \"sideways\": unknown word 'sideways'");
   EXPECT_FALSE(r->agent);
 }

@@ -142,6 +142,13 @@ void print(const std::string& what, const json& a) {
         std::cout << s["name"].get<std::string>()
                   << ": forwarding in user space: " << s["forwarding_reason"].get<std::string>()
                   << "\n";
+      if (s.contains("nat_table")) {
+        const auto& t = s["nat_table"];
+        std::cout << s["name"].get<std::string>() << ": nat table: " << t["established"]
+                  << " established, " << t["opening"] << " opening, " << t["expired"]
+                  << " expired, " << t["takeovers"] << " taken over, " << t["full"]
+                  << " refused (table full)\n";
+      }
     }
     for (const auto& s : a["services"]) {
       std::cout << "\n" << s["name"].get<std::string>() << " backends:\n";

@@ -164,6 +164,12 @@ json services(const Parts& d) {
                    {"kernel_connections", st.kernel_connections},
                    {"backends", backends}});
     if (!st.forwarding_reason.empty()) out.back()["forwarding_reason"] = st.forwarding_reason;
+    if (st.forwarding == "nat")
+      out.back()["nat_table"] = {{"established", st.nat.established},
+                                 {"opening", st.nat.opening},
+                                 {"expired", st.nat.expired},
+                                 {"takeovers", st.nat.takeovers},
+                                 {"full", st.nat.full}};
   }
   return out;
 }

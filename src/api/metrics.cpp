@@ -187,6 +187,36 @@ void proxy_metrics(Writer& w, const proxy::Forwarder& e) {
     w.sample("anycastd_proxy_kernel_connections_total")
         .label("service", svcs[i].name)
         .value(stats[i].kernel_connections);
+  // forwarding: nat's connection tracking, for the services it forwards.
+  auto nat = [&](const char* name, const char* type, const char* help, auto get) {
+    w.family(name, type, help);
+    for (size_t i = 0; i < svcs.size(); ++i)
+      if (stats[i].forwarding == "nat")
+        w.sample(name).label("service", svcs[i].name).value(get(stats[i].nat));
+  };
+  using Nat = proxy::ServiceStats::NatTable;
+  w.family("anycastd_nat_entries", "gauge",
+           "flows in address translation's tables: established ones, and opening ones in the "
+           "cache a flood may churn");
+  for (size_t i = 0; i < svcs.size(); ++i)
+    if (stats[i].forwarding == "nat") {
+      w.sample("anycastd_nat_entries")
+          .label("service", svcs[i].name)
+          .label("state", "established")
+          .value(stats[i].nat.established);
+      w.sample("anycastd_nat_entries")
+          .label("service", svcs[i].name)
+          .label("state", "opening")
+          .value(stats[i].nat.opening);
+    }
+  nat("anycastd_nat_expired_total", "counter", "entries forgotten after their state's timeout",
+      [](const Nat& n) { return n.expired; });
+  nat("anycastd_nat_takeovers_total", "counter",
+      "TCP segments without an entry sent on by the Maglev table (a connection taken over)",
+      [](const Nat& n) { return n.takeovers; });
+  nat("anycastd_nat_table_full_total", "counter",
+      "flows that could not become established: the connection table was full",
+      [](const Nat& n) { return n.full; });
   w.family("anycastd_proxy_forwarding_info", "gauge",
            "always 1; `path` says who forwards the service's established connections");
   for (size_t i = 0; i < svcs.size(); ++i)

@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include <sys/stat.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <cstdio>
@@ -342,6 +343,12 @@ Config read(const YamlReader& r, const YAML::Node& root) {
   if (auto sv = root["services"])
     c.proxy.services = read_services(r, sv, c.health.checks, c.proxy.forwarding);
   if (auto ct = root["control"]) c.control = read_control(r, ct);
+  // Each anycastd on a host (one per control socket) keeps its own tables.
+  if ((!root["proxy"] || !root["proxy"]["nat-state"]) && !c.control.socket.empty()) {
+    std::string instance = c.control.socket.substr(1);
+    std::replace(instance.begin(), instance.end(), '/', '-');
+    c.proxy.nat_state = "/sys/fs/bpf/anycastd/" + instance;
+  }
   if (auto m = root["metrics"]) {
     r.require_map(m, "metrics");
     r.only_keys(m, "metrics", {"address", "port", "healthz"});

@@ -87,6 +87,9 @@ proxy::ServiceConfig read_service(const YamlReader& r, const YAML::Node& n, cons
     s.connect_timeout = r.seconds(n["connect-timeout"], path + ".connect-timeout", 0.01, 3600);
   if (n["idle-timeout"])
     s.idle_timeout = r.seconds(n["idle-timeout"], path + ".idle-timeout", 0.01, 86400);
+  else if (s.protocol == Protocol::tcp && n["forwarding"] && n["forwarding"].IsScalar() &&
+           n["forwarding"].Scalar() == "nat")
+    s.idle_timeout = std::chrono::seconds(900);  // IPVS's established timeout
   if (n["drain-time"]) s.drain_time = r.seconds(n["drain-time"], path + ".drain-time", 0, 3600);
   if (n["max-connections"])
     s.max_connections = static_cast<uint32_t>(
@@ -161,6 +164,16 @@ std::vector<proxy::ServiceConfig> read_services(const YamlReader& r, const YAML:
     auto s = read_service(r, n[i], path, checks, default_forwarding);
     for (const auto& o : out) {
       if (o.name == s.name) r.fail(n[i]["name"], path + ".name", "duplicate service " + s.name);
+      // Address translation finds a backend's VIP from its address and port alone (any NVA
+      // of the region can translate its answers), so that pair serves one nat service.
+      if (o.forwarding == proxy::Forwarding::nat && s.forwarding == proxy::Forwarding::nat &&
+          o.protocol == s.protocol)
+        for (size_t b = 0; b < s.backends.size(); ++b)
+          for (const auto& ob : o.backends)
+            if (ob.endpoint == s.backends[b].endpoint)
+              r.fail(n[i]["backends"][b], path + ".backends[" + std::to_string(b) + "]",
+                     s.backends[b].endpoint.to_string() + " is already a backend of nat service " +
+                         o.name + ": its answers could not tell which VIP to come from");
       // SO_REUSEPORT would let both bind, and the kernel would split clients between them.
       if (o.listen == s.listen && o.protocol == s.protocol)
         r.fail(n[i]["port"], path + ".port",
@@ -173,7 +186,14 @@ std::vector<proxy::ServiceConfig> read_services(const YamlReader& r, const YAML:
 
 void read_proxy(const YamlReader& r, const YAML::Node& n, proxy::ProxyConfig& p) {
   r.require_map(n, "proxy");
-  r.only_keys(n, "proxy", {"threads", "forwarding"});
+  r.only_keys(n, "proxy", {"threads", "forwarding", "nat-state"});
+  if (auto st = n["nat-state"]) {
+    p.nat_state = r.string(st, "proxy.nat-state");
+    if (p.nat_state == "none")
+      p.nat_state.clear();
+    else if (p.nat_state.empty() || p.nat_state[0] != '/')
+      r.fail(st, "proxy.nat-state", "expected an absolute path on a bpf filesystem, or none");
+  }
   if (n["threads"])
     p.threads = static_cast<uint32_t>(r.integer(n["threads"], "proxy.threads", 0, 64));
   if (n["forwarding"]) p.forwarding = forwarding(r, n["forwarding"], "proxy.forwarding");
@@ -184,7 +204,8 @@ void read_proxy(const YamlReader& r, const YAML::Node& n, proxy::ProxyConfig& p)
 
 std::string print_proxy(const proxy::ProxyConfig& p) {
   std::ostringstream o;
-  o << "proxy:\n  threads: " << p.threads << "\n  forwarding: " << to_string(p.forwarding) << "\n";
+  o << "proxy:\n  threads: " << p.threads << "\n  forwarding: " << to_string(p.forwarding)
+    << "\n  nat-state: " << (p.nat_state.empty() ? "none" : "\"" + p.nat_state + "\"") << "\n";
   o << "services:" << (p.services.empty() ? " []" : "") << "\n";
   const char* balances[] = {"roundrobin", "leastconn", "maglev"};
   for (const auto& s : p.services) {

@@ -105,7 +105,8 @@ Status<> Engine::start_nat() {
   auto fail = [](const Service& s, const std::string& why) {
     return Err("service " + s.cfg.name + ": forwarding: nat: " + why);
   };
-  auto n = KernelNat::load(static_cast<uint32_t>(std::min<uint64_t>(flows, 1u << 22)));
+  auto n = KernelNat::load(static_cast<uint32_t>(std::min<uint64_t>(flows, 1u << 22)),
+                           cfg_.nat_state, on_notice_);
   if (!n) return fail(*want.front(), n.error());
   for (size_t i = 0; i < want.size(); ++i) {
     auto& s = *want[i];
@@ -220,6 +221,12 @@ ServiceStats Engine::stats(size_t i) const {
   out.forwarding = s.nat >= 0 ? "nat" : s.kernel ? "kernel" : "user";
   out.forwarding_reason = s.why_not;
   out.kernel_connections = s.kernel_connections.load(std::memory_order_relaxed);
+  if (s.nat >= 0) {
+    auto t = nat_->table(static_cast<uint32_t>(s.nat));
+    out.nat.established = t.established;
+    out.nat.opening = t.opening;
+    out.nat.expired = t.expired;
+  }
   for (size_t b = 0; b < s.cfg.backends.size(); ++b) {
     const auto& c = s.backends[b];
     BackendStats bs{c.connections.load(), c.active.load(),    c.failures.load(),
@@ -232,6 +239,8 @@ ServiceStats Engine::stats(size_t i) const {
       bs.bytes_in += k.to_backend_bytes;
       bs.bytes_out += k.to_client_bytes;
       out.kernel_connections += k.flows;
+      out.nat.takeovers += k.takeovers;
+      out.nat.full += k.full;
     }
     out.connections += bs.connections;
     out.bytes_in += bs.bytes_in;

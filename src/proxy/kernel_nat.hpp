@@ -4,6 +4,7 @@
 // program's maps and reads its counters back.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -30,8 +31,15 @@ class KernelNat {
   // than the connections open at once.
   static constexpr uint32_t kMinFlows = 65536;
 
-  // Loads the program with room for `flows` client flows; attaches nothing yet.
-  static Result<std::unique_ptr<KernelNat>, std::string> load(uint32_t flows);
+  using Notice = std::function<void(bool trouble, const std::string& what)>;
+
+  // Loads the program with room for `flows` client flows in each of its two tables; attaches
+  // nothing yet. With a `state` directory on a bpf filesystem the tables are pinned there and
+  // the next load adopts them (a restart keeps every open flow), unless their layout changed;
+  // what became of them is told to `notice`.
+  static Result<std::unique_ptr<KernelNat>, std::string> load(uint32_t flows,
+                                                              const std::string& state = {},
+                                                              const Notice& notice = nullptr);
   ~KernelNat();  // detaches from every interface: the links die with their descriptors
 
   // Why `cfg` cannot take this path, or nothing.
@@ -39,10 +47,16 @@ class KernelNat {
 
   // Makes `cfg.listen` service number `service` (below kMaxServices).
   Status<> add(uint32_t service, const ServiceConfig& cfg);
+
+  // How long an entry lives without a packet, by its state (IPVS's defaults where the service
+  // has no word for it).
+  static constexpr auto kOpeningTimeout = std::chrono::seconds(60);
+  static constexpr auto kClosingTimeout = std::chrono::seconds(120);
+  static constexpr auto kClosedTimeout = std::chrono::seconds(10);
+  static constexpr auto kSweepInterval = std::chrono::seconds(2);
   // The backends that take new flows (healthy, weight above 0; none while draining).
   Status<> update(uint32_t service, const ServiceConfig& cfg,
                   const std::vector<BackendView>& backends, bool draining);
-  using Notice = std::function<void(bool trouble, const std::string& what)>;
   // tc ingress on every interface there is now, and on each one that appears while this object
   // lives (a tunnel or a NIC that comes up after start), told to `notice` from a thread of this
   // object's. The error names the interface that refused.
@@ -50,10 +64,19 @@ class KernelNat {
 
   nat_counters count(uint32_t service, uint32_t backend) const;
 
+  // A service's share of the connection tables, as of the last sweep.
+  struct Table {
+    uint64_t established = 0, opening = 0, expired = 0;  // expired: since load
+  };
+  Table table(uint32_t service) const;
+  // Forgets the entries past their timeout and counts the rest; the watcher thread runs it
+  // every kSweepInterval.
+  void sweep();
+
  private:
   KernelNat() = default;
   // Attaches to one interface unless it has the program already; an error names it.
-  Status<> attach_to(int ifindex, const std::string& name);
+  Status<> attach_to(int ifindex, const std::string& name, unsigned short type);
   Status<> attach_all();                       // to every interface listed now
   void watch();                                // the thread: interfaces that come and go
   void on_links(const char* data, ssize_t n);  // one batch of its announcements
@@ -65,6 +88,11 @@ class KernelNat {
   Notice notice_;
   std::thread watcher_;
   uint32_t cpus_ = 1;
+
+  mutable std::mutex table_mu_;  // what follows
+  std::vector<Duration> idle_;   // per service: an established (or UDP) entry's timeout
+  std::vector<Table> tables_;
+  std::map<uint32_t, std::vector<nat_endpoint>> origins_;  // per service: the keys it wrote
 };
 
 }  // namespace anycastd::proxy

@@ -63,6 +63,9 @@ struct ProxyConfig {
   std::vector<ServiceConfig> services;
   uint32_t threads = 0;                           // 0: one per core
   Forwarding forwarding = Forwarding::automatic;  // for services that do not say
+  // A directory on a bpf filesystem where forwarding: nat's connection tables outlive the
+  // process, for the next one to adopt; empty: they die with it.
+  std::string nat_state;
 };
 
 }  // namespace anycastd::proxy

@@ -34,11 +34,36 @@ struct nat_flow_key {
   NAT_U8 proto, pad[3];
 };
 
-// What a backend's packets to the client are recognised by.
-struct nat_reply_key {
-  NAT_U32 backend_addr, client_addr;
-  NAT_U16 backend_port, client_port;
-  NAT_U8 proto, pad[3];
+// The layout of the tables that outlive the process (nat_conn, nat_flow_key): pinned under a
+// directory named after it, so that an anycastd with another layout never adopts them.
+#define NAT_STATE_VERSION 1
+
+// Where a flow stands, as IPVS keeps it. Opening entries live in the cache of new flows (an
+// LRU that a flood may churn); an entry that has seen both sides is established and moves to
+// the connection table, which nothing but its own timeout (or a FIN, a RST) empties.
+enum nat_state {
+  NAT_OPENING = 0,  // tcp: a SYN passed; udp: a first datagram
+  NAT_TAKEN = 1,    // tcp: a segment of a connection this NVA had no entry for (takeover)
+  NAT_ESTABLISHED = 2,
+  NAT_CLOSING = 3,  // a FIN passed
+  NAT_CLOSED = 4,   // a RST passed
+};
+
+// A flow's entry, in `conns` (established) or `flows` (opening). It names its backend by
+// address, so that it stays right across a reload that moves the backends and a restart.
+struct nat_conn {
+  struct nat_endpoint backend;
+  NAT_U32 service, index;  // for the counters; index is checked against the service's table
+  NAT_U64 seen;            // bpf_ktime_get_ns() of the last packet either way (CLOCK_MONOTONIC)
+  NAT_U8 state, answered, pad[6];
+};
+
+// Where a backend's answers come from: the VIP it serves (a backend's address and port serve
+// one VIP and port; the configuration refuses more), so that any NVA of the region can
+// translate an answer, its own flow or not.
+struct nat_origin {
+  struct nat_endpoint vip;
+  NAT_U32 service, index;
 };
 
 struct nat_service {
@@ -55,5 +80,7 @@ struct nat_service {
 // payload bytes, as recv and send count them.
 struct nat_counters {
   NAT_U64 to_backend, to_backend_bytes, to_client, to_client_bytes;
-  NAT_U64 flows;  // udp: flows started; tcp: connections opened (SYNs)
+  NAT_U64 flows;      // udp: flows started; tcp: connections opened (SYNs)
+  NAT_U64 takeovers;  // tcp: segments of connections without an entry, sent by the ring
+  NAT_U64 full;       // flows that could not become established: the connection table was full
 };

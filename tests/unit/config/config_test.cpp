@@ -480,6 +480,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "port: 80, forwarding: nat, balance: leastconn, backends: [{address: 10.0.0.1, "
                 "port: 80}]}\n",
                 4, 70, "services[0].balance", "leastconn needs connection counts"},
+        BadCase{"nat_backend_of_two_vips",
+                "router-id: 1.2.3.4\nlocal-as: 1\nservices:\n  - {name: w, address: 10.0.0.9, "
+                "port: 80, forwarding: nat, backends: [{address: 10.0.0.1, port: 80}]}\n"
+                "  - {name: v, address: 10.0.0.8, port: 80, forwarding: nat, backends: "
+                "[{address: 10.0.0.2, port: 80}, {address: 10.0.0.1, port: 80}]}\n",
+                5, 103, "services[1].backends[1]", "already a backend of nat service w"},
+        BadCase{"nat_state_relative",
+                "router-id: 1.2.3.4\nlocal-as: 1\nproxy: {nat-state: anycastd}\n", 3, 20,
+                "proxy.nat-state", "expected an absolute path"},
         BadCase{"send_on_tcp",
                 "router-id: 1.2.3.4\nlocal-as: 1\nchecks:\n  t: {type: tcp, address: 10.0.0.1, "
                 "port: 80, send: x}\n",
@@ -584,6 +593,32 @@ TEST(Config, AddressTranslationOnlyWhereTheServiceAsks) {
   EXPECT_EQ(s[2].forwarding, proxy::Forwarding::nat);
   EXPECT_EQ(s[3].forwarding, proxy::Forwarding::kernel);  // tcp takes the default
   EXPECT_EQ(s[4].forwarding, proxy::Forwarding::nat);
+}
+
+// Address translation's tables outlive a restart in a directory of each anycastd's own (one
+// per control socket) unless told otherwise; an established connection through it lives as
+// long as IPVS's would.
+TEST(Config, AddressTranslationStateAndTimeoutDefaults) {
+  const std::string svc =
+      "services:\n  - {name: e, address: 9.9.9.9, port: 81, forwarding: nat, backends: "
+      "[{address: 10.0.0.1, port: 80}]}\n"
+      "  - {name: d, address: 9.9.9.9, port: 53, protocol: udp, forwarding: nat, backends: "
+      "[{address: 10.0.0.1, port: 53}]}\n";
+  auto c = load_string("router-id: 1.2.3.4\nlocal-as: 1\n" + svc, "x");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->proxy.nat_state, "/sys/fs/bpf/anycastd/run-anycastd-anycastd.sock");
+  EXPECT_EQ(c->proxy.services[0].idle_timeout, std::chrono::seconds(900));
+  EXPECT_EQ(c->proxy.services[1].idle_timeout, std::chrono::seconds(30));
+  auto other =
+      load_string("router-id: 1.2.3.4\nlocal-as: 1\ncontrol: {socket: /tmp/a/b.sock}\n" + svc, "x");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->proxy.nat_state, "/sys/fs/bpf/anycastd/tmp-a-b.sock");
+  auto none = load_string("router-id: 1.2.3.4\nlocal-as: 1\nproxy: {nat-state: none}\n", "x");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->proxy.nat_state, "");
+  auto set = load_string("router-id: 1.2.3.4\nlocal-as: 1\nproxy: {nat-state: /x/y}\n", "x");
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->proxy.nat_state, "/x/y");
 }
 
 TEST(Config, MissingFileNamesTheFile) {

@@ -11,7 +11,7 @@
 //
 // Connection tracking, as IPVS does it: a flow's entry starts in `flows`, a cache of opening
 // flows that a flood of new ones may churn, and moves to `conns` once both sides have spoken
-// (the backend answered and the client sent again). Nothing evicts an entry from `conns`: the
+// (the backend answered and the client sent again, or a TCP client sent data). Nothing evicts an entry from `conns`: the
 // proxy forgets it after its state's timeout (kernel_nat.cpp's sweep), and a full table only
 // keeps new flows in the cache. So no flood of SYNs or of short UDP flows can push out an
 // established connection.
@@ -306,8 +306,10 @@ static __always_inline int to_backend(struct __sk_buff* skb, __u32 l2, const str
   if (kept) {
     be = c->backend;
     track(c, p, now);
-    // Both sides have spoken: established, out of the churn of new flows.
-    if (!established && c->answered && !p->syn && c->state < NAT_ESTABLISHED) {
+    // Both sides have spoken: established, out of the churn of new flows. A TCP client
+    // that sends data has had the backend's SYN-ACK, whichever NVA brought it.
+    if (!established && (c->answered || (tcp && p->bytes)) && !p->syn &&
+        c->state < NAT_ESTABLISHED) {
       struct nat_conn e = *c;
       e.state = NAT_ESTABLISHED;
       if (bpf_map_update_elem(&conns, &fk, &e, BPF_NOEXIST) == 0) {

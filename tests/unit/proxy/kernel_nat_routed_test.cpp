@@ -3,17 +3,14 @@
 // local address of the NVA, and the NVA routes between two links. Those links appear only
 // after the engine started, as a tunnel or a NIC brought up later would. Needs root (network
 // namespaces, CAP_BPF, CAP_NET_ADMIN); skipped otherwise.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sched.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 #include "loopback_servers.hpp"
+#include "netns_hosts.hpp"
 #include "proxy/engine.hpp"
 
 using namespace anycastd;
@@ -28,61 +25,33 @@ const char* const kClient = "198.18.200.2";
 const char* const kBackend = "198.18.201.2";
 const char* const kLocalBackend = "198.18.202.2";  // on the NVA itself
 
-// Client, NVA and server namespaces, named after this process so that parallel runs never
-// meet; deleted by the destructor, with every interface in them.
-class Hosts {
+// Client, NVA and server, with the VIP and a backend on the NVA itself.
+class Routed : public Hosts {
  public:
-  Hosts() : tag_(std::to_string(::getpid())) {
-    for (const char* role : {"client", "nva", "server"}) {
-      made_ = sh("ip netns add " + name(role)) && sh("ip -n " + name(role) + " link set lo up");
-      if (!made_) return;
-    }
-    made_ = sh("ip -n " + name("nva") + " addr add " + kVip + "/32 dev lo") &&
-            sh("ip -n " + name("nva") + " addr add " + kLocalBackend + "/32 dev lo") &&
-            sh("ip netns exec " + name("nva") + " sysctl -qw net.ipv4.ip_forward=1");
+  Routed() : Hosts({"client", "nva", "server"}) {
+    ready_ = made() && ip("nva", std::string("addr add ") + kVip + "/32 dev lo") &&
+             ip("nva", std::string("addr add ") + kLocalBackend + "/32 dev lo") &&
+             exec("nva", "sysctl -qw net.ipv4.ip_forward=1");
   }
-  ~Hosts() {
-    for (const char* role : {"client", "nva", "server"}) sh("ip netns del " + name(role));
-  }
-  bool made() const { return made_; }
-  std::string name(const char* role) const { return "acd-nat-" + std::string(role) + "-" + tag_; }
+  bool ready() const { return ready_; }
 
   // The links, client-NVA on 198.18.200.0/24 and NVA-server on 198.18.201.0/24, each end up.
   bool link() {
-    const std::string c = name("client"), n = name("nva"), s = name("server");
-    return sh("ip -n " + n + " link add nva0 type veth peer name client0 netns " + c) &&
-           sh("ip -n " + n + " link add nva1 type veth peer name server0 netns " + s) &&
-           sh("ip -n " + n + " addr add 198.18.200.1/24 dev nva0") &&
-           sh("ip -n " + n + " addr add 198.18.201.1/24 dev nva1") &&
-           sh("ip -n " + c + " addr add " + kClient + "/24 dev client0") &&
-           sh("ip -n " + s + " addr add " + kBackend + "/24 dev server0") &&
-           sh("ip -n " + n + " link set nva0 up") && sh("ip -n " + n + " link set nva1 up") &&
-           sh("ip -n " + c + " link set client0 up") && sh("ip -n " + s + " link set server0 up") &&
-           sh("ip -n " + c + " route add default via 198.18.200.1") &&
-           sh("ip -n " + s + " route add default via 198.18.201.1");
-  }
-
-  // Runs `fn` on a thread of its own inside host `role`: the sockets and threads it makes
-  // stay in that namespace.
-  template <typename F>
-  auto in(const char* role, F fn) {
-    std::optional<decltype(fn())> out;
-    std::thread t([&] {
-      int fd = ::open(("/run/netns/" + name(role)).c_str(), O_RDONLY | O_CLOEXEC);
-      bool entered = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
-      if (fd >= 0) ::close(fd);
-      if (entered) out.emplace(fn());
-    });
-    t.join();
-    return out;
+    const std::string c = name("client"), s = name("server");
+    return ip("nva", "link add nva0 type veth peer name client0 netns " + c) &&
+           ip("nva", "link add nva1 type veth peer name server0 netns " + s) &&
+           ip("nva", "addr add 198.18.200.1/24 dev nva0") &&
+           ip("nva", "addr add 198.18.201.1/24 dev nva1") &&
+           ip("client", std::string("addr add ") + kClient + "/24 dev client0") &&
+           ip("server", std::string("addr add ") + kBackend + "/24 dev server0") &&
+           ip("nva", "link set nva0 up") && ip("nva", "link set nva1 up") &&
+           ip("client", "link set client0 up") && ip("server", "link set server0 up") &&
+           ip("client", "route add default via 198.18.200.1") &&
+           ip("server", "route add default via 198.18.201.1");
   }
 
  private:
-  static bool sh(const std::string& cmd) {
-    return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0;
-  }
-  std::string tag_;
-  bool made_ = false;
+  bool ready_ = false;
 };
 
 struct Notices {
@@ -110,8 +79,8 @@ ServiceConfig service(Protocol p, const Endpoint& backend, uint16_t port = kPort
 
 TEST(NatRouted, InterfacesThatAppearAfterStartTranslateBetweenHosts) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces and BPF";
-  Hosts hosts;
-  ASSERT_TRUE(hosts.made());
+  Routed hosts;
+  ASSERT_TRUE(hosts.ready());
   const Endpoint backend = ep(kBackend, kPort), local = ep(kLocalBackend, kPort);
   Notices notices;
   auto engine = hosts.in("nva", [&] {

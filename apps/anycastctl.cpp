@@ -145,7 +145,8 @@ void print(const std::string& what, const json& a) {
       if (s.contains("nat_table")) {
         const auto& t = s["nat_table"];
         std::cout << s["name"].get<std::string>() << ": nat table: " << t["established"]
-                  << " established, " << t["opening"] << " opening, " << t["expired"]
+                  << " established, " << t["opening"] << " opening, " << t["closing"]
+                  << " closing, " << t["expired"]
                   << " expired, " << t["takeovers"] << " taken over, " << t["full"]
                   << " refused (table full)\n";
       }

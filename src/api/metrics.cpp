@@ -196,8 +196,8 @@ void proxy_metrics(Writer& w, const proxy::Forwarder& e) {
   };
   using Nat = proxy::ServiceStats::NatTable;
   w.family("anycastd_nat_entries", "gauge",
-           "flows in address translation's tables: established ones, and opening ones in the "
-           "cache a flood may churn");
+           "flows in address translation's tables by state: opening (in the cache a flood may "
+           "churn), established, closing (a FIN or RST passed)");
   for (size_t i = 0; i < svcs.size(); ++i)
     if (stats[i].forwarding == "nat") {
       w.sample("anycastd_nat_entries")
@@ -208,6 +208,10 @@ void proxy_metrics(Writer& w, const proxy::Forwarder& e) {
           .label("service", svcs[i].name)
           .label("state", "opening")
           .value(stats[i].nat.opening);
+      w.sample("anycastd_nat_entries")
+          .label("service", svcs[i].name)
+          .label("state", "closing")
+          .value(stats[i].nat.closing);
     }
   nat("anycastd_nat_expired_total", "counter", "entries forgotten after their state's timeout",
       [](const Nat& n) { return n.expired; });

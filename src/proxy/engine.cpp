@@ -225,6 +225,7 @@ ServiceStats Engine::stats(size_t i) const {
     auto t = nat_->table(static_cast<uint32_t>(s.nat));
     out.nat.established = t.established;
     out.nat.opening = t.opening;
+    out.nat.closing = t.closing;
     out.nat.expired = t.expired;
   }
   for (size_t b = 0; b < s.cfg.backends.size(); ++b) {

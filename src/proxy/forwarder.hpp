@@ -27,12 +27,12 @@ struct ServiceStats {
   // Connections whose bytes the kernel forwarded (the others, such as those whose client had
   // already half-closed when the backend answered, went through the forwarding threads).
   uint64_t kernel_connections = 0;
-  // forwarding: nat's connection tracking: entries in its two tables (as of its last sweep,
-  // every two seconds), those forgotten after their timeout, TCP segments without an entry
+  // forwarding: nat's connection tracking: entries by state (as of its last sweep, every two
+  // seconds), those forgotten after their timeout, TCP segments without an entry
   // sent on by the Maglev table (takeovers), and flows that stayed in the cache of opening
   // ones because the connection table was full.
   struct NatTable {
-    uint64_t established = 0, opening = 0, expired = 0, takeovers = 0, full = 0;
+    uint64_t opening = 0, established = 0, closing = 0, expired = 0, takeovers = 0, full = 0;
   };
   NatTable nat;
   std::vector<BackendStats> backends;

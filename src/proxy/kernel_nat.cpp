@@ -414,7 +414,6 @@ void KernelNat::sweep() {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
   };
   for (int fd : {bpf_map__fd(skel_->maps.conns), bpf_map__fd(skel_->maps.flows)}) {
-    const bool established = fd == bpf_map__fd(skel_->maps.conns);
     std::vector<nat_flow_key> gone;
     nat_flow_key k{}, next{};
     auto expired = [&](const nat_flow_key& key, const nat_conn& c) {
@@ -436,10 +435,10 @@ void KernelNat::sweep() {
         continue;
       }
       if (c.service >= counted.size()) continue;
-      if (established)
-        ++counted[c.service].established;
-      else
-        ++counted[c.service].opening;
+      auto& t = counted[c.service];
+      ++(c.state >= NAT_CLOSING       ? t.closing
+         : c.state == NAT_ESTABLISHED ? t.established
+                                      : t.opening);
     }
     // Deleted after the walk, which a deletion would send back to the start.
     for (const auto& g : gone) {

@@ -66,7 +66,9 @@ class KernelNat {
 
   // A service's share of the connection tables, as of the last sweep.
   struct Table {
-    uint64_t established = 0, opening = 0, expired = 0;  // expired: since load
+    // By state: opening (or taken over), established, closing (a FIN or a RST passed);
+    // expired: forgotten since load.
+    uint64_t opening = 0, established = 0, closing = 0, expired = 0;
   };
   Table table(uint32_t service) const;
   // Forgets the entries past their timeout and counts the rest; the watcher thread runs it

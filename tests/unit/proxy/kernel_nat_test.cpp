@@ -558,6 +558,37 @@ TEST(NatTcp, ARoundRobinConnectionWithoutAnEntryIsReset) {
   EXPECT_EQ((*e)->stats(0).nat.takeovers, 0u);
 }
 
+// An entry's life follows its connection: established once both sides spoke, closing after a
+// FIN, and forgotten after its state's timeout (a UDP flow's is the service's idle-timeout).
+TEST(NatTcp, EntriesFollowTheirConnectionAndExpire) {
+  SKIP_WITHOUT_ROOT();
+  TcpEcho b1("127.0.32.171", "b1");
+  UdpEcho u1("127.0.32.172", "u1");
+  auto web = tcp_service("127.0.32.17", {{b1.endpoint(), 1}});
+  auto dns = udp_service("127.0.32.17", {{u1.endpoint(), 1}});
+  dns.idle_timeout = std::chrono::milliseconds(100);
+  auto e = Engine::start(two_services(web, dns));
+  ASSERT_TRUE(e) << e.error();
+  const Endpoint vip = ep("127.0.32.17", kPort);
+  {
+    TcpClient c("127.0.32.100", vip);
+    ASSERT_FALSE(c.ask("a").empty());
+    EXPECT_TRUE(eventually([&] { return (*e)->stats(0).nat.established == 1; }, 10s));
+    EXPECT_EQ((*e)->stats(0).nat.opening, 0u);
+  }
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto t = (*e)->stats(0).nat;
+        return t.closing == 1 && t.established == 0;
+      },
+      10s))
+      << "closed: " << (*e)->stats(0).nat.closing;
+  UdpClient q("127.0.32.100");
+  EXPECT_EQ(q.ask(vip, "q").second, vip.to_string());
+  EXPECT_TRUE(eventually([&] { return (*e)->stats(1).nat.expired == 1; }, 10s));
+  EXPECT_EQ((*e)->stats(1).nat.opening + (*e)->stats(1).nat.established, 0u);
+}
+
 // A private bpf filesystem for one test, unmounted with it.
 class BpfFs {
  public:

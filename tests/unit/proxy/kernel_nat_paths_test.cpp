@@ -19,6 +19,7 @@
 #include "loopback_servers.hpp"
 #include "netns_hosts.hpp"
 #include "proxy/engine.hpp"
+#include "tcp_echo.hpp"
 
 using namespace anycastd;
 using namespace anycastd::proxy;
@@ -124,6 +125,68 @@ TEST(NatPaths, AnswersThroughTheOtherNvaAreTranslated) {
     EXPECT_EQ(nva2->stats(i).bytes_in, 0u) << i;
     EXPECT_GT(nva2->stats(i).bytes_out, 0u) << i;
   }
+}
+
+// The region's routers move a client from one NVA to another (an NVA added, a route
+// withdrawn): its open connection arrives at an NVA that never saw it, and that NVA's Maglev
+// table sends it to the same backend.
+TEST(NatPaths, AConnectionMovedToAnotherNvaGoesOn) {
+  SKIP_WITHOUT_ROOT();
+  Hosts h({"client", "nva1", "nva2", "server"});
+  ASSERT_TRUE(h.made());
+  const char* vip = "198.18.222.1";
+  const std::string c = h.name("client"), s = h.name("server");
+  for (const char* role : {"client", "nva1", "nva2", "server"})
+    ASSERT_TRUE(h.exec(role,
+                       "sysctl -qw net.ipv4.conf.all.rp_filter=0 "
+                       "net.ipv4.conf.default.rp_filter=0 net.ipv4.ip_forward=1"));
+  // Both NVAs reach the client and the server; the server answers through whichever NVA
+  // the client uses (a route the test moves with it).
+  ASSERT_TRUE(h.ip("nva1", "link add n1c type veth peer name c1 netns " + c) &&
+              h.ip("nva1", "link add n1s type veth peer name s1 netns " + s) &&
+              h.ip("nva2", "link add n2c type veth peer name c2 netns " + c) &&
+              h.ip("nva2", "link add n2s type veth peer name s2 netns " + s));
+  ASSERT_TRUE(h.ip("client", "addr add 198.18.220.2/24 dev c1") &&
+              h.ip("client", "addr add 198.18.223.2/24 dev c2") &&
+              h.ip("nva1", "addr add 198.18.220.1/24 dev n1c") &&
+              h.ip("nva1", "addr add 198.18.221.1/24 dev n1s") &&
+              h.ip("nva2", "addr add 198.18.223.1/24 dev n2c") &&
+              h.ip("nva2", "addr add 198.18.224.1/24 dev n2s") &&
+              h.ip("server", "addr add 198.18.221.2/24 dev s1") &&
+              h.ip("server", "addr add 198.18.224.2/24 dev s2"));
+  for (auto [role, dev] : {std::pair{"client", "c1"},
+                           {"client", "c2"},
+                           {"nva1", "n1c"},
+                           {"nva1", "n1s"},
+                           {"nva2", "n2c"},
+                           {"nva2", "n2s"},
+                           {"server", "s1"},
+                           {"server", "s2"}})
+    ASSERT_TRUE(h.ip(role, std::string("link set ") + dev + " up"));
+  ASSERT_TRUE(h.ip("nva1", std::string("addr add ") + vip + "/32 dev lo") &&
+              h.ip("nva2", std::string("addr add ") + vip + "/32 dev lo") &&
+              h.ip("client", std::string("route add ") + vip + "/32 via 198.18.220.1") &&
+              h.ip("nva2", "route add 198.18.220.0/24 via 198.18.223.2") &&
+              h.ip("nva2", "route add 198.18.221.0/24 via 198.18.224.2") &&
+              h.ip("server", "route add 198.18.220.0/24 via 198.18.221.1"));
+  auto echo = h.in("server", [] { return std::make_unique<TcpEcho>("198.18.221.2", "b1"); });
+  ASSERT_TRUE(echo);
+  auto cfg = nat_services(vip, (*echo)->endpoint());
+  auto nva1 = start_in(h, "nva1", cfg);
+  auto nva2 = start_in(h, "nva2", cfg);
+  ASSERT_TRUE(nva1 && nva2);
+  const Endpoint v = ep(vip, kPort);
+  auto client = h.in("client", [&] { return std::make_unique<TcpClient>("198.18.220.2", v); });
+  ASSERT_TRUE(client && (*client)->connected());
+  const std::string self = (*client)->self().to_string();
+  EXPECT_EQ((*client)->ask("a"), "b1 a " + self);
+  // The move: the client's way to the VIP, and the server's way back, now through nva2.
+  ASSERT_TRUE(h.ip("client", std::string("route replace ") + vip + "/32 via 198.18.223.1") &&
+              h.ip("server", "route replace 198.18.220.0/24 via 198.18.224.1"));
+  EXPECT_EQ((*client)->ask("b"), "b1 b " + self);
+  EXPECT_EQ((*client)->ask("c"), "b1 c " + self);
+  EXPECT_EQ(nva2->stats(0).nat.takeovers, 1u) << "taken over once, then its own entry";
+  EXPECT_GT(nva2->stats(0).bytes_out, 0u);
 }
 
 // A TUN device carries packets to user space and back, as a VPN does: the test's own

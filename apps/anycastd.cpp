@@ -65,14 +65,17 @@ int main(int argc, char** argv) {
   daemon::OsPlatform platform(loop, transport);
   daemon::Daemon d(loop, transport, platform, std::move(*cfg), {config_path});
   d.on_stopped = [&loop] { loop.stop(); };
+  // SIGHUP (and `anycastctl reload`) reload; SIGUSR1 drains every VIP, SIGUSR2 undrains;
+  // SIGTERM or SIGINT drains, withdraws and leaves, each one more a step sooner. Caught
+  // before the start: its proxy serves (address translation from the moment its programs
+  // attach) before start() returns, and a SIGTERM then must stop the daemon as it stops a
+  // running one, not kill it with its log unwritten.
+  asio::signal_set hup(loop.context(), SIGHUP), drain(loop.context(), SIGUSR1, SIGUSR2),
+      term(loop.context(), SIGTERM, SIGINT);
   if (auto started = d.start(); !started) {
     spdlog::error("{}", started.error());
     return 1;
   }
-  // SIGHUP (and `anycastctl reload`) reload; SIGUSR1 drains every VIP, SIGUSR2 undrains;
-  // SIGTERM or SIGINT drains, withdraws and leaves, each one more a step sooner.
-  asio::signal_set hup(loop.context(), SIGHUP), drain(loop.context(), SIGUSR1, SIGUSR2),
-      term(loop.context(), SIGTERM, SIGINT);
   on_signals(hup, [&](int) { d.reload(); });
   on_signals(drain, [&](int sig) {
     spdlog::info("signal {}: {} every VIP", sig, sig == SIGUSR1 ? "draining" : "undraining");

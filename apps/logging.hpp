@@ -55,6 +55,9 @@ inline std::string setup_logging(const std::string& spec, bool json) {
       if (name == s) l->set_level(lvl);
     spdlog::register_logger(l);
   }
+  // Each line is written as it is logged, as BIRD and HAProxy do: a log read live (a file,
+  // journald's pipe) sees it at once, and a process that dies keeps every line it said.
+  spdlog::flush_on(spdlog::level::trace);
   // The default logger passes everything its subsystems might: each filters for itself.
   return "";
 }

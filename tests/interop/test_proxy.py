@@ -63,6 +63,7 @@ def config(work):
     with open(cfg, "w") as f:
         f.write(f"""router-id: 198.18.{NET}.1
 local-as: 65010
+proxy: {{nat-state: none}}
 checks:
 {checks}services:
   - name: web

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -105,6 +106,24 @@ std::string unpinnable(const std::string& dir) {
   return {};
 }
 
+// Tables an anycastd with another layout left (an upgrade or a downgrade of the package):
+// this one cannot read them, and they hold kernel memory. Their names, or "".
+std::string forget_other_layouts(const std::string& state, const std::string& mine) {
+  std::string gone;
+  DIR* d = ::opendir(state.c_str());
+  if (!d) return gone;
+  while (auto* e = ::readdir(d)) {
+    std::string name = e->d_name, path = state + "/" + name;
+    if (name.size() < 2 || name[0] != 'v' || path == mine) continue;
+    if (name.find_first_not_of("0123456789", 1) != std::string::npos) continue;
+    for (const char* table : {"conns", "flows"}) ::unlink((path + "/" + table).c_str());
+    ::rmdir(path.c_str());
+    gone += (gone.empty() ? "" : ", ") + path;
+  }
+  ::closedir(d);
+  return gone;
+}
+
 uint64_t entries(int fd) {
   nat_flow_key k{}, next{};
   uint64_t n = 0;
@@ -130,6 +149,10 @@ Result<std::unique_ptr<KernelNat>, std::string> KernelNat::load(uint32_t flows,
     if (auto why = unpinnable(dir); !why.empty()) {
       tell(true, "address translation's connections will not outlive this process: " + why);
       dir.clear();
+    } else if (auto old = forget_other_layouts(state, dir); !old.empty()) {
+      tell(true, "address translation's tables of another layout (" + old +
+                     ") were not adopted and are removed: open connections through them will "
+                     "be reset");
     }
   }
   const std::string conns = dir + "/conns", opening = dir + "/flows";

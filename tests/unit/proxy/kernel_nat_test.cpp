@@ -9,6 +9,7 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -555,6 +556,20 @@ TEST(NatTcp, ARestartThatAdoptsTheTablesKeepsOpenConnections) {
   auto fresh = Engine::start(cfg, nullptr, notice);
   ASSERT_TRUE(fresh) << fresh.error();
   EXPECT_NE(told.back().find("started afresh"), std::string::npos) << told.back();
+  // Another layout's tables (an older package's) are not adopted, and are removed.
+  fresh->reset();
+  const std::string old = cfg.nat_state + "/v0";
+  ASSERT_EQ(::mkdir(old.c_str(), 0700), 0);
+  int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "conns", 4, 4, 1, nullptr);
+  ASSERT_GE(map, 0);
+  ASSERT_EQ(bpf_obj_pin(map, (old + "/conns").c_str()), 0);
+  ::close(map);
+  auto upgraded = Engine::start(cfg, nullptr, notice);
+  ASSERT_TRUE(upgraded) << upgraded.error();
+  bool said = false;
+  for (const auto& t : told) said |= t.find("another layout (" + old + ")") != std::string::npos;
+  EXPECT_TRUE(said) << told.back();
+  EXPECT_NE(::access(old.c_str(), F_OK), 0) << "the old layout's directory is still there";
 }
 
 }  // namespace

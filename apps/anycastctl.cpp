@@ -178,6 +178,18 @@ void print(const std::string& what, const json& a) {
                                                   : "peers " + key)
                 << ": " << items << "\n";
     }
+    if (a.contains("services"))
+      for (const auto& [name, s] : a["services"].items()) {
+        any = true;
+        std::cout << "service " << name << ":";
+        for (const char* k : {"backends_added", "backends_removed", "backends_changed"}) {
+          if (!s.contains(k) || s[k].empty()) continue;
+          std::string items;
+          for (const auto& x : s[k]) items += (items.empty() ? "" : ", ") + x.get<std::string>();
+          std::cout << " " << std::string(k).substr(9) << " " << items << ";";
+        }
+        std::cout << "\n";
+      }
     if (!any) std::cout << "reloaded: nothing changed\n";
   } else if (what == "backend") {
     std::cout << a["service"].get<std::string>() << " " << a["backend"].get<std::string>() << ": "

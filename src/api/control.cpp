@@ -144,6 +144,7 @@ json services(const Parts& d) {
       backends.push_back({{"address", svcs[i].backends[b].endpoint.to_string()},
                           {"weight", bs.weight},
                           {"configured_weight", svcs[i].backends[b].weight},
+                          {"removed", bs.removed},
                           {"admin_state", proxy::to_string(bs.admin)},
                           {"healthy", bs.healthy},
                           {"connections", bs.connections},
@@ -165,12 +166,9 @@ json services(const Parts& d) {
                    {"backends", backends}});
     if (!st.forwarding_reason.empty()) out.back()["forwarding_reason"] = st.forwarding_reason;
     if (st.forwarding == "nat")
-      out.back()["nat_table"] = {{"established", st.nat.established},
-                                 {"opening", st.nat.opening},
-                                 {"closing", st.nat.closing},
-                                 {"expired", st.nat.expired},
-                                 {"takeovers", st.nat.takeovers},
-                                 {"full", st.nat.full}};
+      out.back()["nat_table"] = {{"established", st.nat.established}, {"opening", st.nat.opening},
+                                 {"closing", st.nat.closing},         {"expired", st.nat.expired},
+                                 {"takeovers", st.nat.takeovers},     {"full", st.nat.full}};
   }
   return out;
 }
@@ -419,10 +417,15 @@ json handle(const json& req, const Parts& d) {
 
 json to_json(const ReloadReport& r) {
   if (!r.applied) return fail(r.error);
+  json services = json::object();
+  for (const auto& b : r.backends)
+    services[b.service] = {{"backends_added", b.added},
+                           {"backends_removed", b.removed},
+                           {"backends_changed", b.changed}};
   return {{"ok", true},           {"added", r.added},
           {"removed", r.removed}, {"restarted", r.restarted},
           {"vips", r.vips},       {"policies_refreshed", r.policies_refreshed},
-          {"health", r.health}};
+          {"health", r.health},   {"services", services}};
 }
 
 }  // namespace anycastd::api

@@ -13,6 +13,12 @@ struct ReloadReport {
   std::vector<std::string> vips;                       // VIPs added, removed or changed
   std::vector<std::string> policies_refreshed;         // peers asked for their routes again
   std::vector<std::string> health;                     // checks and VIP health settings
+  // Per service whose backends changed: which were added, removed and changed.
+  struct Backends {
+    std::string service;
+    std::vector<std::string> added, removed, changed;
+  };
+  std::vector<Backends> backends;
 };
 
 }  // namespace anycastd::api

@@ -538,18 +538,20 @@ std::optional<std::string> reload_blocker(const Config& running, const Config& n
                                                      : "checks were removed") +
            " to a configuration that " + (running.health.checks.empty() ? "had none" : "had some") +
            ": restart to apply it";
-  // Everything but peers, VIPs, policies and checks, printed: equal text means equal
-  // settings.
+  // Everything but peers, VIPs, policies, checks and services' backends, printed: equal
+  // text means equal settings.
   auto rest = [](Config c) {
     c.bgp.peers.clear();
     c.bgp.vips.clear();
     c.bgp.policies.clear();
     c.health = {};
+    for (auto& s : c.proxy.services) s.backends.clear();
     return print(c);
   };
   auto a = rest(running), b = rest(next);
   if (a == b) return std::nullopt;
-  return "a reload changes peers, VIPs, policies and checks only; this changed too: " +
+  return "a reload changes peers, VIPs, policies, checks and services' backends only; this "
+         "changed too: " +
          first_changed_line(a, b) + ": restart to apply it";
 }
 

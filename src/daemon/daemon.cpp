@@ -149,6 +149,26 @@ void Daemon::start_health() {
   if (link_) link_->refresh();
 }
 
+namespace {
+
+std::string backend_changes(const std::vector<api::ReloadReport::Backends>& all) {
+  std::string out;
+  for (const auto& b : all) {
+    std::string one;
+    for (auto [what, names] :
+         {std::pair{"added ", &b.added}, {"removed ", &b.removed}, {"changed ", &b.changed}}) {
+      if (names->empty()) continue;
+      std::string items;
+      for (const auto& n : *names) items += (items.empty() ? "" : " ") + n;
+      one += (one.empty() ? "" : ", ") + std::string(what) + items;
+    }
+    out += (out.empty() ? "" : "; ") + b.service + " " + one;
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
 api::ReloadReport Daemon::reload() {
   api::ReloadReport r;
   if (opts_.config_path.empty()) {
@@ -172,6 +192,29 @@ api::ReloadReport Daemon::apply(config::Config next) {
     sub("api").error("reload refused: {}", r.error);
     return r;
   }
+  // The services are the same but for their backends (reload_blocker): the backends that
+  // changed are planned first, so that one that cannot be applied refuses the whole reload.
+  std::vector<size_t> changed_backends;
+  for (size_t i = 0; forwarder_ && i < next.proxy.services.size(); ++i) {
+    const auto &was = cfg_.proxy.services[i].backends, &now = next.proxy.services[i].backends;
+    bool same = was.size() == now.size();
+    for (size_t b = 0; same && b < was.size(); ++b)
+      same = was[b].endpoint == now[b].endpoint && was[b].weight == now[b].weight &&
+             was[b].checks == now[b].checks;
+    if (same) continue;
+    proxy::BackendSlots trial{forwarder_->config().services[i].backends, {}};
+    trial.control.resize(trial.configs.size());
+    const bool nat = forwarder_->stats(i).forwarding == "nat";
+    if (auto p = proxy::plan_backends(trial, now, {}, {},
+                                      nat ? proxy::kNatBackends : proxy::kBackendSlots);
+        !p) {
+      r.error =
+          "service " + next.proxy.services[i].name + ": " + p.error() + ": restart to apply it";
+      sub("api").error("reload refused: {}", r.error);
+      return r;
+    }
+    changed_backends.push_back(i);
+  }
   if (speaker_) {
     // Policies first: peers that start now use the new ones.
     r.policies_refreshed = speaker_->update_policies(next.bgp.policies);
@@ -183,14 +226,31 @@ api::ReloadReport Daemon::apply(config::Config next) {
   }
   // Then checks: a VIP judged again is announced through the speaker's new VIP list.
   if (monitor_) r.health = monitor_->reconfigure(next.health);
+  // Then the backends, whose new checks now exist; what did not change is not touched.
+  for (size_t i : changed_backends) {
+    const auto& s = next.proxy.services[i];
+    auto c = forwarder_->reconfigure_backends(i, s.backends);
+    if (!c) {  // planned above: cannot happen, but never half-said
+      sub("proxy").error("proxy {}: backends not changed: {}", s.name, c.error());
+      continue;
+    }
+    if (c->empty()) continue;
+    if (!c->removed.empty())
+      sub("proxy").info(
+          "proxy {}: backends removed: {}; their open connections get {} ms", s.name,
+          list(c->removed),
+          std::chrono::duration_cast<std::chrono::milliseconds>(s.drain_time).count());
+    r.backends.push_back(
+        {s.name, std::move(c->added), std::move(c->removed), std::move(c->changed)});
+  }
   if (link_) link_->refresh();
   cfg_ = std::move(next);
   r.applied = true;
   sub("api").info(
       "reloaded {}: peers added: {}; removed: {}; restarted: {}; VIPs: {}; policies "
-      "refreshed toward: {}; health: {}",
+      "refreshed toward: {}; health: {}; services' backends: {}",
       opts_.config_path, list(r.added), list(r.removed), list(r.restarted), list(r.vips),
-      list(r.policies_refreshed), list(r.health));
+      list(r.policies_refreshed), list(r.health), backend_changes(r.backends));
   return r;
 }
 

@@ -75,6 +75,21 @@ bool SimForwarder::set_backend_weight(size_t service, size_t backend, uint32_t w
   return true;
 }
 
+Result<proxy::BackendChanges, std::string> SimForwarder::reconfigure_backends(
+    size_t service, const std::vector<proxy::BackendConfig>& backends) {
+  auto& s = services_.at(service);
+  auto& cfg = cfg_.services.at(service);
+  proxy::BackendSlots slots{cfg.backends, s.control};
+  auto changes = proxy::plan_backends(slots, backends, {}, {}, 256);
+  if (!changes || changes->empty()) return changes;
+  cfg.backends = std::move(slots.configs);
+  s.control = std::move(slots.control);
+  s.views.resize(s.control.size());
+  s.stats.backends.resize(s.control.size());
+  republish(service);
+  return changes;
+}
+
 void SimForwarder::republish(size_t service) {
   auto& s = services_.at(service);
   const auto& cfg = cfg_.services.at(service);
@@ -83,6 +98,7 @@ void SimForwarder::republish(size_t service) {
     s.stats.backends[b].healthy = s.control[b].healthy;
     s.stats.backends[b].admin = s.control[b].admin;
     s.stats.backends[b].weight = s.control[b].weight;
+    s.stats.backends[b].removed = s.control[b].removed;
   }
   s.balancer->update(s.views);
 }

@@ -33,6 +33,9 @@ class SimForwarder : public proxy::Forwarder {
   void drain_all() override;
   uint64_t active_connections() const override;
   proxy::ServiceStats stats(size_t service) const override;
+  // The lab's connections are answered at once: a removed backend has none to drain.
+  Result<proxy::BackendChanges, std::string> reconfigure_backends(
+      size_t service, const std::vector<proxy::BackendConfig>& backends) override;
 
  private:
   struct Service {

@@ -24,14 +24,18 @@ struct BackendControl {
   bool healthy = true;  // all of its checks up (or none configured)
   AdminState admin = AdminState::ready;
   uint32_t weight = 1;  // the configured weight until the operator sets another
-  // Connections and flows to it opened before this are closed (maint with --close).
+  // Once this time comes, connections and flows to it opened before it are closed: now for
+  // maint with --close, the service's drain-time after a reload removed the backend.
   std::chrono::steady_clock::time_point close_before{};
+  // A reload took it out of the configuration: it keeps its place (the index its open
+  // connections hold) but gets nothing new.
+  bool removed = false;
 };
 
 // The backend as the balancers see it: used only while healthy and ready, at the
 // operator's weight.
 inline BackendView effective_view(const BackendConfig& cfg, const BackendControl& c) {
-  return {cfg.name(), c.weight, c.healthy && c.admin == AdminState::ready};
+  return {cfg.name(), c.weight, c.healthy && c.admin == AdminState::ready && !c.removed};
 }
 
 }  // namespace anycastd::proxy

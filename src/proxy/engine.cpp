@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "proxy/bpf/nat_shared.h"
 #include "proxy/kernel_nat.hpp"
 #include "proxy/maglev.hpp"
 #include "proxy/socket_ops.hpp"
@@ -28,8 +29,9 @@ Result<std::unique_ptr<Engine>, std::string> Engine::start(ProxyConfig cfg,
   for (const auto& sc : e->cfg_.services) {
     auto s = std::make_unique<Service>();
     s->cfg = sc;
-    s->backends = std::make_unique<Counters[]>(sc.backends.size());
+    s->backends = std::make_unique<Counters[]>(std::max(kBackendSlots, sc.backends.size()));
     auto st = std::make_shared<ServiceState>();
+    st->configs = sc.backends;
     // A backend with checks waits for them to pass, as a VIP waits for `rise`.
     for (const auto& b : sc.backends) {
       st->control.push_back({b.checks.empty(), AdminState::ready, b.weight});
@@ -113,7 +115,9 @@ Status<> Engine::start_nat() {
     s.nat = static_cast<int>(i);
     auto st = s.load();
     if (auto r = (*n)->add(static_cast<uint32_t>(i), s.cfg); !r) return fail(s, r.error());
-    if (auto r = (*n)->update(static_cast<uint32_t>(i), s.cfg, st->backends, st->draining); !r)
+    if (auto r =
+            (*n)->update(static_cast<uint32_t>(i), s.cfg, st->configs, st->backends, st->draining);
+        !r)
       return fail(s, r.error());
   }
   if (auto r = (*n)->attach(on_notice_); !r) return fail(*want.front(), r.error());
@@ -137,9 +141,10 @@ void Engine::publish(size_t i, const std::function<void(ServiceState&)>& change)
     change(*next);
     // Health, the operator's state and weight become one view; only a changed view costs
     // a new Maglev table.
-    bool view_changed = false;
+    bool view_changed = next->backends.size() != next->configs.size();
+    next->backends.resize(next->configs.size());
     for (size_t b = 0; b < next->backends.size(); ++b) {
-      auto v = effective_view(s.cfg.backends[b], next->control[b]);
+      auto v = effective_view(next->configs[b], next->control[b]);
       view_changed |=
           v.healthy != next->backends[b].healthy || v.weight != next->backends[b].weight;
       next->backends[b] = std::move(v);
@@ -147,7 +152,8 @@ void Engine::publish(size_t i, const std::function<void(ServiceState&)>& change)
     if (s.cfg.balance == Balance::maglev && view_changed)
       next->maglev = std::make_shared<MaglevTable>(next->backends);
     if (s.nat >= 0)  // a table the program reads at once; it cannot fail once loaded
-      (void)nat_->update(static_cast<uint32_t>(s.nat), s.cfg, next->backends, next->draining);
+      (void)nat_->update(static_cast<uint32_t>(s.nat), s.cfg, next->configs, next->backends,
+                         next->draining);
     s.state = std::move(next);
   }
   s.version.fetch_add(1, std::memory_order_release);
@@ -228,12 +234,13 @@ ServiceStats Engine::stats(size_t i) const {
     out.nat.closing = t.closing;
     out.nat.expired = t.expired;
   }
-  for (size_t b = 0; b < s.cfg.backends.size(); ++b) {
+  for (size_t b = 0; b < st->configs.size(); ++b) {
     const auto& c = s.backends[b];
     BackendStats bs{c.connections.load(), c.active.load(),    c.failures.load(),
                     c.bytes_in.load(),    c.bytes_out.load(), st->control[b].healthy};
     bs.admin = st->control[b].admin;
     bs.weight = st->control[b].weight;
+    bs.removed = st->control[b].removed;
     if (s.nat >= 0) {  // what the program forwarded, besides what reached the threads
       auto k = nat_->count(static_cast<uint32_t>(s.nat), static_cast<uint32_t>(b));
       bs.connections += k.flows;
@@ -249,6 +256,22 @@ ServiceStats Engine::stats(size_t i) const {
     out.backends.push_back(bs);
   }
   return out;
+}
+
+Result<BackendChanges, std::string> Engine::reconfigure_backends(
+    size_t service, const std::vector<BackendConfig>& backends) {
+  auto& s = *services_.at(service);
+  auto st = s.load();
+  BackendSlots slots{st->configs, st->control};
+  auto changes = plan_backends(slots, backends, std::chrono::steady_clock::now(), s.cfg.drain_time,
+                               s.nat >= 0 ? size_t{NAT_BACKENDS} : kBackendSlots);
+  if (!changes || changes->empty()) return changes;
+  publish(service, [&](ServiceState& next) {
+    next.configs = slots.configs;
+    next.control = slots.control;
+  });
+  cfg_.services.at(service).backends = std::move(slots.configs);
+  return changes;
 }
 
 }  // namespace anycastd::proxy

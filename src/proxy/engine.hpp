@@ -27,6 +27,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 // What the control plane publishes for one service; immutable once published.
 struct ServiceState {
+  // The backends' slots (backend_plan.hpp): in the order they first came, removed ones kept.
+  std::vector<BackendConfig> configs;
   std::vector<BackendControl> control;  // what decides each backend's view, below
   std::vector<BackendView> backends;    // effective_view() of each: what the balancers read
   std::shared_ptr<const MaglevTable> maglev;
@@ -56,6 +58,8 @@ class Engine : public Forwarder {
   void drain_all() override;
   uint64_t active_connections() const override;
   ServiceStats stats(size_t service) const override;
+  Result<BackendChanges, std::string> reconfigure_backends(
+      size_t service, const std::vector<BackendConfig>& backends) override;
 
   // Shared with the forwarding threads.
   struct Counters {
@@ -67,8 +71,8 @@ class Engine : public Forwarder {
     std::shared_ptr<const ServiceState> state;  // under mu
     std::atomic<uint64_t> version{1};
     std::atomic<uint64_t> active{0}, refused{0}, dropped{0}, kernel_connections{0};
-    std::unique_ptr<Counters[]> backends;
-    bool kernel = false;  // established connections go to the sockmap
+    std::unique_ptr<Counters[]> backends;  // kBackendSlots, by slot
+    bool kernel = false;                   // established connections go to the sockmap
     int nat = -1;         // `forwarding: nat`: its number in the translation program's maps
     std::string why_not;  // for `auto` left in user space: the reason
     std::shared_ptr<const ServiceState> load() const {

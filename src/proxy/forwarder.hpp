@@ -7,15 +7,21 @@
 #include <string>
 
 #include "proxy/backend_control.hpp"
+#include "proxy/backend_plan.hpp"
 #include "proxy/service_config.hpp"
 
 namespace anycastd::proxy {
+
+// Backend slots (backend_plan.hpp) a service of the forwarding threads has for its life;
+// address translation's has kNatBackends.
+inline constexpr size_t kBackendSlots = 256;
 
 struct BackendStats {
   uint64_t connections = 0, active = 0, failures = 0, bytes_in = 0, bytes_out = 0;
   bool healthy = true;  // its checks pass (or it has none)
   AdminState admin = AdminState::ready;
-  uint32_t weight = 1;  // in force now: the configured one, or the operator's
+  uint32_t weight = 1;   // in force now: the configured one, or the operator's
+  bool removed = false;  // a reload took it out; its open connections drain
 };
 struct ServiceStats {
   uint64_t connections = 0, active = 0, refused = 0, bytes_in = 0, bytes_out = 0;
@@ -64,6 +70,11 @@ class Forwarder {
   virtual void drain_all() = 0;
   virtual uint64_t active_connections() const = 0;
   virtual ServiceStats stats(size_t service) const = 0;
+  // A reload's new list of backends for a running service (backend_plan.hpp): what was
+  // added, removed and changed, or why not (nothing changed then). config() shows the
+  // service's backend slots afterwards, removed ones included.
+  virtual Result<BackendChanges, std::string> reconfigure_backends(
+      size_t service, const std::vector<BackendConfig>& backends) = 0;
 };
 
 }  // namespace anycastd::proxy

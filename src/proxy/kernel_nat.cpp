@@ -222,10 +222,13 @@ Status<> KernelNat::add(uint32_t service, const ServiceConfig& cfg) {
 }
 
 Status<> KernelNat::update(uint32_t service, const ServiceConfig& cfg,
+                           const std::vector<BackendConfig>& configs,
                            const std::vector<BackendView>& backends, bool draining) {
+  if (configs.size() > NAT_BACKENDS || backends.size() != configs.size())
+    return Err("address translation takes at most " + std::to_string(NAT_BACKENDS) + " backends");
   nat_service s{};
   for (size_t b = 0; b < backends.size(); ++b) {
-    s.backends[b] = wire(cfg.backends[b].endpoint);
+    s.backends[b] = wire(configs[b].endpoint);
     if (backends[b].healthy) s.healthy |= uint64_t{1} << b;
   }
   s.hash_port = cfg.hash == HashOn::five_tuple;
@@ -244,8 +247,8 @@ Status<> KernelNat::update(uint32_t service, const ServiceConfig& cfg,
   o.service = service;
   const uint8_t proto = cfg.protocol == Protocol::tcp ? IPPROTO_TCP : IPPROTO_UDP;
   std::vector<nat_endpoint> keys;
-  for (size_t b = 0; b < cfg.backends.size(); ++b) {
-    auto k = wire(cfg.backends[b].endpoint);
+  for (size_t b = 0; b < configs.size(); ++b) {
+    auto k = wire(configs[b].endpoint);
     k.proto = proto;
     o.index = static_cast<uint32_t>(b);
     if (bpf_map_update_elem(bpf_map__fd(skel_->maps.origins), &k, &o, BPF_ANY) < 0)

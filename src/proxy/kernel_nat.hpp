@@ -54,8 +54,10 @@ class KernelNat {
   static constexpr auto kClosingTimeout = std::chrono::seconds(120);
   static constexpr auto kClosedTimeout = std::chrono::seconds(10);
   static constexpr auto kSweepInterval = std::chrono::seconds(2);
-  // The backends that take new flows (healthy, weight above 0; none while draining).
+  // The service's backend slots (backend_plan.hpp) and the ones that take new flows
+  // (healthy, weight above 0; none while draining).
   Status<> update(uint32_t service, const ServiceConfig& cfg,
+                  const std::vector<BackendConfig>& configs,
                   const std::vector<BackendView>& backends, bool draining);
   // tc ingress on every interface there is now, and on each one that appears while this object
   // lives (a tunnel or a NIC that comes up after start), told to `notice` from a thread of this

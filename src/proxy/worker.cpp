@@ -204,8 +204,9 @@ void Worker::sweep(SteadyTime now) {
   for (size_t i = conns_.size(); i-- > 0;) {
     Conn& c = *conns_[i];
     const auto& st = *services_[c.service].state;
+    const auto& control = st.control[c.backend_index];
     const bool closed_by_operator =
-        !c.connecting && c.opened < st.control[c.backend_index].close_before;
+        !c.connecting && c.opened < control.close_before && now >= control.close_before;
     if ((st.draining && now >= st.drain_deadline) || closed_by_operator) {
       finish(c, true);
     } else if (report(c) && c.kernel) {
@@ -222,7 +223,9 @@ void Worker::sweep(SteadyTime now) {
     // and must not hold up a shutdown that waits for open connections.
     auto quiet = now - (f.deadline - engine_.services()[f.service]->cfg.idle_timeout);
     bool drained = st.draining && (now >= st.drain_deadline || quiet >= std::chrono::seconds(1));
-    if (now >= f.deadline || drained || f.opened < st.control[f.backend_index].close_before)
+    const auto& control = st.control[f.backend_index];
+    if (now >= f.deadline || drained ||
+        (f.opened < control.close_before && now >= control.close_before))
       expire(f);
   }
 }

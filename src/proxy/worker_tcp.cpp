@@ -81,7 +81,8 @@ bool Worker::connect_backend(Conn& c) {
     if (!be) return false;
     ++c.attempts;
     bool in_progress = false;
-    auto fd = start_connect(svc.cfg.backends[*be].endpoint, Protocol::tcp, in_progress);
+    auto fd = start_connect(services_[c.service].state->configs[*be].endpoint, Protocol::tcp,
+                            in_progress);
     if (fd) {
       c.backend_index = *be;
       c.backend.fd = *fd;

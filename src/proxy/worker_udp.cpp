@@ -112,7 +112,8 @@ void Worker::on_query(Listener& l, const SockAddr& from, const IpAddress& local,
       return;
     }
     bool in_progress;
-    auto fd = start_connect(svc.cfg.backends[*be].endpoint, Protocol::udp, in_progress);
+    auto fd = start_connect(services_[l.service].state->configs[*be].endpoint, Protocol::udp,
+                            in_progress);
     if (!fd) {
       svc.backends[*be].failures.fetch_add(1, std::memory_order_relaxed);
       return;

@@ -31,6 +31,14 @@ class CountingForwarder : public proxy::Forwarder {
   void drain_all() override { drained = true; }
   uint64_t active_connections() const override { return *active; }
   proxy::ServiceStats stats(size_t) const override { return {}; }
+  Result<proxy::BackendChanges, std::string> reconfigure_backends(
+      size_t s, const std::vector<proxy::BackendConfig>& b) override {
+    proxy::BackendSlots slots{cfg_.services.at(s).backends, {}};
+    for (const auto& c : slots.configs) slots.control.push_back({true, {}, c.weight});
+    auto changes = proxy::plan_backends(slots, b, {}, {}, 256);
+    if (changes) cfg_.services[s].backends = slots.configs;
+    return changes;
+  }
   std::shared_ptr<uint64_t> active = std::make_shared<uint64_t>(0);
   std::map<size_t, bool> healthy;
   bool drained = false;
@@ -243,6 +251,39 @@ TEST_F(DaemonTest, ReloadReportsWhatChangedAndRefusesWhatOnlyARestartCan) {
   EXPECT_FALSE(bad.applied);
   EXPECT_FALSE(bad.error.empty());
   EXPECT_EQ(d->config().bgp.local_as, 65010u);
+}
+
+// A reload that changes a service's backends applies them in place and says so per service;
+// any other change to a service still needs a restart, and a refused reload changes nothing.
+TEST_F(DaemonTest, ReloadAppliesBackendChangesInPlace) {
+  auto d = make(std::string(kNva) + kService);
+  ASSERT_TRUE(d->start());
+  run_for(5s);
+  std::string more = std::string(kNva) + kService;
+  more.replace(more.find("backends: [{address: 198.18.0.10, port: 80, checks: [web]}]"), 59,
+               "backends: [{address: 198.18.0.10, port: 80, checks: [web]}, "
+               "{address: 198.18.0.11, port: 80, weight: 2}]");
+  auto next = config::load_string(more, "nva.yaml");
+  ASSERT_TRUE(next) << next.error().to_string();
+  auto r = d->apply(std::move(*next));
+  ASSERT_TRUE(r.applied) << r.error;
+  ASSERT_EQ(r.backends.size(), 1u);
+  EXPECT_EQ(r.backends[0].service, "web");
+  EXPECT_EQ(r.backends[0].added, std::vector<std::string>{"198.18.0.11:80"});
+  EXPECT_TRUE(r.backends[0].removed.empty());
+  ASSERT_EQ(platform.forwarder->config().services[0].backends.size(), 2u);
+  EXPECT_TRUE(rs_has_vip()) << "the VIP stays announced through the reload";
+  // The same file again: nothing to do.
+  auto same = d->apply(*config::load_string(more, "nva.yaml"));
+  ASSERT_TRUE(same.applied) << same.error;
+  EXPECT_TRUE(same.backends.empty());
+
+  std::string port = more;
+  port.replace(port.find("    port: 80\n"), 13, "    port: 81\n");
+  auto bad = d->apply(*config::load_string(port, "nva.yaml"));
+  EXPECT_FALSE(bad.applied);
+  EXPECT_NE(bad.error.find("restart to apply it"), std::string::npos) << bad.error;
+  EXPECT_EQ(platform.forwarder->config().services[0].backends.size(), 2u);
 }
 
 TEST_F(DaemonTest, BgpStopsAndComesBackWhileTheChecksKeepTheirState) {

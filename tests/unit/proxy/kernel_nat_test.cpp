@@ -496,6 +496,38 @@ TEST(NatTcp, EntriesFollowTheirConnectionAndExpire) {
   EXPECT_EQ((*e)->stats(1).nat.opening + (*e)->stats(1).nat.established, 0u);
 }
 
+// A reload's new backends under the running program: open flows keep their backends (the
+// removed one's too: the kernel's flows are not closed), new ones follow the new table.
+TEST(NatTcp, AReloadChangesBackendsUnderTheRunningProgram) {
+  SKIP_WITHOUT_ROOT();
+  TcpEcho b1("127.0.32.181", "b1"), b2("127.0.32.182", "b2"), b3("127.0.32.183", "b3");
+  auto e = start(tcp_service("127.0.32.18", {{b1.endpoint(), 1}, {b2.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  const Endpoint vip = ep("127.0.32.18", kPort);
+  std::vector<std::unique_ptr<TcpClient>> open;
+  std::vector<std::string> on;
+  for (int i = 0; i < 8; ++i) {
+    open.push_back(std::make_unique<TcpClient>("127.0.32.100", vip));
+    ASSERT_TRUE(open.back()->connected());
+    on.push_back(open.back()->ask("a").substr(0, 2));
+  }
+  auto c = (*e)->reconfigure_backends(0, {{b2.endpoint(), 1, {}}, {b3.endpoint(), 1, {}}});
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->added.size(), 1u);
+  EXPECT_EQ(c->removed.size(), 1u);
+  for (size_t i = 0; i < open.size(); ++i)
+    EXPECT_EQ(open[i]->ask("b").substr(0, 2), on[i]) << "connection " << i;
+  std::map<std::string, int> fresh;
+  for (int i = 0; i < 16; ++i) {
+    TcpClient n("127.0.32.100", vip);
+    ++fresh[n.ask("c").substr(0, 2)];
+  }
+  EXPECT_EQ(fresh["b1"], 0);
+  EXPECT_GT(fresh["b2"], 0);
+  EXPECT_GT(fresh["b3"], 0);
+  EXPECT_TRUE((*e)->stats(0).backends[0].removed);
+}
+
 // A private bpf filesystem for one test, unmounted with it.
 class BpfFs {
  public:

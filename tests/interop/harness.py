@@ -66,6 +66,31 @@ class Proc:
             p.stop()
 
 
+# A keep-alive HTTP/1.1 backend that answers every GET with its name (python's http.server
+# speaks HTTP/1.0 and closes each connection).
+_NAME_SERVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Name(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = (sys.argv[3] + "\\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer.daemon_threads = True
+ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Name).serve_forever()
+"""
+
+
+def name_server(work, name, addr, port):
+    return Proc(name, [sys.executable, "-c", _NAME_SERVER, addr, str(port), name],
+                os.path.join(work, f"{name}.log"))
+
+
 def wait_until(fn, timeout, what):
     """Polls fn with growing intervals (asking a daemon is not free); returns its value."""
     deadline, delay = time.monotonic() + timeout, 0.05

@@ -11,30 +11,13 @@ import re
 import subprocess
 import sys
 
-from harness import ANYCASTD, Proc, check, run_test, wait_until
+from harness import ANYCASTD, Proc, check, name_server, run_test, wait_until
 
 NET = 17
 VIP = f"127.0.{NET}.1"
 PORT = 18090
 BACKENDS = [(f"127.0.{NET}.10", 18717, "b1"), (f"127.0.{NET}.11", 18717, "b2")]
 CONNECTIONS = 8
-
-
-# A keep-alive HTTP/1.1 backend that answers with its name (python's http.server speaks
-# HTTP/1.0 and closes each connection, which http.client would silently open again).
-BACKEND = """
-import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class Name(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = (sys.argv[3] + "\\n").encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Name).serve_forever()
-"""
 
 
 def config(work, state):
@@ -107,8 +90,7 @@ def scenario(work):
         print("SKIP: needs root (BPF, a bpf filesystem)")
         sys.exit(77)
     for addr, port, name in BACKENDS:
-        Proc(name, [sys.executable, "-c", BACKEND, addr, str(port), name],
-             os.path.join(work, f"{name}.log"))
+        name_server(work, name, addr, port)
     bpffs = os.path.join(work, "bpffs")
     os.mkdir(bpffs)
     subprocess.run(["mount", "-t", "bpf", "bpf", bpffs], check=True)

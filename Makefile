@@ -5,7 +5,7 @@ BUILD := build
 ASAN := build-asan
 FUZZ := build-fuzz
 TSAN := build-tsan
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 
 .PHONY: all deps build asan tsan fuzz test unit demo demo-live bench package format clean
 

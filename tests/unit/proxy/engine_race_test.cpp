@@ -50,7 +50,7 @@ void churn(Balance balance, const char* vip, const char* b1, const char* b2, con
         }
       }
     });
-  // The control plane, meanwhile: what the health link and a drain would do.
+  // The control plane, meanwhile: what the health link, a drain and a reload would do.
   for (int round = 0; round < 60; ++round) {
     engine.set_backend_health(0, round % 3, round % 2 == 0);
     if (round % 10 == 5) engine.drain(0);
@@ -61,12 +61,17 @@ void churn(Balance balance, const char* vip, const char* b1, const char* b2, con
                              : round % 4 == 3 ? AdminState::maint
                                               : AdminState::ready);
     engine.set_backend_weight(0, (round + 2) % 3, static_cast<uint32_t>(round % 5));
+    // A reload that takes the third backend out, and one that brings it back (its slot).
+    if (round % 20 == 3)
+      ASSERT_TRUE(engine.reconfigure_backends(0, {s.backends[0], s.backends[1]}));
+    if (round % 20 == 13) ASSERT_TRUE(engine.reconfigure_backends(0, s.backends));
     // Read while the threads write: counters are separate atomics, so only their end
     // values are asserted, below.
     (void)engine.stats(0);
     (void)engine.active_connections();
     std::this_thread::sleep_for(2ms);
   }
+  ASSERT_TRUE(engine.reconfigure_backends(0, s.backends));
   for (int b2i = 0; b2i < 3; ++b2i) {
     engine.set_backend_health(0, b2i, true);
     engine.set_backend_admin(0, b2i, AdminState::ready);

@@ -146,8 +146,9 @@ void print(const std::string& what, const json& a) {
         const auto& t = s["nat_table"];
         std::cout << s["name"].get<std::string>() << ": nat table: " << t["established"]
                   << " established, " << t["opening"] << " opening, " << t["closing"]
-                  << " closing, " << t["expired"] << " expired, " << t["takeovers"]
-                  << " taken over, " << t["full"] << " refused (table full)\n";
+                  << " closing, " << t["expired"] << " expired, " << t.value("evicted", 0)
+                  << " evicted, " << t["takeovers"] << " taken over, " << t["full"]
+                  << " refused (table full)\n";
       }
     }
     for (const auto& s : a["services"]) {

@@ -168,7 +168,8 @@ json services(const Parts& d) {
     if (st.forwarding == "nat")
       out.back()["nat_table"] = {{"established", st.nat.established}, {"opening", st.nat.opening},
                                  {"closing", st.nat.closing},         {"expired", st.nat.expired},
-                                 {"takeovers", st.nat.takeovers},     {"full", st.nat.full}};
+                                 {"takeovers", st.nat.takeovers},     {"full", st.nat.full},
+                                 {"evicted", st.nat.evicted}};
   }
   return out;
 }

@@ -218,6 +218,9 @@ void proxy_metrics(Writer& w, const proxy::Forwarder& e) {
   nat("anycastd_nat_takeovers_total", "counter",
       "TCP segments without an entry sent on by the Maglev table (a connection taken over)",
       [](const Nat& n) { return n.takeovers; });
+  nat("anycastd_nat_evicted_total", "counter",
+      "opening flows the cache forgot to make room for new ones (a flood), as of the last sweep",
+      [](const Nat& n) { return n.evicted; });
   nat("anycastd_nat_table_full_total", "counter",
       "flows that could not become established: the connection table was full",
       [](const Nat& n) { return n.full; });

@@ -227,13 +227,15 @@ ServiceStats Engine::stats(size_t i) const {
   out.forwarding = s.nat >= 0 ? "nat" : s.kernel ? "kernel" : "user";
   out.forwarding_reason = s.why_not;
   out.kernel_connections = s.kernel_connections.load(std::memory_order_relaxed);
+  KernelNat::Table table;
   if (s.nat >= 0) {
-    auto t = nat_->table(static_cast<uint32_t>(s.nat));
-    out.nat.established = t.established;
-    out.nat.opening = t.opening;
-    out.nat.closing = t.closing;
-    out.nat.expired = t.expired;
+    table = nat_->table(static_cast<uint32_t>(s.nat));
+    out.nat.established = table.established;
+    out.nat.opening = table.opening;
+    out.nat.closing = table.closing;
+    out.nat.expired = table.expired;
   }
+  uint64_t cached = 0, promoted = 0;
   for (size_t b = 0; b < st->configs.size(); ++b) {
     const auto& c = s.backends[b];
     BackendStats bs{c.connections.load(), c.active.load(),    c.failures.load(),
@@ -249,12 +251,16 @@ ServiceStats Engine::stats(size_t i) const {
       out.kernel_connections += k.flows;
       out.nat.takeovers += k.takeovers;
       out.nat.full += k.full;
+      cached += k.cached;
+      promoted += k.promoted;
     }
     out.connections += bs.connections;
     out.bytes_in += bs.bytes_in;
     out.bytes_out += bs.bytes_out;
     out.backends.push_back(bs);
   }
+  const uint64_t left = promoted + table.cache_expired + table.cache;
+  out.nat.evicted = cached > left ? cached - left : 0;
   return out;
 }
 

@@ -39,6 +39,9 @@ struct ServiceStats {
   // ones because the connection table was full.
   struct NatTable {
     uint64_t opening = 0, established = 0, closing = 0, expired = 0, takeovers = 0, full = 0;
+    // Opening flows the cache forgot to make room (a flood): counted from what entered it,
+    // left it for the connection table, expired and is there now, as of the last sweep.
+    uint64_t evicted = 0;
   };
   NatTable nat;
   std::vector<BackendStats> backends;

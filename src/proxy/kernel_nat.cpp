@@ -413,6 +413,8 @@ nat_counters KernelNat::count(uint32_t service, uint32_t backend) const {
     sum.flows += c.flows;
     sum.takeovers += c.takeovers;
     sum.full += c.full;
+    sum.cached += c.cached;
+    sum.promoted += c.promoted;
   }
   return sum;
 }
@@ -440,6 +442,7 @@ void KernelNat::sweep() {
     return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
   };
   for (int fd : {bpf_map__fd(skel_->maps.conns), bpf_map__fd(skel_->maps.flows)}) {
+    const bool cache = fd == bpf_map__fd(skel_->maps.flows);
     std::vector<nat_flow_key> gone;
     nat_flow_key k{}, next{};
     auto expired = [&](const nat_flow_key& key, const nat_conn& c) {
@@ -462,6 +465,7 @@ void KernelNat::sweep() {
       }
       if (c.service >= counted.size()) continue;
       auto& t = counted[c.service];
+      t.cache += cache;
       ++(c.state >= NAT_CLOSING       ? t.closing
          : c.state == NAT_ESTABLISHED ? t.established
                                       : t.opening);
@@ -470,13 +474,16 @@ void KernelNat::sweep() {
     for (const auto& g : gone) {
       nat_conn c{};  // a packet may have passed since: looked at again
       if (bpf_map_lookup_elem(fd, &g, &c) != 0 || !expired(g, c)) continue;
-      if (bpf_map_delete_elem(fd, &g) == 0 && c.service < counted.size())
+      if (bpf_map_delete_elem(fd, &g) == 0 && c.service < counted.size()) {
         ++counted[c.service].expired;
+        counted[c.service].cache_expired += cache;
+      }
     }
   }
   std::lock_guard l(table_mu_);
   for (size_t i = 0; i < counted.size() && i < tables_.size(); ++i) {
     counted[i].expired += tables_[i].expired;
+    counted[i].cache_expired += tables_[i].cache_expired;
     tables_[i] = counted[i];
   }
 }

@@ -69,8 +69,10 @@ class KernelNat {
   // A service's share of the connection tables, as of the last sweep.
   struct Table {
     // By state: opening (or taken over), established, closing (a FIN or a RST passed);
-    // expired: forgotten since load.
+    // expired: forgotten since load. cache: entries in the cache of opening flows now, and
+    // cache_expired of those expired.
     uint64_t opening = 0, established = 0, closing = 0, expired = 0;
+    uint64_t cache = 0, cache_expired = 0;
   };
   Table table(uint32_t service) const;
   // Forgets the entries past their timeout and counts the rest; the watcher thread runs it

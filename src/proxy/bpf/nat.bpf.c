@@ -314,6 +314,8 @@ static __always_inline int to_backend(struct __sk_buff* skb, __u32 l2, const str
       e.state = NAT_ESTABLISHED;
       if (bpf_map_update_elem(&conns, &fk, &e, BPF_NOEXIST) == 0) {
         bpf_map_delete_elem(&flows, &fk);
+        struct nat_counters* k = counter(si, b);
+        if (k) k->promoted++;
       } else {
         c->state = NAT_ESTABLISHED;  // stays in the cache; counted once
         struct nat_counters* k = counter(si, b);
@@ -347,6 +349,8 @@ static __always_inline int to_backend(struct __sk_buff* skb, __u32 l2, const str
         k->takeovers++;
       else
         k->flows++;
+      // A new entry, not one written over: what the cache forgets is counted from these.
+      if (!p->rst && (!c || established)) k->cached++;
     }
   }
   if (rewrite(skb, l2, p->csum_off, DST_ADDR(l2), p->daddr, be.addr, DST_PORT(l2), p->dport,

@@ -83,4 +83,6 @@ struct nat_counters {
   NAT_U64 flows;      // udp: flows started; tcp: connections opened (SYNs)
   NAT_U64 takeovers;  // tcp: segments of connections without an entry, sent by the ring
   NAT_U64 full;       // flows that could not become established: the connection table was full
+  NAT_U64 cached;     // entries put in the cache of opening flows
+  NAT_U64 promoted;   // ... and moved from it to the connection table
 };

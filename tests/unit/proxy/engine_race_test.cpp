@@ -62,9 +62,12 @@ void churn(Balance balance, const char* vip, const char* b1, const char* b2, con
                                               : AdminState::ready);
     engine.set_backend_weight(0, (round + 2) % 3, static_cast<uint32_t>(round % 5));
     // A reload that takes the third backend out, and one that brings it back (its slot).
-    if (round % 20 == 3)
+    if (round % 20 == 3) {
       ASSERT_TRUE(engine.reconfigure_backends(0, {s.backends[0], s.backends[1]}));
-    if (round % 20 == 13) ASSERT_TRUE(engine.reconfigure_backends(0, s.backends));
+    }
+    if (round % 20 == 13) {
+      ASSERT_TRUE(engine.reconfigure_backends(0, s.backends));
+    }
     // Read while the threads write: counters are separate atomics, so only their end
     // values are asserted, below.
     (void)engine.stats(0);

@@ -390,6 +390,14 @@ TEST(NatTcp, AnEstablishedConnectionOutlivesAFloodOfNewFlows) {
   EXPECT_TRUE(eventually([&] { return (*e)->stats(1).nat.opening > 1000; }, 10s))
       << "the flood filled the cache of opening flows: " << (*e)->stats(1).nat.opening;
   EXPECT_EQ((*e)->stats(1).nat.established, 0u) << "unanswered flows never become established";
+  // Three times the cache's size entered it: about two thirds were forgotten.
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto t = (*e)->stats(1).nat;
+        return t.evicted + t.opening == 3 * KernelNat::kMinFlows && t.evicted > t.opening;
+      },
+      10s))
+      << "evicted " << (*e)->stats(1).nat.evicted << ", opening " << (*e)->stats(1).nat.opening;
   ::close(sink.fd);
 }
 

@@ -289,6 +289,24 @@ void LiveLab::apply(const Action& a) {
         }
       }
       break;
+    case K::reload:
+      // The plan's own copy of the NVA's configuration takes the new one; the process gets
+      // it rewritten for its live addresses, its VIPs as they stand, and `anycastctl reload`.
+      for (const auto& c : plan_.change(a)) {
+        auto* p = proc(c.node->name);
+        if (!p) continue;
+        auto vips = p->cfg.bgp.vips;
+        p->cfg = config_for(*c.node);
+        p->cfg.bgp.vips = std::move(vips);
+        write_config(*p);
+        std::string err;
+        auto answer = api::ask(p->sock, {{"command", "reload"}}, err, std::chrono::seconds(10));
+        if (!answer)
+          emit("error", a.target + ": " + a.describe() + ": " + err);
+        else if (answer->value("ok", false) != true)
+          emit("error", a.target + ": " + a.describe() + ": " + answer->value("error", "refused"));
+      }
+      break;
     case K::backend:
       if (auto* p = proc(a.target)) {
         // As the NVA's configuration names it: its backends' addresses were mapped.

@@ -103,7 +103,7 @@ void SimLab::build() {
     s.policies["to-customer"] = customer;
     msee[c.name] = &n;
   }
-  for (const auto& g : t_.regions) {
+  for (auto& g : t_.regions) {
     const auto& h = g.hub;
     std::vector<IpAddress> nva_addrs, gw_addrs = h.gateways;
     for (const auto& v : g.nvas) nva_addrs.push_back(v.address);
@@ -183,7 +183,7 @@ void SimLab::build() {
         net_.set_latency(h.gateways[i], m.address, g.latency);
       }
     }
-    for (const auto& v : g.nvas) {
+    for (auto& v : g.nvas) {
       auto& n = add(Node::Kind::nva, v.name, v.address);
       n.region = g.name;
       n.hub = h.name;
@@ -420,6 +420,14 @@ void SimLab::apply(const Action& a) {
         }
       }
       break;
+    case K::reload:
+      for (const auto& c : change(a)) {
+        auto* n = c.node;
+        if (!n->daemon) continue;  // a crashed NVA boots with it
+        auto r = n->daemon->apply(nva_config(*n));
+        if (!r.applied) emit("error", n->name + ": " + a.describe() + ": " + r.error);
+      }
+      break;
     case K::backend:
       if (auto* n = node(a.target); n && n->daemon) {
         auto at = lab_backend(t_, a.backend);
@@ -503,6 +511,13 @@ std::vector<SimLab::Change> SimLab::change(const Action& a) {
           if (!removed) c.vips.push_back(v);
         }
         out.push_back(std::move(c));
+      }
+      break;
+    case K::reload:
+      // The NVA's checks and services; its sessions stay the topology's.
+      if (auto* n = node(a.target); n && n->nva && a.config) {
+        n->nva->config = *a.config;
+        out.push_back({n, n->speaker_cfg.vips});
       }
       break;
     case K::export_policy:

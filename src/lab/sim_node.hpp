@@ -27,7 +27,7 @@ struct SimLab::Node {
   const HubSpec* hub_spec = nullptr;
   std::set<std::string> removed_spokes;
   // nva: the daemon users run, on the lab's machine
-  const NvaSpec* nva = nullptr;
+  NvaSpec* nva = nullptr;  // in the lab's own copy of the topology: a reload changes it
   std::unique_ptr<SimPlatform> platform;
   std::unique_ptr<daemon::Daemon> daemon;
   // backend

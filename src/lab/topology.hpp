@@ -4,6 +4,7 @@
 // spokes and backends), on-prem routers, clients, and scenarios of timed faults with the
 // facts expected after them.
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,6 +110,7 @@ struct Action {
     freeze,           // an NVA stops answering anything, as a paused VM: no FIN, no BFD
     thaw,             // ... and answers again
     backend,          // an NVA's operator sets a backend's admin state or weight at run time
+    reload,           // an NVA's operator reloads a new configuration (anycastctl reload)
   } kind;
   std::string target;
   std::string policy;
@@ -119,6 +121,8 @@ struct Action {
   // and the admin state or the weight to set, as `anycastctl backend` does.
   std::string service, backend, state;
   std::optional<uint32_t> weight;
+  // reload: the NVA's new configuration, as its `config:` in the topology.
+  std::shared_ptr<const config::Config> config;
   std::string describe() const;
 };
 

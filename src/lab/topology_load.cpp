@@ -392,6 +392,21 @@ class Loader {
     v.address = claim(n["address"], p + ".address");
     auto c = n["config"];
     if (!c) r_.fail(n, p, "missing required key 'config' (the NVA's anycastd configuration)");
+    v.config = nva_config(c, p);
+    uint32_t as = v.config.bgp.local_as;
+    if (as > 65535)
+      r_.fail(
+          c, p + ".config.local-as",
+          "route server peers must use 16-bit ASNs; " + v.name + " has AS " + std::to_string(as));
+    if (as == 65515 || (as >= 65517 && as <= 65520))
+      r_.fail(c, p + ".config.local-as",
+              "AS " + std::to_string(as) + " is reserved by Azure; " + g.name +
+                  "'s route server refuses it");
+    return v;
+  }
+
+  // An NVA's anycastd configuration at `c` (p.config): a file next to the topology, or inline.
+  config::Config nva_config(const YAML::Node& c, const std::string& p) {
     auto cfg = [&]() -> Result<config::Config, ConfigError> {
       if (c.IsScalar()) {
         auto path = std::filesystem::path(file_).parent_path() / c.Scalar();
@@ -425,17 +440,7 @@ class Loader {
       e.field = e.field.empty() ? p + ".config" : p + ".config." + e.field;
       throw ConfigFail{e};
     }
-    v.config = std::move(*cfg);
-    uint32_t as = v.config.bgp.local_as;
-    if (as > 65535)
-      r_.fail(
-          c, p + ".config.local-as",
-          "route server peers must use 16-bit ASNs; " + v.name + " has AS " + std::to_string(as));
-    if (as == 65515 || (as >= 65517 && as <= 65520))
-      r_.fail(c, p + ".config.local-as",
-              "AS " + std::to_string(as) + " is reserved by Azure; " + g.name +
-                  "'s route server refuses it");
-    return v;
+    return std::move(*cfg);
   }
 
   // The lines of a block mapping, dedented, and where they start (0-based line, column).
@@ -546,14 +551,15 @@ class Loader {
                                                 {"link-delay", K::link_delay},
                                                 {"freeze", K::freeze},
                                                 {"thaw", K::thaw},
-                                                {"backend", K::backend}};
+                                                {"backend", K::backend},
+                                                {"reload", K::reload}};
     auto it = kinds.find(key);
     if (it == kinds.end()) {
       std::string list;
       for (const auto& [k, _] : kinds) list += (list.empty() ? "" : ", ") + k;
       r_.fail(n.begin()->first, vp, "unknown action '" + key + "' (expected one of: " + list + ")");
     }
-    Action a{it->second, "", "", 0, {}, {}, {}, {}, {}, {}};
+    Action a{it->second, "", "", 0, {}, {}, {}, {}, {}, {}, {}};
     switch (a.kind) {
       case K::stop_bgp:
       case K::start_bgp:
@@ -613,6 +619,15 @@ class Loader {
         if (!known)
           r_.fail(v["policy"], vp + ".policy",
                   "NVA " + a.target + " has no policy named '" + a.policy + "'");
+        break;
+      }
+      case K::reload: {
+        r_.require_map(v, vp);
+        r_.only_keys(v, vp, {"nva", "config"});
+        if (!v["nva"] || !v["config"])
+          r_.fail(v, vp, "expected {nva: NAME, config: the NVA's new configuration or its file}");
+        a.target = node_ref(v["nva"], vp + ".nva", nvas, "NVA");
+        a.config = std::make_shared<const config::Config>(nva_config(v["config"], vp));
         break;
       }
       case K::backend: {
@@ -865,6 +880,8 @@ std::string Action::describe() const {
     case Kind::link_delay:
       return "delay between " + target + " and its route servers: " + config::secs(duration) +
              " s one way";
+    case Kind::reload:
+      return "reload " + target + "'s configuration";
     case Kind::backend:
       return "set backend " + backend + " of " + target + "'s service " + service + " to " +
              (weight ? "weight " + std::to_string(*weight) : state);

@@ -42,6 +42,16 @@ def show_logs():
 def main():
     lab, topology, port = sys.argv[1], sys.argv[2], sys.argv[3]
     mode = sys.argv[4] if len(sys.argv) > 4 else "live"
+    # A scenario other than the file's first, by name.
+    if len(sys.argv) > 5:
+        global run
+        first = run
+
+        def scenario_run(lab, topology, *extra):
+            return first(lab, topology, "--scenario", sys.argv[5], *extra)
+
+        scenario_run.dir = first.dir
+        run = scenario_run
     if mode == "netns" and os.geteuid() != 0:
         print("SKIP: netns mode needs root (it creates network namespaces)")
         return 77

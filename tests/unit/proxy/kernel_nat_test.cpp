@@ -429,6 +429,20 @@ int forget(const Endpoint& client) {
   return forgotten;
 }
 
+// A UDP flow whose entry was forgotten (a flood churned the cache, or a restart without the
+// tables) starts again on its next datagram, and its answer still comes from the VIP.
+TEST(NatUdp, AFlowWhoseEntryWasForgottenStillAnswersFromTheVip) {
+  SKIP_WITHOUT_ROOT();
+  UdpEcho b("127.0.32.61", "b1");
+  auto e = start(udp_service("127.0.32.60", {{b.endpoint(), 1}}));
+  ASSERT_TRUE(e) << e.error();
+  const Endpoint vip = ep("127.0.32.60", kPort);
+  UdpClient c("127.0.32.100");
+  EXPECT_EQ(c.ask(vip, "a").second, vip.to_string());
+  ASSERT_GE(forget(c.self()), 1);
+  EXPECT_EQ(c.ask(vip, "b"), std::make_pair("b1 b " + c.self().to_string(), vip.to_string()));
+}
+
 // A maglev service's connection whose entry is gone (a restart without the tables, or one
 // that came through another NVA) goes on to the backend the table gives its client, the one
 // it started on, and gets its entry again.

@@ -21,10 +21,12 @@ BackendConfig backend(const TcpEcho& e) {
   return {e.endpoint(), 1, {}};
 }
 
-std::unique_ptr<Engine> start(std::vector<BackendConfig> backends, Forwarding f) {
+// Each test has a VIP of its own: ctest runs them side by side, and two engines on one
+// address (SO_REUSEPORT) would split its connections.
+std::unique_ptr<Engine> start(const char* vip, std::vector<BackendConfig> backends, Forwarding f) {
   ServiceConfig s;
   s.name = "web";
-  s.listen = ep("127.0.19.1", 18190);
+  s.listen = ep(vip, 18190);
   s.backends = std::move(backends);
   s.drain_time = 1s;
   s.forwarding = f;
@@ -36,11 +38,11 @@ std::unique_ptr<Engine> start(std::vector<BackendConfig> backends, Forwarding f)
   return e ? std::move(*e) : nullptr;
 }
 
-void reload_under_traffic(Forwarding f) {
+void reload_under_traffic(const char* address, Forwarding f) {
   TcpEcho b1("127.0.19.11", "b1"), b2("127.0.19.12", "b2"), b3("127.0.19.13", "b3");
-  auto e = start({backend(b1), backend(b2)}, f);
+  auto e = start(address, {backend(b1), backend(b2)}, f);
   ASSERT_TRUE(e);
-  const Endpoint vip = ep("127.0.19.1", 18190);
+  const Endpoint vip = ep(address, 18190);
   std::vector<std::unique_ptr<TcpClient>> open;
   std::vector<std::string> on;
   for (int i = 0; i < 8; ++i) {
@@ -82,20 +84,20 @@ void reload_under_traffic(Forwarding f) {
 }
 
 TEST(EngineReload, BackendsChangeUnderTrafficOnTheThreads) {
-  reload_under_traffic(Forwarding::user);
+  reload_under_traffic("127.0.19.1", Forwarding::user);
 }
 
 // The sockmap path: established connections are the kernel's; a removed backend's are
 // closed all the same (the threads own their sockets).
 TEST(EngineReload, BackendsChangeUnderTrafficOnTheSockmapPath) {
   if (::geteuid() != 0) GTEST_SKIP() << "the sockmap needs CAP_BPF";
-  reload_under_traffic(Forwarding::kernel);
+  reload_under_traffic("127.0.19.2", Forwarding::kernel);
 }
 
 // A reload that needs more slots than the service has changes nothing.
 TEST(EngineReload, TooManyBackendsAreRefusedAndNothingChanges) {
   TcpEcho b1("127.0.19.21", "b1");
-  auto e = start({backend(b1)}, Forwarding::user);
+  auto e = start("127.0.19.3", {backend(b1)}, Forwarding::user);
   ASSERT_TRUE(e);
   std::vector<BackendConfig> many;
   for (uint32_t i = 0; i <= kBackendSlots; ++i)
@@ -103,7 +105,7 @@ TEST(EngineReload, TooManyBackendsAreRefusedAndNothingChanges) {
   auto c = e->reconfigure_backends(0, many);
   ASSERT_FALSE(c);
   EXPECT_EQ(e->config().services[0].backends.size(), 1u);
-  TcpClient n("127.0.19.100", ep("127.0.19.1", 18190));
+  TcpClient n("127.0.19.100", ep("127.0.19.3", 18190));
   EXPECT_EQ(n.ask("a").substr(0, 2), "b1");
 }
 

@@ -13,7 +13,7 @@ import sys
 
 from harness import ANYCASTD, Proc, check, name_server, run_test, wait_until
 
-NET = 17
+NET = 33
 VIP = f"127.0.{NET}.1"
 PORT = 18090
 BACKENDS = [(f"127.0.{NET}.10", 18717, "b1"), (f"127.0.{NET}.11", 18717, "b2")]

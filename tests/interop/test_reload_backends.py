@@ -15,7 +15,7 @@ import time
 
 from harness import ANYCASTCTL, ANYCASTD, Proc, check, name_server, run_test, wait_until
 
-NET = 18
+NET = 34
 VIP, PORT = f"127.0.{NET}.1", 18091
 B = {n: (f"127.0.{NET}.{10 + i}", 18718) for i, n in enumerate(("b1", "b2", "b3"))}
 SECONDS = 8  # the load stops by itself after this

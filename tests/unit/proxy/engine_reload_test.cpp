@@ -1,5 +1,5 @@
 // A reload's new backends for a running service, on the forwarding threads with real
-// sockets (127.0.19.0/24): connections to backends that stay never notice, a removed
+// sockets (127.0.35.0/24): connections to backends that stay never notice, a removed
 // backend gets no new connection and its open ones are closed after the service's
 // drain-time, an added one takes its share at once.
 #include <gtest/gtest.h>
@@ -39,14 +39,14 @@ std::unique_ptr<Engine> start(const char* vip, std::vector<BackendConfig> backen
 }
 
 void reload_under_traffic(const char* address, Forwarding f) {
-  TcpEcho b1("127.0.19.11", "b1"), b2("127.0.19.12", "b2"), b3("127.0.19.13", "b3");
+  TcpEcho b1("127.0.35.11", "b1"), b2("127.0.35.12", "b2"), b3("127.0.35.13", "b3");
   auto e = start(address, {backend(b1), backend(b2)}, f);
   ASSERT_TRUE(e);
   const Endpoint vip = ep(address, 18190);
   std::vector<std::unique_ptr<TcpClient>> open;
   std::vector<std::string> on;
   for (int i = 0; i < 8; ++i) {
-    open.push_back(std::make_unique<TcpClient>("127.0.19.100", vip));
+    open.push_back(std::make_unique<TcpClient>("127.0.35.100", vip));
     ASSERT_TRUE(open.back()->connected());
     on.push_back(open.back()->ask("a").substr(0, 2));
   }
@@ -66,7 +66,7 @@ void reload_under_traffic(const char* address, Forwarding f) {
   // New connections: b2 and b3, never b1.
   std::map<std::string, int> fresh;
   for (int i = 0; i < 12; ++i) {
-    TcpClient n("127.0.19.101", vip);
+    TcpClient n("127.0.35.101", vip);
     ++fresh[n.ask("c").substr(0, 2)];
   }
   EXPECT_EQ(fresh["b1"], 0);
@@ -84,28 +84,28 @@ void reload_under_traffic(const char* address, Forwarding f) {
 }
 
 TEST(EngineReload, BackendsChangeUnderTrafficOnTheThreads) {
-  reload_under_traffic("127.0.19.1", Forwarding::user);
+  reload_under_traffic("127.0.35.1", Forwarding::user);
 }
 
 // The sockmap path: established connections are the kernel's; a removed backend's are
 // closed all the same (the threads own their sockets).
 TEST(EngineReload, BackendsChangeUnderTrafficOnTheSockmapPath) {
   if (::geteuid() != 0) GTEST_SKIP() << "the sockmap needs CAP_BPF";
-  reload_under_traffic("127.0.19.2", Forwarding::kernel);
+  reload_under_traffic("127.0.35.2", Forwarding::kernel);
 }
 
 // A reload that needs more slots than the service has changes nothing.
 TEST(EngineReload, TooManyBackendsAreRefusedAndNothingChanges) {
-  TcpEcho b1("127.0.19.21", "b1");
-  auto e = start("127.0.19.3", {backend(b1)}, Forwarding::user);
+  TcpEcho b1("127.0.35.21", "b1");
+  auto e = start("127.0.35.3", {backend(b1)}, Forwarding::user);
   ASSERT_TRUE(e);
   std::vector<BackendConfig> many;
   for (uint32_t i = 0; i <= kBackendSlots; ++i)
-    many.push_back({ep("127.0.19.22", static_cast<uint16_t>(20000 + i)), 1, {}});
+    many.push_back({ep("127.0.35.22", static_cast<uint16_t>(20000 + i)), 1, {}});
   auto c = e->reconfigure_backends(0, many);
   ASSERT_FALSE(c);
   EXPECT_EQ(e->config().services[0].backends.size(), 1u);
-  TcpClient n("127.0.19.100", ep("127.0.19.3", 18190));
+  TcpClient n("127.0.35.100", ep("127.0.35.3", 18190));
   EXPECT_EQ(n.ask("a").substr(0, 2), "b1");
 }
 

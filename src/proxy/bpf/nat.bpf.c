@@ -11,10 +11,10 @@
 //
 // Connection tracking, as IPVS does it: a flow's entry starts in `flows`, a cache of opening
 // flows that a flood of new ones may churn, and moves to `conns` once both sides have spoken
-// (the backend answered and the client sent again, or a TCP client sent data). Nothing evicts an entry from `conns`: the
-// proxy forgets it after its state's timeout (kernel_nat.cpp's sweep), and a full table only
-// keeps new flows in the cache. So no flood of SYNs or of short UDP flows can push out an
-// established connection.
+// (the backend answered and the client sent again, or a TCP client sent data). Nothing
+// evicts an entry from `conns`: the proxy forgets it after its state's timeout
+// (kernel_nat.cpp's sweep), and a full table only keeps new flows in the cache. So no flood
+// of SYNs or of short UDP flows can push out an established connection.
 //
 // A TCP segment that finds no entry (its NVA restarted without its tables, or the connection
 // came from another NVA of the region) is, for a maglev service, sent where the table sends
@@ -129,9 +129,9 @@ static __always_inline struct nat_counters* counter(__u32 service, __u32 backend
 // Rewrites one address and one port (source or destination) with their checksums. A UDP
 // checksum of 0 means none was sent (csum_off 0); BPF_F_MARK_MANGLED_0 keeps a computed one
 // from becoming 0.
-static __always_inline int rewrite(struct __sk_buff* skb, __u32 l2, __u32 csum_off,
-                                   __u32 addr_off, __u32 old_addr, __u32 new_addr, __u32 port_off,
-                                   __u16 old_port, __u16 new_port) {
+static __always_inline int rewrite(struct __sk_buff* skb, __u32 l2, __u32 csum_off, __u32 addr_off,
+                                   __u32 old_addr, __u32 new_addr, __u32 port_off, __u16 old_port,
+                                   __u16 new_port) {
   if (csum_off) {
     if (bpf_l4_csum_replace(skb, csum_off, old_addr, new_addr,
                             BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | sizeof(new_addr)))
@@ -389,8 +389,8 @@ static __always_inline int answer(struct __sk_buff* skb, __u32 l2, const struct 
     if (!stateless || !fib) return 0;
     if (!route(skb, fib, p->tos, p->tot_len, p->proto, origin.vip.addr, p->daddr)) return 0;
   }
-  if (rewrite(skb, l2, p->csum_off, SRC_ADDR(l2), p->saddr, origin.vip.addr, SRC_PORT(l2),
-              p->sport, origin.vip.port))
+  if (rewrite(skb, l2, p->csum_off, SRC_ADDR(l2), p->saddr, origin.vip.addr, SRC_PORT(l2), p->sport,
+              origin.vip.port))
     return -1;
   struct nat_counters* k = counter(origin.service, origin.index);
   if (k) {
@@ -422,15 +422,23 @@ static __always_inline int nat_egress(struct __sk_buff* skb, __u32 l2) {
 }
 
 SEC("tc")
-int nat(struct __sk_buff* skb) { return nat_in(skb, ETH_HLEN); }
+int nat(struct __sk_buff* skb) {
+  return nat_in(skb, ETH_HLEN);
+}
 
 SEC("tc")
-int nat_out(struct __sk_buff* skb) { return nat_egress(skb, ETH_HLEN); }
+int nat_out(struct __sk_buff* skb) {
+  return nat_egress(skb, ETH_HLEN);
+}
 
 SEC("tc")
-int nat_l3(struct __sk_buff* skb) { return nat_in(skb, 0); }
+int nat_l3(struct __sk_buff* skb) {
+  return nat_in(skb, 0);
+}
 
 SEC("tc")
-int nat_out_l3(struct __sk_buff* skb) { return nat_egress(skb, 0); }
+int nat_out_l3(struct __sk_buff* skb) {
+  return nat_egress(skb, 0);
+}
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -163,6 +163,10 @@ class Runner {
       lab_.apply(a);
       rec.actions.push_back(a.describe());
     }
+    // Which backends or regions answer is asked of the requests sent once the actions took
+    // effect: live, an action takes real time (a control socket's answer, a reload), and a
+    // request sent meanwhile still meets the old configuration. In virtual time it is st.at.
+    answers_since_ = std::max(st.at, st.actions.empty() ? st.at : lab_.elapsed());
     r_.steps.push_back(std::move(rec));
   }
 
@@ -205,7 +209,7 @@ class Runner {
         size_t i = client_index(client);
         std::set<std::string> seen;
         for (const auto& q : r_.requests)
-          if (q.client == i && q.at > since_ && q.ok) seen.insert(q.*field);
+          if (q.client == i && q.at > answers_since_ && q.ok) seen.insert(q.*field);
         std::vector<std::string> have(seen.begin(), seen.end());
         bool ok = joined(have) == joined(want);
         check(rec, ok,
@@ -316,6 +320,7 @@ class Runner {
   RunResult r_;
   std::vector<std::deque<std::string>> recent_;
   Duration since_{};
+  Duration answers_since_{};  // since_, or when the previous step's actions took effect
   bool stopped_ = false;
   // The clients' next requests and the progress line: gone with the run, before the lab.
   ScopedPosts later_{lab_.loop()};

@@ -58,6 +58,38 @@ std::unique_ptr<Engine> start_in(const Hosts& hosts, const std::string& role,
   return std::move(**e);
 }
 
+// Two NVAs of a region with the VIP, both linked to the client and to the server, on
+// 198.18.N.0/24 (client-nva1), N+1 (nva1-server), N+3 (client-nva2) and N+4 (nva2-server).
+// The client reaches the VIP through nva1 and nva2 reaches the client; the test routes the
+// server's way back.
+bool two_nvas(const Hosts& h, int n, const char* vip) {
+  auto net = [n](int k, int host) {
+    return "198.18." + std::to_string(n + k) + "." + std::to_string(host);
+  };
+  for (const char* role : {"client", "nva1", "nva2", "server"})
+    if (!h.exec(role,
+                "sysctl -qw net.ipv4.conf.all.rp_filter=0 "
+                "net.ipv4.conf.default.rp_filter=0 net.ipv4.ip_forward=1"))
+      return false;
+  struct Link {
+    const char *a, *a_dev, *b, *b_dev;
+    int k;
+  };
+  for (auto l : {Link{"nva1", "n1c", "client", "c1", 0}, Link{"nva1", "n1s", "server", "s1", 1},
+                 Link{"nva2", "n2c", "client", "c2", 3}, Link{"nva2", "n2s", "server", "s2", 4}})
+    if (!h.ip(l.a, std::string("link add ") + l.a_dev + " type veth peer name " + l.b_dev +
+                       " netns " + h.name(l.b)) ||
+        !h.ip(l.a, "addr add " + net(l.k, 1) + "/24 dev " + l.a_dev) ||
+        !h.ip(l.b, "addr add " + net(l.k, 2) + "/24 dev " + l.b_dev) ||
+        !h.ip(l.a, std::string("link set ") + l.a_dev + " up") ||
+        !h.ip(l.b, std::string("link set ") + l.b_dev + " up"))
+      return false;
+  return h.ip("nva1", std::string("addr add ") + vip + "/32 dev lo") &&
+         h.ip("nva2", std::string("addr add ") + vip + "/32 dev lo") &&
+         h.ip("client", std::string("route add ") + vip + "/32 via " + net(0, 1)) &&
+         h.ip("nva2", "route add " + net(0, 0) + "/24 via " + net(3, 2));
+}
+
 // Both NVAs have the VIP and the same configuration; the client reaches the VIP through nva1,
 // and the server's route to the client goes through nva2, which never saw the requests.
 TEST(NatPaths, AnswersThroughTheOtherNvaAreTranslated) {
@@ -65,37 +97,8 @@ TEST(NatPaths, AnswersThroughTheOtherNvaAreTranslated) {
   Hosts h({"client", "nva1", "nva2", "server"});
   ASSERT_TRUE(h.made());
   const char* vip = "198.18.212.1";
-  const std::string c = h.name("client"), s = h.name("server");
-  for (const char* role : {"client", "nva1", "nva2", "server"})
-    ASSERT_TRUE(h.exec(role,
-                       "sysctl -qw net.ipv4.conf.all.rp_filter=0 "
-                       "net.ipv4.conf.default.rp_filter=0 net.ipv4.ip_forward=1"));
-  ASSERT_TRUE(h.ip("nva1", "link add n1c type veth peer name c1 netns " + c) &&
-              h.ip("nva1", "link add n1s type veth peer name s1 netns " + s) &&
-              h.ip("nva2", "link add n2c type veth peer name c2 netns " + c) &&
-              h.ip("nva2", "link add n2s type veth peer name s2 netns " + s));
-  ASSERT_TRUE(h.ip("client", "addr add 198.18.210.2/24 dev c1") &&
-              h.ip("client", "addr add 198.18.213.2/24 dev c2") &&
-              h.ip("nva1", "addr add 198.18.210.1/24 dev n1c") &&
-              h.ip("nva1", "addr add 198.18.211.1/24 dev n1s") &&
-              h.ip("nva2", "addr add 198.18.213.1/24 dev n2c") &&
-              h.ip("nva2", "addr add 198.18.214.1/24 dev n2s") &&
-              h.ip("server", "addr add 198.18.211.2/24 dev s1") &&
-              h.ip("server", "addr add 198.18.214.2/24 dev s2"));
-  for (auto [role, dev] : {std::pair{"client", "c1"},
-                           {"client", "c2"},
-                           {"nva1", "n1c"},
-                           {"nva1", "n1s"},
-                           {"nva2", "n2c"},
-                           {"nva2", "n2s"},
-                           {"server", "s1"},
-                           {"server", "s2"}})
-    ASSERT_TRUE(h.ip(role, std::string("link set ") + dev + " up"));
-  ASSERT_TRUE(h.ip("nva1", std::string("addr add ") + vip + "/32 dev lo") &&
-              h.ip("nva2", std::string("addr add ") + vip + "/32 dev lo") &&
-              h.ip("client", std::string("route add ") + vip + "/32 via 198.18.210.1") &&
-              h.ip("nva2", "route add 198.18.210.0/24 via 198.18.213.2") &&
-              h.ip("server", "route add default via 198.18.214.1"));
+  ASSERT_TRUE(two_nvas(h, 210, vip));
+  ASSERT_TRUE(h.ip("server", "route add default via 198.18.214.1"));
   const Endpoint backend = ep("198.18.211.2", kPort);
   auto cfg = nat_services(vip, backend);
   auto nva1 = start_in(h, "nva1", cfg);
@@ -135,39 +138,8 @@ TEST(NatPaths, AConnectionMovedToAnotherNvaGoesOn) {
   Hosts h({"client", "nva1", "nva2", "server"});
   ASSERT_TRUE(h.made());
   const char* vip = "198.18.222.1";
-  const std::string c = h.name("client"), s = h.name("server");
-  for (const char* role : {"client", "nva1", "nva2", "server"})
-    ASSERT_TRUE(h.exec(role,
-                       "sysctl -qw net.ipv4.conf.all.rp_filter=0 "
-                       "net.ipv4.conf.default.rp_filter=0 net.ipv4.ip_forward=1"));
-  // Both NVAs reach the client and the server; the server answers through whichever NVA
-  // the client uses (a route the test moves with it).
-  ASSERT_TRUE(h.ip("nva1", "link add n1c type veth peer name c1 netns " + c) &&
-              h.ip("nva1", "link add n1s type veth peer name s1 netns " + s) &&
-              h.ip("nva2", "link add n2c type veth peer name c2 netns " + c) &&
-              h.ip("nva2", "link add n2s type veth peer name s2 netns " + s));
-  ASSERT_TRUE(h.ip("client", "addr add 198.18.220.2/24 dev c1") &&
-              h.ip("client", "addr add 198.18.223.2/24 dev c2") &&
-              h.ip("nva1", "addr add 198.18.220.1/24 dev n1c") &&
-              h.ip("nva1", "addr add 198.18.221.1/24 dev n1s") &&
-              h.ip("nva2", "addr add 198.18.223.1/24 dev n2c") &&
-              h.ip("nva2", "addr add 198.18.224.1/24 dev n2s") &&
-              h.ip("server", "addr add 198.18.221.2/24 dev s1") &&
-              h.ip("server", "addr add 198.18.224.2/24 dev s2"));
-  for (auto [role, dev] : {std::pair{"client", "c1"},
-                           {"client", "c2"},
-                           {"nva1", "n1c"},
-                           {"nva1", "n1s"},
-                           {"nva2", "n2c"},
-                           {"nva2", "n2s"},
-                           {"server", "s1"},
-                           {"server", "s2"}})
-    ASSERT_TRUE(h.ip(role, std::string("link set ") + dev + " up"));
-  ASSERT_TRUE(h.ip("nva1", std::string("addr add ") + vip + "/32 dev lo") &&
-              h.ip("nva2", std::string("addr add ") + vip + "/32 dev lo") &&
-              h.ip("client", std::string("route add ") + vip + "/32 via 198.18.220.1") &&
-              h.ip("nva2", "route add 198.18.220.0/24 via 198.18.223.2") &&
-              h.ip("nva2", "route add 198.18.221.0/24 via 198.18.224.2") &&
+  ASSERT_TRUE(two_nvas(h, 220, vip));
+  ASSERT_TRUE(h.ip("nva2", "route add 198.18.221.0/24 via 198.18.224.2") &&
               h.ip("server", "route add 198.18.220.0/24 via 198.18.221.1"));
   auto echo = h.in("server", [] { return std::make_unique<TcpEcho>("198.18.221.2", "b1"); });
   ASSERT_TRUE(echo);
